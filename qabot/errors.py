@@ -1,0 +1,71 @@
+"""Errors qabot raises on purpose, each with a one-line message that says what to do next.
+
+    QabotError                  base: front-ends catch this and print/send its message
+    ├── ConfigError             a setting is missing or invalid
+    ├── LoadError               one input (file, URL, feed) could not become an article; ingest skips it
+    │   └── FetchError          an HTTP fetch failed or was refused (size, type, private address)
+    ├── IndexError_             the index on disk is missing, damaged, locked or built with another model
+    │   ├── IndexMissing        no index at the path yet
+    │   ├── ModelMismatch       the manifest names another embedding model or dimension
+    │   ├── IndexCorrupt        files out of step or truncated; `qabot repair` rebuilds
+    │   └── IndexLocked         another ingest holds the write lock
+    └── BadQuestion             empty or unusable question text
+
+Standard library only, so any module may import it.
+"""
+
+from __future__ import annotations
+
+
+class QabotError(Exception):
+    """Base of every error qabot raises deliberately; ``str(err)`` is a complete one-line message."""
+
+
+class ConfigError(QabotError):
+    """A setting is missing or invalid."""
+
+
+class LoadError(QabotError):
+    """An input could not be turned into an article; the caller skips it and goes on."""
+
+
+class FetchError(LoadError):
+    """An HTTP(S) fetch failed, timed out, or was refused by a safety rule."""
+
+
+class IndexError_(QabotError):  # noqa: N801 - trailing underscore avoids shadowing the builtin IndexError
+    """The index on disk cannot be used as it is."""
+
+
+class IndexMissing(IndexError_):
+    """There is no index at the configured path yet."""
+
+
+class ModelMismatch(IndexError_):
+    """The index was built with a different embedding model or vector size."""
+
+
+class IndexCorrupt(IndexError_):
+    """Index files are damaged or out of step with each other."""
+
+
+class IndexLocked(IndexError_):
+    """Another process is writing to the index."""
+
+
+class BadQuestion(QabotError):
+    """The question is empty or has no words to search for."""
+
+
+__all__ = [
+    "BadQuestion",
+    "ConfigError",
+    "FetchError",
+    "IndexCorrupt",
+    "IndexError_",
+    "IndexLocked",
+    "IndexMissing",
+    "LoadError",
+    "ModelMismatch",
+    "QabotError",
+]

@@ -1,0 +1,156 @@
+"""Typed, frozen values that cross module boundaries: articles, chunks, quotes, answers, reports.
+
+Standard library only. ``Answer.to_json()`` is the JSON contract other tools read; keep its names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as loaded: ``text`` is what quotes are cut from, so it is never altered later."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None = None
+    published: str | None = None  # ISO 8601 date or datetime, as given by the source
+    source: str | None = None  # site or outlet name
+    author: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of everything a reader sees; re-ingesting an article with the same hash is a no-op."""
+        h = hashlib.sha256()
+        for part in (self.title, self.text, self.url or "", self.published or "", self.source or ""):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` into an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences embedded as one vector; ``text == article.text[start:end]``."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim passage: ``text == article.text[start:end]`` of the article it names."""
+
+    text: str
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    source: str | None
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every front-end renders. ``abstained`` means the articles do not answer the question."""
+
+    question: str
+    abstained: bool
+    answer: str
+    quotes: tuple[Quote, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    more: tuple[Quote, ...] = ()  # the next passages, for "more sources"
+    id: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The documented JSON shape of ``qabot ask --json`` and ``--jsonl``."""
+        return {
+            "id": self.id,
+            "question": self.question,
+            "abstained": self.abstained,
+            "answer": self.answer,
+            "quotes": [quote_json(q) for q in self.quotes],
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }
+
+
+def quote_json(q: Quote) -> dict[str, object]:
+    """One quote as the JSON contract spells it."""
+    return {
+        "text": q.text,
+        "article_id": q.article_id,
+        "title": q.title,
+        "url": q.url,
+        "published": q.published,
+        "source": q.source,
+        "start": q.start,
+        "end": q.end,
+        "score": round(q.score, 4),
+    }
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input that was not ingested, and why (one line)."""
+
+    where: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; ``summary()`` is the line the CLI prints last."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: counts of added, updated, unchanged and skipped articles."""
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}"
+        )
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What ``qabot stats``, ``/stats`` and the REPL banner show."""
+
+    articles: int
+    chunks: int
+    model: str
+    dimension: int
+    size_bytes: int
+    newest: str | None
+    path: str
+
+
+__all__ = [
+    "Answer",
+    "Article",
+    "Chunk",
+    "IndexStats",
+    "IngestReport",
+    "Quote",
+    "Skip",
+    "Span",
+    "quote_json",
+]
