@@ -1,0 +1,230 @@
+"""The one façade every front-end calls: ``Answerer.ask(question) -> Answer``.
+
+Retrieval finds candidate chunks; this module scores their sentences (dense similarity to the question, IDF-weighted
+coverage of the question's words, and the chunk's own similarity), quotes the best sentence of the best articles
+verbatim, and declines when even the best sentence scores below the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qabot.config import Settings
+from qabot.embed import Embedder
+from qabot.errors import BadQuestion
+from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.retrieve import ChunkHit, Retriever
+from qabot.store import IndexStore
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_TEXT = "The articles don't answer this question."
+MAX_QUESTION_CHARS = 1000  # longer input is cut: no question needs more, and the model reads 256 tokens at most
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Weights of the sentence score; the defaults are what the news-qa evaluation supported (docs/quality.md)."""
+
+    candidates: int = 12  # chunks whose sentences are scored
+    w_sentence: float = 0.5  # the sentence's own cosine similarity to the question
+    w_chunk: float = 0.25  # the similarity of the best chunk holding it (its context, with the title)
+    w_lexical: float = 0.25  # IDF-weighted share of the question's words found in the sentence
+    merge_margin: float = 0.04  # a neighbouring sentence this close to the best one joins its quote
+    second_margin: float = 0.08  # another article is quoted when its best sentence is this close to the top
+    short_sentence: int = 60  # a best sentence shorter than this takes its next sentence along
+
+
+@dataclass(frozen=True)
+class _Scored:
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    score: float
+
+
+class Answerer:
+    """Answers questions from one index. Thread-safe; ``ask`` is CPU-bound, so async callers run it in a thread."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: IndexStore, tuning: Tuning | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.tuning = tuning or Tuning()
+        self._store = store
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder | None = None, tuning: Tuning | None = None
+    ) -> Answerer:
+        """An answerer over the settings' index; raises IndexMissing or ModelMismatch with a one-line fix."""
+        embedder = embedder or Embedder.from_settings(settings)
+        store = IndexStore.open(settings.index_dir, model=settings.model)
+        return cls(settings, embedder, store, tuning)
+
+    @property
+    def store(self) -> IndexStore:
+        """The index being served."""
+        return self._store
+
+    # ------------------------------------------------------------------ the façade
+    def ask(self, question: str, *, id: str | None = None) -> Answer:
+        """Quote the sentences that answer ``question``, or decline; deterministic for one index and question."""
+        t0 = time.perf_counter()
+        q = _clean_question(question)
+        store = self._store
+        retrieval = Retriever(store, self.embedder).retrieve(q)
+        t1 = time.perf_counter()
+        scored = self._score_sentences(store, retrieval.query_vector, retrieval.words, retrieval.hits)
+        quotes, more = self._choose(store, scored)
+        t2 = time.perf_counter()
+        timings = {
+            "embed": retrieval.timings_ms["embed"],
+            "retrieve": (t1 - t0) * 1000,
+            "select": (t2 - t1) * 1000,
+            "total": (t2 - t0) * 1000,
+        }
+        best = quotes[0].score if quotes else 0.0
+        if not quotes or best < self.settings.min_score:
+            return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
+        return Answer(q, False, answer_text(quotes), tuple(quotes), timings, more=tuple(more), id=id)
+
+    def stats(self) -> IndexStats:
+        """What the index holds."""
+        return self._store.stats()
+
+    def recent(self, n: int = 10) -> list[Article]:
+        """The newest articles, newest first."""
+        return self._store.recent(n)
+
+    def reload(self) -> bool:
+        """Pick up a newer generation written by another process; True when it changed."""
+        with self._lock:
+            store = self._store
+            _, served = store.vector_index()
+            if store.generation == served:
+                return False
+            store.vector_index()  # loads the new generation's vectors, then swaps them in
+            return True
+
+    # ------------------------------------------------------------------ scoring
+    def _score_sentences(
+        self, store: IndexStore, qvec: np.ndarray, words: list[str], hits: Sequence[ChunkHit]
+    ) -> list[_Scored]:
+        t = self.tuning
+        top = hits[: t.candidates]
+        if not top:
+            return []
+        # Every sentence once, with the best similarity among the chunks that hold it.
+        context: dict[tuple[str, int], float] = {}
+        for h in top:
+            for o in range(h.chunk.first_sentence, h.chunk.last_sentence + 1):
+                key = (h.chunk.article_id, o)
+                context[key] = max(context.get(key, -1.0), h.dense)
+        rows = []
+        for h in top:
+            rows.extend(store.sentences(h.chunk.article_id, h.chunk.first_sentence, h.chunk.last_sentence))
+        unique = {(r.article_id, r.ordinal): r for r in rows}
+        keys = sorted(unique)
+        if not keys:
+            return []
+        bodies = {aid: a.text for aid, a in store.articles(k[0] for k in keys).items()}
+        texts = {k: bodies.get(k[0], "")[unique[k].start : unique[k].end] for k in keys}
+        q_terms, *sent_terms = store.analyze([" ".join(words), *(texts[k] for k in keys)])
+        idf = _idf(store, q_terms)
+        total_idf = sum(idf.values()) or 1.0
+        mat = np.stack([unique[k].vector for k in keys])
+        sims = mat @ qvec
+        out = []
+        for i, k in enumerate(keys):
+            present = set(sent_terms[i])
+            lex = sum(w for term, w in idf.items() if term in present) / total_idf
+            score = t.w_sentence * float(sims[i]) + t.w_chunk * context[k] + t.w_lexical * lex
+            r = unique[k]
+            out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score))
+        out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
+        return out
+
+    def _choose(self, store: IndexStore, scored: list[_Scored]) -> tuple[list[Quote], list[Quote]]:
+        t = self.tuning
+        if not scored:
+            return [], []
+        by_article: dict[str, list[_Scored]] = {}
+        for s in scored:
+            by_article.setdefault(s.article_id, []).append(s)
+        order = list(by_article)  # articles ranked by their best sentence
+        articles = store.articles(order)
+        top_score = scored[0].score
+        quotes: list[Quote] = []
+        more: list[Quote] = []
+        for rank, aid in enumerate(order):
+            article = articles.get(aid)
+            if article is None:
+                continue
+            best = self._span(by_article[aid])
+            quote = _quote(article, best)
+            if rank == 0 or (len(quotes) < self.settings.max_articles and best.score >= top_score - t.second_margin):
+                quotes.append(quote)
+            elif len(more) < 6:
+                more.append(quote)
+        return quotes, more
+
+    def _span(self, sentences: list[_Scored]) -> _Scored:
+        """The best sentence, joined with a neighbour when that reads better (a short lead-in, or as relevant)."""
+        t = self.tuning
+        best = sentences[0]
+        by_ordinal = {s.ordinal: s for s in sentences}
+        nxt = by_ordinal.get(best.ordinal + 1)
+        prev = by_ordinal.get(best.ordinal - 1)
+        start, end = best.start, best.end
+        if nxt and (best.end - best.start < t.short_sentence or nxt.score >= best.score - t.merge_margin):
+            end = nxt.end
+        elif prev and prev.score >= best.score - t.merge_margin:
+            start = prev.start
+        return replace(best, start=start, end=end)
+
+
+def _idf(store: IndexStore, terms: list[str]) -> dict[str, float]:
+    df, n = store.document_frequencies(terms)
+    return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(terms)}
+
+
+def _quote(article: Article, s: _Scored) -> Quote:
+    return Quote(
+        text=article.text[s.start : s.end],
+        article_id=article.id,
+        title=article.title,
+        url=article.url,
+        published=article.published,
+        source=article.source,
+        start=s.start,
+        end=s.end,
+        score=s.score,
+    )
+
+
+def _clean_question(question: str) -> str:
+    q = " ".join("".join(ch if ch.isprintable() else " " for ch in question).split())
+    if not any(ch.isalnum() for ch in q):
+        raise BadQuestion("please ask a question in words")
+    return q[:MAX_QUESTION_CHARS]
+
+
+def answer_text(quotes: Sequence[Quote]) -> str:
+    """The plain text a person reads: each quote with its source, numbered."""
+    lines = []
+    for i, q in enumerate(quotes, 1):
+        src = ", ".join(p for p in (q.title, q.source, (q.published or "")[:10]) if p)
+        lines.append(f"[{i}] “{q.text}” — {src}")
+    return "\n".join(lines)
+
+
+__all__ = ["ABSTAIN_TEXT", "Answerer", "Tuning", "answer_text"]

@@ -1,0 +1,367 @@
+"""The ``qabot`` command: ingest, ask, repl, stats, remove, eval, feeds, serve, repair.
+
+Imports of the pipeline happen inside each command so ``qabot --help`` answers at once. Every ``QabotError``
+becomes one line ``Error: …`` on stderr and exit status 1; tracebacks are for ``--debug`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qabot.config import Settings
+from qabot.errors import QabotError
+
+if TYPE_CHECKING:
+    from qabot.answer import Answerer
+    from qabot.embed import Embedder
+    from qabot.models import IngestReport
+
+log = logging.getLogger("qabot")
+
+
+def samples_dir() -> Path:
+    """The folder of bundled sample articles inside the installed package."""
+    return Path(str(resources.files("qabot") / "samples"))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if args.index:
+        overrides["index_dir"] = Path(args.index)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except Exception as err:  # pydantic's ValidationError: say which setting, in one line
+        first = str(err).splitlines()
+        detail = "; ".join(line.strip() for line in first[1:3]) if len(first) > 1 else str(err)
+        raise QabotError(f"invalid settings: {detail}") from err
+
+
+def _progress(desc: str) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr when a person is watching; nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=desc, unit="text", file=sys.stderr, leave=False))
+        bar[0].total = total
+        bar[0].n = done
+        bar[0].refresh()
+        if done >= total:
+            bar[0].close()
+
+    return update
+
+
+def _print_report(report: IngestReport) -> None:
+    for skip in report.skipped:
+        print(f"skipped {skip.where}: {skip.reason}", file=sys.stderr)
+    print(report.summary())
+
+
+def _embedder(settings: Settings) -> Embedder:
+    from qabot.embed import Embedder
+
+    return Embedder.from_settings(settings)
+
+
+def _answerer(settings: Settings, *, samples_if_missing: bool = False) -> Answerer:
+    from qabot.answer import Answerer
+    from qabot.errors import IndexMissing
+
+    embedder = _embedder(settings)
+    try:
+        return Answerer.from_settings(settings, embedder=embedder)
+    except IndexMissing:
+        if not samples_if_missing:
+            raise
+    print(
+        f"No index at {settings.index_dir} yet: ingesting the bundled sample articles "
+        f"(use `qabot ingest PATH` for your own).",
+        file=sys.stderr,
+    )
+    from qabot.ingest import Ingestor
+
+    report = Ingestor.from_settings(settings, embedder=embedder).ingest_paths([samples_dir()], _progress("embedding"))
+    print(report.summary(), file=sys.stderr)
+    return Answerer.from_settings(settings, embedder=embedder)
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest files, folders and URLs."""
+    from qabot.ingest import Ingestor
+    from qabot.models import Article, Skip
+
+    targets = list(args.paths)
+    if args.samples:
+        targets.append(str(samples_dir()))
+    if not targets:
+        raise QabotError("nothing to ingest: name files, folders or URLs (or --samples)")
+    urls = [t for t in targets if t.startswith(("http://", "https://"))]
+    paths = [Path(t) for t in targets if t not in urls]
+    ingestor = Ingestor.from_settings(settings)
+    articles: list[Article] = []
+    skipped: list[Skip] = []
+    if paths:
+        from qabot.loaders import load_paths
+
+        for item in load_paths(paths):
+            (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
+    for url in urls:
+        from qabot.web import fetch_article
+
+        try:
+            articles.append(fetch_article(url, settings))
+        except QabotError as err:
+            skipped.append(Skip(url, str(err)))
+    report = ingestor.ingest_articles(articles, skipped, progress=_progress("embedding"))
+    _print_report(report)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question, or one per JSON line on stdin with ``--jsonl``."""
+    from qabot.render import render_terminal
+
+    answerer = _answerer(settings)
+    if args.jsonl:
+        for n, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
+                    raise ValueError("expected an object with a string field 'question'")
+                qid = raw.get("id")
+                answer = answerer.ask(raw["question"], id=None if qid is None else str(qid))
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            except (ValueError, QabotError) as err:
+                print(json.dumps({"id": None, "line": n, "error": str(err).splitlines()[0]}), flush=True)
+        return 0
+    if not args.question:
+        raise QabotError('ask needs a question: qabot ask "why was Turkey removed from the F-35 program?"')
+    answer = answerer.ask(" ".join(args.question))
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_terminal(answer))
+    return 0
+
+
+def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
+    """The interactive loop; over the bundled samples when there is no index yet."""
+    from qabot.repl import run_repl
+
+    answerer = _answerer(settings, samples_if_missing=True)
+    return run_repl(answerer, history=Path.home() / ".qabot_history")
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what the index holds (no model load needed)."""
+    from qabot.render import render_stats
+    from qabot.store import IndexStore
+
+    store = IndexStore.open(settings.index_dir, model=settings.model)
+    stats = store.stats()
+    if args.json:
+        print(json.dumps(stats.__dict__, indent=2))
+    else:
+        print(render_stats(stats))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete one article by id or URL."""
+    from qabot.ingest import Ingestor
+
+    removed = Ingestor.from_settings(settings).remove(args.ref)
+    if not removed:
+        raise QabotError(f"no article with id or URL {args.ref!r} in {settings.index_dir}")
+    print(f"removed {args.ref}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Score answer quality on a question set over a temporary index of the given articles."""
+    import tempfile
+
+    from qabot.answer import Answerer
+    from qabot.evaluate import evaluate, read_questions, same_story_groups
+    from qabot.ingest import Ingestor
+    from qabot.loaders import load_paths
+    from qabot.models import Article
+
+    questions = read_questions(Path(args.questions))
+    unanswerable = read_questions(Path(args.unanswerable)) if args.unanswerable else []
+    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as tmp:
+        s = settings.model_copy(update={"index_dir": Path(tmp)})
+        embedder = _embedder(s)
+        loaded = [x for x in load_paths([Path(args.articles)]) if isinstance(x, Article)]
+        Ingestor.from_settings(s, embedder=embedder).ingest_articles(loaded, progress=_progress("embedding"))
+        answerer = Answerer.from_settings(s, embedder=embedder)
+        groups = same_story_groups((a.id, a.title) for a in loaded)
+        bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(questions) + len(unanswerable), desc="asking", file=sys.stderr, leave=False)
+        report = evaluate(answerer.ask, questions, groups, unanswerable, progress=bar.update if bar else None)
+        if bar:
+            bar.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(report.table())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Telegram bot (polling, or webhook with --webhook)."""
+    from qabot.bot import run_bot
+    from qabot.ingest import Ingestor
+
+    if settings.telegram_token is None:
+        raise QabotError("QABOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and put it in .env")
+    answerer = _answerer(settings, samples_if_missing=True)
+    ingestor = Ingestor.from_settings(settings, embedder=answerer.embedder)
+    run_bot(settings, answerer, ingestor, webhook=args.webhook)
+    return 0
+
+
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    """Manage and refresh the RSS/Atom feeds kept with the index."""
+    from qabot.feeds import FeedList, refresh_feeds
+
+    feeds = FeedList(settings.index_dir)
+    if args.feeds_cmd == "add":
+        feeds.add(args.url)
+        print(f"added {args.url}")
+    elif args.feeds_cmd == "remove":
+        if not feeds.remove(args.url):
+            raise QabotError(f"no feed {args.url!r}; `qabot feeds list` shows them")
+        print(f"removed {args.url}")
+    elif args.feeds_cmd == "list":
+        items = feeds.list()
+        if not items:
+            print("no feeds yet: qabot feeds add URL")
+        for f in items:
+            state = (
+                f"error: {f.last_error}"
+                if f.last_error
+                else (f"refreshed {f.last_refresh}" if f.last_refresh else "never refreshed")
+            )
+            print(f"{f.url}  ({state})")
+    else:
+        from qabot.ingest import Ingestor
+
+        ingestor = Ingestor.from_settings(settings)
+
+        def ingest(articles, skipped):  # type: ignore[no-untyped-def]
+            return ingestor.ingest_articles(articles, skipped)
+
+        report = refresh_feeds(settings, ingest, feeds=feeds, prune=ingestor.prune_older_than)
+        print(report.summary())
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the vector cache and check the index from what is intact; nothing is fetched again."""
+    from qabot.repair import repair_index
+
+    print(repair_index(settings))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``qabot``."""
+    p = argparse.ArgumentParser(
+        prog="qabot", description="Ask questions of news articles; get the answering sentences quoted, with sources."
+    )
+    p.add_argument("--index", metavar="DIR", help="index directory (default: QABOT_INDEX_DIR or ./index)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="cmd")
+
+    s = sub.add_parser("ingest", help="add files, folders (recursively) and URLs to the index")
+    s.add_argument("paths", nargs="*", help=".txt .md .html .json .jsonl files, folders, or http(s) URLs")
+    s.add_argument("--samples", action="store_true", help="also ingest the bundled sample articles")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("ask", help="answer one question (or JSON lines from stdin with --jsonl)")
+    s.add_argument("question", nargs="*")
+    s.add_argument("--json", action="store_true", help="print the answer as JSON")
+    s.add_argument("--jsonl", action="store_true", help='read {"id", "question"} lines from stdin, write answers')
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("repl", help="ask questions interactively (the default command)")
+    s.set_defaults(func=cmd_repl)
+
+    s = sub.add_parser("stats", help="articles, chunks, model, size and newest date of the index")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_stats)
+
+    s = sub.add_parser("remove", help="delete an article by id or URL")
+    s.add_argument("ref", metavar="ID|URL")
+    s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("eval", help="score answer quality on a question set")
+    s.add_argument("--articles", required=True, help="articles file or folder (e.g. articles.jsonl)")
+    s.add_argument("--questions", required=True, help="questions JSONL with gold answers")
+    s.add_argument("--unanswerable", help="questions JSONL the articles cannot answer")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("feeds", help="RSS/Atom feeds kept with the index")
+    fs = s.add_subparsers(dest="feeds_cmd", required=True)
+    for name in ("add", "remove"):
+        f = fs.add_parser(name)
+        f.add_argument("url")
+    fs.add_parser("list")
+    fs.add_parser("refresh")
+    s.set_defaults(func=cmd_feeds)
+
+    s = sub.add_parser("serve", help="run the Telegram bot (token from QABOT_TELEGRAM_TOKEN)")
+    s.add_argument("--webhook", action="store_true", help="receive updates by webhook instead of polling")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("repair", help="check the index and rebuild its vector cache from what is intact")
+    s.set_defaults(func=cmd_repair)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qabot`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.cmd is None:
+        args.func = cmd_repl
+    try:
+        settings = _settings(args)
+        return int(args.func(args, settings) or 0)
+    except QabotError as err:
+        if args.debug:
+            raise
+        print(f"Error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Loaders → chunking → embedding → store, with a report of what changed.
+
+An ingest run is one transaction on the index: other readers see all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from qabot.chunking import chunk_article
+from qabot.config import Settings
+from qabot.embed import Embedder
+from qabot.models import Article, IngestReport, Skip, Span
+from qabot.store import IndexStore, IndexWriter, NewChunk
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+# Texts per embedding call: large enough for encode() to sort by length and cut padding, small enough that a
+# killed run loses little (vectors are saved after each call).
+_EMBED_CALL = 512
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    article: Article
+    sentences: list[tuple[int, int, str]]  # start, end, vector hash
+    chunks: list[NewChunk]
+
+
+def _vhash(model: str, text: str) -> str:
+    return hashlib.sha1(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def chunk_embedding_text(article: Article, text: str) -> str:
+    """What a chunk is embedded as: its article's title gives the model the story's context."""
+    return f"{article.title}\n{text}" if article.title else text
+
+
+class Ingestor:
+    """Adds, replaces and removes articles in one index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Ingestor:
+        """An ingestor for the settings' index, sharing ``embedder`` when one is loaded already."""
+        return cls(settings, embedder or Embedder.from_settings(settings))
+
+    def open_store(self, create: bool = True) -> IndexStore:
+        """The index, created for this model on first use."""
+        dim = self.embedder.dimension if create else None
+        return IndexStore.open(self.settings.index_dir, model=self.settings.model, dimension=dim, create=create)
+
+    # ------------------------------------------------------------------ public verbs
+    def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+        """Load files and folders and ingest every article found; broken inputs are skipped with a reason."""
+        from qabot.loaders import load_paths
+
+        articles: list[Article] = []
+        skipped: list[Skip] = []
+        for item in load_paths(paths):
+            (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
+        return self.ingest_articles(articles, skipped, progress=progress)
+
+    def ingest_articles(
+        self, articles: Iterable[Article], skipped: Sequence[Skip] = (), progress: Progress | None = None
+    ) -> IngestReport:
+        """Add new articles, replace changed ones (same id or URL), leave identical ones alone."""
+        report = IngestReport(skipped=list(skipped))
+        store = self.open_store(create=True)
+        try:
+            with store.writer() as writer:
+                todo = self._classify(store, articles, report)
+                prepared = [self._prepare(a) for a in todo]
+                self._embed_missing(store, writer, prepared, progress)
+                for item in prepared:
+                    old = self._previous_id(store, item.article)
+                    if old is not None and old != item.article.id:
+                        writer.remove_article(old)
+                    writer.put_article(item.article, item.sentences, item.chunks)
+                writer.commit()
+        finally:
+            store.close()
+        return report
+
+    def remove(self, ref: str) -> bool:
+        """Delete the article whose id or URL is ``ref``; False if there is none."""
+        store = self.open_store(create=False)
+        try:
+            with store.writer() as writer:
+                article_id = store.find_article(ref)
+                if article_id is None:
+                    return False
+                writer.remove_article(article_id)
+                writer.commit()
+                return True
+        finally:
+            store.close()
+
+    def prune_older_than(self, days: int) -> list[str]:
+        """Remove articles published more than ``days`` days ago; returns their ids."""
+        cutoff = (datetime.now(UTC) - timedelta(days=days)).date().isoformat()
+        store = self.open_store(create=False)
+        try:
+            with store.writer() as writer:
+                old = [r[0] for r in store.conn.execute("SELECT id FROM articles WHERE published < ?", (cutoff,))]
+                for article_id in old:
+                    writer.remove_article(article_id)
+                writer.commit()
+                return old
+        finally:
+            store.close()
+
+    # ------------------------------------------------------------------ steps
+    def _previous_id(self, store: IndexStore, article: Article) -> str | None:
+        if store.article_hash(article.id) is not None:
+            return article.id
+        return store.find_article(article.url) if article.url else None
+
+    def _classify(self, store: IndexStore, articles: Iterable[Article], report: IngestReport) -> list[Article]:
+        latest: dict[str, Article] = {}
+        for article in articles:  # the same id twice in one run: the last copy wins
+            latest.pop(article.id, None)
+            latest[article.id] = article
+        todo = []
+        for article in latest.values():
+            previous = self._previous_id(store, article)
+            if previous is None:
+                report.added.append(article.id)
+                todo.append(article)
+            elif store.article_hash(previous) == article.content_hash and previous == article.id:
+                report.unchanged.append(article.id)
+            else:
+                report.updated.append(article.id)
+                todo.append(article)
+        return todo
+
+    def _prepare(self, article: Article) -> _Prepared:
+        model = self.settings.model
+        title_tokens = self.embedder.count_tokens(article.title) if article.title else 0
+        # Leave room for the title and the model's two special tokens inside its sequence limit.
+        budget = max(16, min(self.settings.chunk_tokens, self.embedder.max_tokens - title_tokens - 3))
+        spans, chunks = chunk_article(
+            article, max_tokens=budget, overlap=self.settings.chunk_overlap, count_tokens=self.embedder.count_tokens
+        )
+        index_of: dict[Span, int] = {span: i for i, span in enumerate(spans)}
+        sentences = [(s.start, s.end, _vhash(model, article.text[s.start : s.end])) for s in spans]
+        new_chunks = []
+        for chunk in chunks:
+            ordinals = [index_of[s] for s in chunk.sentences]
+            embed_text = chunk_embedding_text(article, chunk.text)
+            new_chunks.append(
+                NewChunk(
+                    ordinal=chunk.ordinal,
+                    start=chunk.start,
+                    end=chunk.end,
+                    first_sentence=min(ordinals),
+                    last_sentence=max(ordinals),
+                    vhash=_vhash(model, embed_text),
+                    lexical_text=embed_text,
+                )
+            )
+        return _Prepared(article, sentences, new_chunks)
+
+    def _embed_missing(
+        self, store: IndexStore, writer: IndexWriter, prepared: list[_Prepared], progress: Progress | None
+    ) -> None:
+        texts: dict[str, str] = {}
+        for item in prepared:
+            text = item.article.text
+            for start, end, h in item.sentences:
+                texts.setdefault(h, text[start:end])
+            for c in item.chunks:
+                texts.setdefault(c.vhash, c.lexical_text)
+        have = store.vectors_for(texts)
+        missing = [(h, t) for h, t in texts.items() if h not in have]
+        total = len(missing)
+        if progress:
+            progress(0, total)
+        for i in range(0, total, _EMBED_CALL):
+            part = missing[i : i + _EMBED_CALL]
+            vecs = self.embedder.embed_texts([t for _, t in part])
+            writer.save_vectors({h: v for (h, _), v in zip(part, vecs, strict=True)})
+            if progress:
+                progress(min(i + _EMBED_CALL, total), total)
+        log.info("embedded %d texts, reused %d", total, len(texts) - total)
+
+
+__all__ = ["Ingestor", "chunk_embedding_text"]

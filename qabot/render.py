@@ -1,0 +1,66 @@
+"""Answer → text for a terminal, and stats → text. Pure functions (Telegram HTML lives in telegram_html.py)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from qabot.models import Answer, Article, IndexStats, Quote
+
+
+def source_line(q: Quote | Article) -> str:
+    """"Title · Site · 2025-03-27" with whatever parts are known."""
+    date = (q.published or "")[:10]
+    return " · ".join(p for p in (q.title, q.source, date) if p)
+
+
+def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) -> str:
+    """Quotes set off from the text, each followed by its numbered source with date and link."""
+    if answer.abstained:
+        return answer.answer
+    out: list[str] = []
+    for i, q in enumerate(answer.quotes, numbered_from):
+        body = textwrap.fill(
+            f"“{q.text}”", width=width, initial_indent="  │ ", subsequent_indent="  │ ", break_on_hyphens=False
+        )
+        out.append(body)
+        out.append(f"  [{i}] {source_line(q)}")
+        if q.url:
+            out.append(f"      {q.url}")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def render_more(answer: Answer, *, width: int = 88) -> str:
+    """The next passages after an answer's quotes, numbered on from them."""
+    if not answer.more:
+        return "No more sources for the last question."
+    extra = Answer(answer.question, False, "", answer.more)
+    return render_terminal(extra, width=width, numbered_from=len(answer.quotes) + 1)
+
+
+def render_stats(stats: IndexStats) -> str:
+    """The lines of ``qabot stats``."""
+    size = stats.size_bytes / 1_048_576
+    return "\n".join(
+        [
+            f"index:    {stats.path}",
+            f"articles: {stats.articles}",
+            f"chunks:   {stats.chunks}",
+            f"model:    {stats.model} ({stats.dimension}-d)",
+            f"size:     {size:.1f} MiB",
+            f"newest:   {(stats.newest or 'no dates')[:10]}",
+        ]
+    )
+
+
+def render_sources(articles: list[Article]) -> str:
+    """A numbered list of articles with date, site and link."""
+    if not articles:
+        return "The index has no articles yet."
+    lines = []
+    for i, a in enumerate(articles, 1):
+        lines.append(f"[{i}] {source_line(a)}" + (f"\n    {a.url}" if a.url else ""))
+    return "\n".join(lines)
+
+
+__all__ = ["render_more", "render_sources", "render_stats", "render_terminal", "source_line"]

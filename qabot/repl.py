@@ -1,0 +1,122 @@
+"""The interactive loop: ask questions, read quotes. Works over injected streams, so tests drive it by transcript."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from qabot.errors import QabotError
+from qabot.models import Answer, IndexStats
+from qabot.render import render_more, render_sources, render_stats, render_terminal
+
+log = logging.getLogger(__name__)
+
+HELP = """Type a question and press Enter. Commands:
+  :sources   the newest articles in the index
+  :more      more passages for the last question
+  :stats     what the index holds
+  :help      this text
+  :quit      leave (Ctrl-D works too; Ctrl-C cancels the line)"""
+
+
+def banner(stats: IndexStats) -> str:
+    """The first lines: what the bot knows and how fresh it is."""
+    newest = (stats.newest or "no dates")[:10]
+    return (
+        f"qabot — {stats.articles} articles, newest {newest} ({stats.path}).\n"
+        "Ask a question about them; :help for commands, :quit to leave."
+    )
+
+
+def _enable_line_editing(history: Path) -> None:
+    # readline only when a person types: it would write escape codes into piped output.
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on every platform
+        return
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    import atexit
+
+    def save() -> None:
+        try:
+            readline.set_history_length(1000)
+            readline.write_history_file(history)
+        except OSError:
+            pass
+
+    atexit.register(save)
+
+
+def run_repl(
+    answerer: object,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    history: Path | None = None,
+    read_line: Callable[[str], str] | None = None,
+) -> int:
+    """Loop until :quit or end of input. ``answerer`` needs ``ask``, ``stats`` and ``recent``."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = read_line is None and stdin is sys.stdin and stdin.isatty()
+    if interactive and history is not None:
+        _enable_line_editing(history)
+
+    def prompt(text: str) -> str:
+        if read_line is not None:
+            return read_line(text)
+        if interactive:
+            return input(text)
+        line = stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    def say(text: str) -> None:
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    say(banner(answerer.stats()))  # type: ignore[attr-defined]
+    last: Answer | None = None
+    while True:
+        try:
+            line = prompt("\n? ").strip()
+        except EOFError:
+            say("")
+            return 0
+        except KeyboardInterrupt:
+            say("")  # Ctrl-C drops the line being typed, not the session
+            continue
+        if not line:
+            continue
+        try:
+            if line in {":quit", ":q", ":exit"}:
+                return 0
+            if line == ":help":
+                say(HELP)
+            elif line == ":sources":
+                say(render_sources(answerer.recent(10)))  # type: ignore[attr-defined]
+            elif line == ":stats":
+                say(render_stats(answerer.stats()))  # type: ignore[attr-defined]
+            elif line == ":more":
+                say(render_more(last) if last else "Ask a question first.")
+            elif line.startswith(":"):
+                say(f"Unknown command {line.split()[0]}; :help lists the commands.")
+            else:
+                last = answerer.ask(line)  # type: ignore[attr-defined]
+                say(render_terminal(last))
+        except QabotError as err:
+            say(f"Error: {err}")
+        except KeyboardInterrupt:
+            say("(cancelled)")
+        except Exception as err:  # the loop goes on whatever one question does
+            log.debug("repl error", exc_info=True)
+            say(f"Error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unexpected failure'}")
+
+
+__all__ = ["HELP", "banner", "run_repl"]

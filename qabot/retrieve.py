@@ -1,0 +1,106 @@
+"""Question → ranked chunks: dense (FAISS) and lexical (BM25 over FTS5) results fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qabot.embed import Embedder
+from qabot.store import ChunkRow, IndexStore
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+# Words that carry no topic: dropping them keeps BM25 from matching every chunk on "the" or "what".
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between both
+    but by can could did do does doing down during each few for from further had has have having he her here hers
+    herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves also according said says tell me please
+    whats did does do""".split()
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head of each list so neither dominates
+
+
+def query_words(question: str) -> list[str]:
+    """The question's content words, lower-cased, in order, without duplicates or stopwords."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and w.strip("_")))
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """One retrieved chunk with its dense similarity, lexical score and fused score."""
+
+    chunk: ChunkRow
+    dense: float
+    lexical: float
+    fused: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for one question."""
+
+    query_vector: NDArray[np.float32]
+    words: list[str]
+    hits: list[ChunkHit]
+    timings_ms: dict[str, float]
+
+
+class Retriever:
+    """Finds the chunks most likely to answer a question."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, *, depth: int = 40) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.depth = depth
+
+    def retrieve(self, question: str) -> Retrieval:
+        """Dense and lexical candidates, fused; every hit carries its exact dense similarity."""
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed_query(question)
+        t1 = time.perf_counter()
+        words = query_words(question)
+        dense = self.store.search_vectors(qvec, self.depth)
+        lexical = self.store.search_lexical(words, self.depth)
+        fused: dict[int, float] = {}
+        for ranked in (dense, lexical):
+            for rank, (cid, _) in enumerate(ranked):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        dense_of = dict(dense)
+        lex_of = dict(lexical)
+        missing = [cid for cid in fused if cid not in dense_of]
+        dense_of.update(self._exact_similarity(qvec, missing))
+        rows = self.store.chunks(fused)
+        hits = [
+            ChunkHit(rows[cid], dense_of.get(cid, 0.0), lex_of.get(cid, 0.0), score)
+            for cid, score in fused.items()
+            if cid in rows  # a chunk removed since the vector cache was loaded is skipped
+        ]
+        hits.sort(key=lambda h: (-h.fused, -h.dense, h.chunk.id))
+        t2 = time.perf_counter()
+        return Retrieval(qvec, words, hits, {"embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000})
+
+    def _exact_similarity(self, qvec: NDArray[np.float32], ids: list[int]) -> dict[int, float]:
+        if not ids:
+            return {}
+        index, _ = self.store.vector_index()
+        out = {}
+        for cid in ids:
+            try:
+                out[cid] = float(np.dot(index.reconstruct(cid), qvec))
+            except RuntimeError:  # not in this generation's vectors yet
+                continue
+        return out
+
+
+__all__ = ["STOPWORDS", "ChunkHit", "Retrieval", "Retriever", "query_words"]

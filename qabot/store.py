@@ -1,0 +1,561 @@
+"""The index on disk: SQLite for metadata, text and vectors; FAISS files as rebuildable caches. The only faiss importer.
+
+Layout of an index directory::
+
+    manifest.json        model, dimension, schema: refuses to open with another model
+    qabot.sqlite         articles, chunks, sentences, vectors (the source of truth), FTS5 lexical index
+    chunks.g<N>.faiss    chunk vectors of generation N (a cache: rebuilt from SQLite when missing or stale)
+    .write.lock          held by the one process writing
+
+Crash safety: every ingest is one SQLite transaction that bumps ``generation``; the FAISS file for a generation is
+written to a temporary file and ``os.replace``d after the commit. A kill at any moment leaves either the old
+generation (transaction rolled back) or the new one with a missing cache, which the next open rebuilds.
+Vectors are content-addressed (hash of the embedded text), so a re-run after a kill reuses what was embedded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import faiss
+import numpy as np
+
+from qabot.errors import IndexCorrupt, IndexLocked, IndexMissing, ModelMismatch
+from qabot.models import Article, IndexStats
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+DB = "qabot.sqlite"
+LOCK = ".write.lock"
+
+_TOKENIZER = "'porter unicode61 remove_diacritics 2'"
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT, published TEXT,
+    source TEXT, author TEXT, hash TEXT NOT NULL, added REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
+    vhash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id TEXT NOT NULL, ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    vhash TEXT NOT NULL, PRIMARY KEY (article_id, ordinal)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize={_TOKENIZER});
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+"""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built with; an index refuses to open with a different model or dimension."""
+
+    model: str
+    dimension: int
+    schema: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as stored: which article, where in its text, and which sentences it spans."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """One sentence span of an article, with its vector."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    vector: NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk to write: offsets, sentence range, and the hash of the vector already saved for it."""
+
+    ordinal: int
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+    vhash: str
+    lexical_text: str
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    return conn
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of ``index_dir``, or None when there is no index there."""
+    path = index_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        return Manifest(model=str(raw["model"]), dimension=int(raw["dimension"]), schema=int(raw.get("schema", 1)))
+    except (ValueError, KeyError, TypeError) as err:
+        raise IndexCorrupt(f"{path} is unreadable ({err}); run `qabot repair` to rebuild it") from err
+
+
+class IndexStore:
+    """One index directory opened for reading, and for writing through ``writer()``.
+
+    Thread-safe for readers: each thread gets its own SQLite connection; the FAISS cache is swapped atomically.
+    """
+
+    def __init__(self, index_dir: Path, manifest: Manifest) -> None:
+        self.dir = index_dir
+        self.manifest = manifest
+        self._local = threading.local()
+        self._faiss: faiss.Index | None = None
+        self._faiss_gen = -1
+        self._swap = threading.Lock()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, index_dir: Path, *, model: str, dimension: int | None = None, create: bool = False) -> IndexStore:
+        """Open (or with ``create`` make) the index at ``index_dir`` for ``model``; refuse another model's index."""
+        index_dir = Path(index_dir)
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            if not create:
+                raise IndexMissing(f"no index at {index_dir}: run `qabot ingest PATH` first")
+            if dimension is None:
+                raise ValueError("dimension is needed to create an index")
+            index_dir.mkdir(parents=True, exist_ok=True)
+            manifest = Manifest(model=model, dimension=dimension)
+            conn = _connect(index_dir / DB)
+            conn.executescript(_SCHEMA)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            conn.close()
+            _atomic_write(index_dir / MANIFEST, json.dumps(manifest.__dict__, indent=2).encode())
+        if manifest.model != model or (dimension is not None and manifest.dimension != dimension):
+            raise ModelMismatch(
+                f"index {index_dir} was built with model {manifest.model!r} ({manifest.dimension}-d), "
+                f"not {model!r}: set QABOT_MODEL={manifest.model} or rebuild with `qabot rebuild`"
+            )
+        if manifest.schema != SCHEMA_VERSION:
+            raise IndexCorrupt(f"index {index_dir} has schema {manifest.schema}, expected {SCHEMA_VERSION}: rebuild it")
+        if not (index_dir / DB).exists():
+            raise IndexCorrupt(f"index {index_dir} has a manifest but no {DB}: run `qabot rebuild` after re-ingesting")
+        store = cls(index_dir, manifest)
+        store._check_db()
+        return store
+
+    def _check_db(self) -> None:
+        try:
+            self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        except sqlite3.DatabaseError as err:
+            raise IndexCorrupt(f"{self.dir / DB} is damaged ({err}); run `qabot repair`") from err
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection to the metadata database."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.dir / DB)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their threads end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every committed change; readers compare it to notice a new ingest."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ vectors (FAISS cache)
+    def _faiss_path(self, gen: int) -> Path:
+        return self.dir / f"chunks.g{gen}.faiss"
+
+    def vector_index(self) -> tuple[faiss.Index, int]:
+        """The FAISS index of chunk vectors for the current generation, loading or rebuilding it as needed."""
+        gen = self.generation
+        with self._swap:
+            if self._faiss is not None and self._faiss_gen == gen:
+                return self._faiss, gen
+            index = self._load_or_build(gen)
+            self._faiss, self._faiss_gen = index, gen
+            return index, gen
+
+    def _load_or_build(self, gen: int) -> faiss.Index:
+        path = self._faiss_path(gen)
+        if path.exists():
+            try:
+                index = faiss.read_index(str(path))
+                if index.d == self.manifest.dimension and index.ntotal == self.count_chunks():
+                    return index
+                log.warning("vector cache %s is out of step with the metadata; rebuilding it", path.name)
+            except RuntimeError:
+                log.warning("vector cache %s is unreadable; rebuilding it", path.name)
+        index = self.build_vector_index()
+        with contextlib.suppress(OSError):  # a read-only index directory still answers from memory
+            self._write_faiss(index, gen)
+        return index
+
+    def build_vector_index(self) -> faiss.Index:
+        """A fresh FAISS index of every chunk vector in the database (exact inner product)."""
+        d = self.manifest.dimension
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
+        cur = self.conn.execute("SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash ORDER BY c.id")
+        while batch := cur.fetchmany(4096):
+            ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+            vecs = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32)
+            if vecs.size != len(batch) * d:
+                raise IndexCorrupt(f"stored vectors in {self.dir} do not have {d} dimensions: run `qabot rebuild`")
+            index.add_with_ids(vecs.reshape(len(batch), d), ids)
+        return index
+
+    def _write_faiss(self, index: faiss.Index, gen: int) -> None:
+        data = faiss.serialize_index(index).tobytes()
+        _atomic_write(self._faiss_path(gen), data)
+        for old in self.dir.glob("chunks.g*.faiss"):
+            if old.name != self._faiss_path(gen).name:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+
+    def search_vectors(self, query: NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+        """Chunk ids and cosine similarities of the ``k`` nearest chunks."""
+        index, _ = self.vector_index()
+        if index.ntotal == 0:
+            return []
+        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    # ------------------------------------------------------------------ lexical
+    def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for a query of OR-ed terms."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        try:
+            rows = self.conn.execute(
+                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts) LIMIT ?",
+                (match, k),
+            ).fetchall()
+        except sqlite3.OperationalError as err:
+            log.warning("lexical search failed for %r: %s", match, err)
+            return []
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
+        """How many chunks contain each (stemmed) term, and the number of chunks."""
+        if not terms:
+            return {}, self.count_chunks()
+        marks = ",".join("?" * len(terms))
+        rows = self.conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms)).fetchall()
+        return {r[0]: int(r[1]) for r in rows}, self.count_chunks()
+
+    def analyze(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""
+        conn = self.conn
+        if not getattr(self._local, "analyzer", False):
+            conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok USING fts5(body, tokenize={_TOKENIZER})")
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok_vocab USING fts5vocab(temp, qtok, 'instance')")
+            self._local.analyzer = True
+        conn.execute("DELETE FROM temp.qtok")
+        conn.executemany("INSERT INTO temp.qtok(rowid, body) VALUES (?, ?)", [(i + 1, t) for i, t in enumerate(texts)])
+        out: list[list[str]] = [[] for _ in texts]
+        for term, doc, _col, _off in conn.execute(
+            "SELECT term, doc, col, offset FROM temp.qtok_vocab ORDER BY doc, offset"
+        ):
+            out[int(doc) - 1].append(term)
+        conn.execute("DELETE FROM temp.qtok")
+        return out
+
+    # ------------------------------------------------------------------ metadata reads
+    def count_chunks(self) -> int:
+        """Number of chunks in the index."""
+        return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
+        """Chunk rows by id; ids deleted since the vector cache was built are simply absent."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
+            f"WHERE id IN ({marks})",
+            ids,
+        ).fetchall()
+        return {r[0]: ChunkRow(*r) for r in rows}
+
+    def sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
+        """Sentences ``first..last`` (inclusive) of an article, with their vectors."""
+        rows = self.conn.execute(
+            'SELECT s.article_id, s.ordinal, s.start, s."end", v.vector FROM sentences s '
+            "JOIN vectors v ON v.hash = s.vhash WHERE s.article_id = ? AND s.ordinal BETWEEN ? AND ? "
+            "ORDER BY s.ordinal",
+            (article_id, first, last),
+        ).fetchall()
+        return [SentenceRow(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype=np.float32)) for r in rows]
+
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Articles by id (with their full text)."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT id, title, text, url, published, source, author FROM articles WHERE id IN ({marks})", ids
+        ).fetchall()
+        return {r[0]: Article(*r) for r in rows}
+
+    def article_ids(self) -> list[str]:
+        """Every article id, sorted."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM articles ORDER BY id")]
+
+    def find_article(self, ref: str) -> str | None:
+        """The id of the article whose id or URL is ``ref``."""
+        row = self.conn.execute("SELECT id FROM articles WHERE id = ? OR url = ? LIMIT 1", (ref, ref)).fetchone()
+        return row[0] if row else None
+
+    def article_hash(self, article_id: str) -> str | None:
+        """The content hash stored for an article, or None if it is not in the index."""
+        row = self.conn.execute("SELECT hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def recent(self, n: int = 10) -> list[Article]:
+        """The ``n`` newest articles by publication date (undated last, then most recently added)."""
+        rows = self.conn.execute(
+            "SELECT id, title, text, url, published, source, author FROM articles "
+            "ORDER BY published IS NULL, published DESC, added DESC LIMIT ?",
+            (n,),
+        ).fetchall()
+        return [Article(*r) for r in rows]
+
+    def stats(self) -> IndexStats:
+        """Counts, model, size on disk and newest date."""
+        n_articles = int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+        newest = self.conn.execute("SELECT max(published) FROM articles").fetchone()[0]
+        size = sum(p.stat().st_size for p in self.dir.iterdir() if p.is_file())
+        return IndexStats(
+            articles=n_articles,
+            chunks=self.count_chunks(),
+            model=self.manifest.model,
+            dimension=self.manifest.dimension,
+            size_bytes=size,
+            newest=newest,
+            path=str(self.dir),
+        )
+
+    def vectors_for(self, hashes: Iterable[str]) -> dict[str, NDArray[np.float32]]:
+        """Vectors already stored for these text hashes (so the same text is never embedded twice)."""
+        found: dict[str, NDArray[np.float32]] = {}
+        hashes = list(dict.fromkeys(hashes))
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for h, blob in self.conn.execute(f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", part):
+                found[h] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    # ------------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def writer(self, wait_seconds: float = 30.0) -> Iterator[IndexWriter]:
+        """Hold the write lock for one ingest; the changes become visible at ``IndexWriter.commit()``."""
+        lock_path = self.dir / LOCK
+        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the whole with-block
+        try:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexLocked(
+                            f"another ingest is writing to {self.dir}; try again when it has finished"
+                        ) from None
+                    time.sleep(0.2)
+            writer = IndexWriter(self)
+            try:
+                yield writer
+            finally:
+                writer.rollback()
+        finally:
+            fh.close()  # releases the flock
+
+
+class IndexWriter:
+    """Changes to one index, applied in a single transaction by ``commit()``.
+
+    Vectors are saved as they are computed (``save_vectors`` commits on its own): they are invisible until
+    chunks reference them, and a re-run after a crash finds them instead of embedding again.
+    """
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+        self._conn = _connect(store.dir / DB)
+        self._in_tx = False
+        self._removed_chunks: list[int] = []
+        self._added_chunks: list[tuple[int, str]] = []
+
+    def save_vectors(self, vectors: dict[str, NDArray[np.float32]]) -> None:
+        """Store vectors by text hash, committed at once (outside the article transaction)."""
+        if self._in_tx:
+            raise RuntimeError("save vectors before changing articles")
+        rows = [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()]
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany("INSERT OR IGNORE INTO vectors(hash, vector) VALUES (?, ?)", rows)
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+
+    def remove_article(self, article_id: str) -> bool:
+        """Delete an article with its chunks and sentences; True if it existed."""
+        self._begin()
+        ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        self._removed_chunks.extend(ids)
+        if ids:
+            marks = ",".join("?" * len(ids))
+            self._conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", ids)
+        self._conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self._conn.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
+        cur = self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return cur.rowcount > 0
+
+    def put_article(
+        self,
+        article: Article,
+        sentences: Sequence[tuple[int, int, str]],
+        chunks: Sequence[NewChunk],
+    ) -> None:
+        """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks."""
+        self.remove_article(article.id)
+        self._conn.execute(
+            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                article.id, article.title, article.text, article.url, article.published,
+                article.source, article.author, article.content_hash, time.time(),
+            ),
+        )  # fmt: skip
+        self._conn.executemany(
+            'INSERT INTO sentences(article_id, ordinal, start, "end", vhash) VALUES (?,?,?,?,?)',
+            [(article.id, i, s, e, h) for i, (s, e, h) in enumerate(sentences)],
+        )
+        for c in chunks:
+            cur = self._conn.execute(
+                'INSERT INTO chunks(article_id, ordinal, start, "end", first_sentence, last_sentence, vhash) '
+                "VALUES (?,?,?,?,?,?,?)",
+                (article.id, c.ordinal, c.start, c.end, c.first_sentence, c.last_sentence, c.vhash),
+            )
+            chunk_id = int(cur.lastrowid or 0)
+            self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
+            self._added_chunks.append((chunk_id, c.vhash))
+
+    def commit(self) -> int:
+        """Make every change visible at once and write the new generation's vector cache; returns it."""
+        if not self._in_tx:
+            return self.store.generation
+        gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) + 1
+        self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(gen),))
+        # Vectors nobody references any more (removed or replaced articles) are dropped with this commit.
+        self._conn.execute(
+            "DELETE FROM vectors WHERE hash NOT IN (SELECT vhash FROM chunks UNION SELECT vhash FROM sentences)"
+        )
+        prev_index, prev_gen = self._previous_index()
+        self._conn.execute("COMMIT")
+        self._in_tx = False
+        index = self._next_index(prev_index, prev_gen, gen)
+        with contextlib.suppress(OSError):
+            self.store._write_faiss(index, gen)
+        self._removed_chunks.clear()
+        self._added_chunks.clear()
+        return gen
+
+    def _previous_index(self) -> tuple[faiss.Index | None, int]:
+        gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) - 1
+        path = self.store._faiss_path(gen)
+        if path.exists():
+            with contextlib.suppress(RuntimeError):
+                return faiss.read_index(str(path)), gen
+        return None, gen
+
+    def _next_index(self, prev: faiss.Index | None, prev_gen: int, gen: int) -> faiss.Index:
+        if prev is None:
+            return self.store.build_vector_index()
+        # Apply just this transaction's removals and additions to the previous generation's vectors.
+        if self._removed_chunks:
+            prev.remove_ids(np.asarray(self._removed_chunks, dtype=np.int64))
+        if self._added_chunks:
+            vecs = self.store.vectors_for(h for _, h in self._added_chunks)
+            ids = np.asarray([i for i, _ in self._added_chunks], dtype=np.int64)
+            mat = np.stack([vecs[h] for _, h in self._added_chunks]).astype(np.float32)
+            prev.add_with_ids(mat, ids)
+        if prev.ntotal != self.store.count_chunks():
+            log.warning("incremental vector update of generation %d disagrees with the metadata; rebuilding", gen)
+            return self.store.build_vector_index()
+        return prev
+
+    def rollback(self) -> None:
+        """Discard uncommitted article changes (vectors already saved stay, for a re-run)."""
+        if self._in_tx:
+            self._conn.execute("ROLLBACK")
+            self._in_tx = False
+        self._conn.close()
+
+
+__all__ = ["ChunkRow", "IndexStore", "IndexWriter", "Manifest", "NewChunk", "SentenceRow", "read_manifest"]
