@@ -34,12 +34,15 @@ class Tuning:
     """Weights of the sentence score; the defaults are what the news-qa evaluation supported (docs/quality.md)."""
 
     candidates: int = 12  # chunks whose sentences are scored
-    w_sentence: float = 0.5  # the sentence's own cosine similarity to the question
-    w_chunk: float = 0.25  # the similarity of the best chunk holding it (its context, with the title)
-    w_lexical: float = 0.25  # IDF-weighted share of the question's words found in the sentence
-    merge_margin: float = 0.04  # a neighbouring sentence this close to the best one joins its quote
-    second_margin: float = 0.08  # another article is quoted when its best sentence is this close to the top
-    short_sentence: int = 60  # a best sentence shorter than this takes its next sentence along
+    w_sentence: float = 0.3  # the sentence's own cosine similarity to the question
+    w_chunk: float = 0.3  # the similarity of the best chunk holding it (its context, with the title)
+    w_lexical: float = 0.45  # IDF-weighted share of the question's words found in the sentence
+    w_length: float = 0.1  # fragments (cut links, captions) rarely answer: up to this much for 200+ characters
+    w_rank: float = 0.1  # penalty growing with the fused rank of the sentence's best chunk
+    second_margin: float = 0.5  # another sentence is quoted when its score is this close to the best one
+    char_budget: int = 500  # quoted characters at most, beyond the first sentence
+    max_sentences: int = 3  # sentences quoted at most
+    short_sentence: int = 60  # a lone best sentence shorter than this takes its next sentence along
 
 
 @dataclass(frozen=True)
@@ -125,10 +128,12 @@ class Answerer:
             return []
         # Every sentence once, with the best similarity among the chunks that hold it.
         context: dict[tuple[str, int], float] = {}
-        for h in top:
+        rank: dict[tuple[str, int], int] = {}
+        for i, h in enumerate(top):
             for o in range(h.chunk.first_sentence, h.chunk.last_sentence + 1):
                 key = (h.chunk.article_id, o)
                 context[key] = max(context.get(key, -1.0), h.dense)
+                rank.setdefault(key, i)
         rows = []
         for h in top:
             rows.extend(store.sentences(h.chunk.article_id, h.chunk.first_sentence, h.chunk.last_sentence))
@@ -147,49 +152,75 @@ class Answerer:
         for i, k in enumerate(keys):
             present = set(sent_terms[i])
             lex = sum(w for term, w in idf.items() if term in present) / total_idf
-            score = t.w_sentence * float(sims[i]) + t.w_chunk * context[k] + t.w_lexical * lex
             r = unique[k]
+            score = (
+                t.w_sentence * float(sims[i])
+                + t.w_chunk * context[k]
+                + t.w_lexical * lex
+                + t.w_length * min(r.end - r.start, 200) / 200
+                - t.w_rank * rank[k] / t.candidates
+            )
             out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score))
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
 
     def _choose(self, store: IndexStore, scored: list[_Scored]) -> tuple[list[Quote], list[Quote]]:
+        """Greedy by score: the best sentence, then others close to it, within a character budget and article cap."""
         t = self.tuning
         if not scored:
             return [], []
-        by_article: dict[str, list[_Scored]] = {}
+        articles = store.articles(dict.fromkeys(s.article_id for s in scored))
+        top = scored[0].score
+        seen_text: set[str] = set()
+        chosen: list[_Scored] = []
+        rest: list[_Scored] = []
+        used = 0
         for s in scored:
-            by_article.setdefault(s.article_id, []).append(s)
-        order = list(by_article)  # articles ranked by their best sentence
-        articles = store.articles(order)
-        top_score = scored[0].score
-        quotes: list[Quote] = []
-        more: list[Quote] = []
-        for rank, aid in enumerate(order):
-            article = articles.get(aid)
+            article = articles.get(s.article_id)
             if article is None:
                 continue
-            best = self._span(by_article[aid])
-            quote = _quote(article, best)
-            if rank == 0 or (len(quotes) < self.settings.max_articles and best.score >= top_score - t.second_margin):
-                quotes.append(quote)
-            elif len(more) < 6:
-                more.append(quote)
-        return quotes, more
+            text = " ".join(article.text[s.start : s.end].split()).lower()
+            if text in seen_text:  # the same sentence in a re-published copy adds nothing
+                continue
+            seen_text.add(text)
+            cited = {c.article_id for c in chosen}
+            fits = not chosen or (
+                s.score >= top - t.second_margin
+                and used + (s.end - s.start) <= t.char_budget
+                and len(chosen) < t.max_sentences
+                and (s.article_id in cited or len(cited) < self.settings.max_articles)
+            )
+            if fits:
+                chosen.append(s)
+                used += s.end - s.start
+            elif len(rest) < 6:
+                rest.append(s)
+        return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
 
-    def _span(self, sentences: list[_Scored]) -> _Scored:
-        """The best sentence, joined with a neighbour when that reads better (a short lead-in, or as relevant)."""
+    def _quotes(self, articles: dict[str, Article], chosen: list[_Scored]) -> list[Quote]:
+        """Group chosen sentences by article (best article first), joining neighbours into one passage."""
         t = self.tuning
-        best = sentences[0]
-        by_ordinal = {s.ordinal: s for s in sentences}
-        nxt = by_ordinal.get(best.ordinal + 1)
-        prev = by_ordinal.get(best.ordinal - 1)
-        start, end = best.start, best.end
-        if nxt and (best.end - best.start < t.short_sentence or nxt.score >= best.score - t.merge_margin):
-            end = nxt.end
-        elif prev and prev.score >= best.score - t.merge_margin:
-            start = prev.start
-        return replace(best, start=start, end=end)
+        order = list(dict.fromkeys(s.article_id for s in chosen))
+        quotes: list[Quote] = []
+        for aid in order:
+            mine = sorted((s for s in chosen if s.article_id == aid), key=lambda s: s.ordinal)
+            spans: list[_Scored] = []
+            for s in mine:
+                if spans and s.ordinal == spans[-1].ordinal + 1:
+                    prev = spans[-1]
+                    spans[-1] = replace(prev, end=s.end, ordinal=s.ordinal, score=max(prev.score, s.score))
+                else:
+                    spans.append(s)
+            if len(mine) == 1 and mine[0].end - mine[0].start < t.short_sentence:
+                spans = [self._extend_short(articles[aid], mine[0])]
+            spans.sort(key=lambda s: -s.score)
+            quotes.extend(_quote(articles[aid], s) for s in spans)
+        return quotes
+
+    def _extend_short(self, article: Article, s: _Scored) -> _Scored:
+        """A very short best sentence (a fragment or a lead-in) reads better with the sentence after it."""
+        nxt = self._store.sentences(article.id, s.ordinal + 1, s.ordinal + 1)
+        return replace(s, end=nxt[0].end) if nxt else s
 
 
 def _idf(store: IndexStore, terms: list[str]) -> dict[str, float]:
