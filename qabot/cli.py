@@ -231,7 +231,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from qabot.bot import run_bot
     from qabot.ingest import Ingestor
 
-    if settings.telegram_token is None:
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
         raise QabotError("QABOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and put it in .env")
     answerer = _answerer(settings, samples_if_missing=True)
     ingestor = Ingestor.from_settings(settings, embedder=answerer.embedder)
