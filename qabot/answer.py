@@ -39,10 +39,11 @@ class Tuning:
     w_lexical: float = 0.45  # IDF-weighted share of the question's words found in the sentence
     w_length: float = 0.1  # fragments (cut links, captions) rarely answer: up to this much for 200+ characters
     w_rank: float = 0.1  # penalty growing with the fused rank of the sentence's best chunk
-    second_margin: float = 0.5  # another sentence is quoted when its score is this close to the best one
+    second_margin: float = 0.2  # another sentence is quoted when its score is this close to the best one
     char_budget: int = 500  # quoted characters at most, beyond the first sentence
     max_sentences: int = 3  # sentences quoted at most
     short_sentence: int = 60  # a lone best sentence shorter than this takes its next sentence along
+    follow_chars: int = 350  # the best sentence takes its next sentence along when both fit in this many characters
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,20 @@ class Answerer:
                 used += s.end - s.start
             elif len(rest) < 6:
                 rest.append(s)
+        if t.follow_chars:
+            chosen = self._follow(chosen, t.follow_chars)
         return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
+
+    def _follow(self, chosen: list[_Scored], limit: int) -> list[_Scored]:
+        """News sentences often finish their thought in the next one ("…, he added."): quote both when short."""
+        top = chosen[0]
+        if any(c.article_id == top.article_id and c.ordinal == top.ordinal + 1 for c in chosen):
+            return chosen
+        nxt = self._store.sentences(top.article_id, top.ordinal + 1, top.ordinal + 1)
+        if not nxt or nxt[0].end - top.start > limit:
+            return chosen
+        extra = _Scored(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score)
+        return [top, extra, *chosen[1:]]
 
     def _quotes(self, articles: dict[str, Article], chosen: list[_Scored]) -> list[Quote]:
         """Group chosen sentences by article (best article first), joining neighbours into one passage."""

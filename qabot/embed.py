@@ -55,6 +55,9 @@ class Embedder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer  # heavy: see module docstring
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # a weights-loading bar on every start is noise to users
 
                 path = resolve_model_path(self.model_name)
                 if not (Path(path).exists() or "/" in path):

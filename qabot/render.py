@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from qabot.models import Answer, Article, IndexStats, Quote
 
@@ -13,19 +14,35 @@ def source_line(q: Quote | Article) -> str:
     return " · ".join(p for p in (q.title, q.source, date) if p)
 
 
+def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
+    """Quotes grouped by article, in the order each article is first quoted."""
+    groups: dict[str, list[Quote]] = {}
+    for q in quotes:
+        groups.setdefault(q.article_id, []).append(q)
+    return list(groups.values())
+
+
 def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) -> str:
-    """Quotes set off from the text, each followed by its numbered source with date and link."""
+    """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
     if answer.abstained:
         return answer.answer
     out: list[str] = []
-    for i, q in enumerate(answer.quotes, numbered_from):
-        body = textwrap.fill(
-            f"“{q.text}”", width=width, initial_indent="  │ ", subsequent_indent="  │ ", break_on_hyphens=False
-        )
-        out.append(body)
-        out.append(f"  [{i}] {source_line(q)}")
-        if q.url:
-            out.append(f"      {q.url}")
+    for i, group in enumerate(group_by_source(answer.quotes), numbered_from):
+        for j, q in enumerate(group):
+            if j:
+                out.append("  ⋮")  # a gap in the article between two quotes from it
+            out.append(
+                textwrap.fill(
+                    f"“{q.text}”",
+                    width=width,
+                    initial_indent="  │ ",
+                    subsequent_indent="  │ ",
+                    break_on_hyphens=False,
+                )
+            )
+        out.append(f"  [{i}] {source_line(group[0])}")
+        if group[0].url:
+            out.append(f"      {group[0].url}")
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -35,7 +52,7 @@ def render_more(answer: Answer, *, width: int = 88) -> str:
     if not answer.more:
         return "No more sources for the last question."
     extra = Answer(answer.question, False, "", answer.more)
-    return render_terminal(extra, width=width, numbered_from=len(answer.quotes) + 1)
+    return render_terminal(extra, width=width, numbered_from=len(group_by_source(answer.quotes)) + 1)
 
 
 def render_stats(stats: IndexStats) -> str:
@@ -63,4 +80,4 @@ def render_sources(articles: list[Article]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["render_more", "render_sources", "render_stats", "render_terminal", "source_line"]
+__all__ = ["group_by_source", "render_more", "render_sources", "render_stats", "render_terminal", "source_line"]
