@@ -75,6 +75,8 @@ def run_repl(
         line = stdin.readline()
         if not line:
             raise EOFError
+        # Echo piped input after the prompt so a transcript reads like the interactive session.
+        stdout.write(text + line if line.endswith("\n") else text + line + "\n")
         return line.rstrip("\n")
 
     def say(text: str) -> None:
