@@ -11,8 +11,9 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.news import TimeHint, figures, in_range, parse_date, time_hint
 from qabot.retrieve import ChunkHit, Retriever
 from qabot.store import IndexStore
 
@@ -43,6 +45,11 @@ class Tuning:
     char_budget: int = 500  # quoted characters at most, beyond the first sentence
     max_sentences: int = 3  # sentences quoted at most
     short_sentence: int = 60  # a lone best sentence shorter than this takes its next sentence along
+    w_time: float = 0.06  # bonus for articles inside a period the question names ("in 2019", "this week")
+    w_recent: float = 0.06  # bonus for newer articles when the question asks for the latest
+    timeline_margin: float = 0.25  # stories this close to the best one join a timeline
+    timeline_max: int = 6  # dated quotes in a timeline at most
+    conflict_margin: float = 0.25  # a conflicting figure this close to the best sentence is shown beside it
     follow_chars: int = 350  # the best sentence takes its next sentence along when both fit in this many characters
 
 
@@ -58,21 +65,33 @@ class _Scored:
 class Answerer:
     """Answers questions from one index. Thread-safe; ``ask`` is CPU-bound, so async callers run it in a thread."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: IndexStore, tuning: Tuning | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: IndexStore,
+        tuning: Tuning | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.tuning = tuning or Tuning()
         self._store = store
         self._lock = threading.Lock()
+        self._today = today
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, embedder: Embedder | None = None, tuning: Tuning | None = None
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        tuning: Tuning | None = None,
+        today: Callable[[], date] | None = None,
     ) -> Answerer:
         """An answerer over the settings' index; raises IndexMissing or ModelMismatch with a one-line fix."""
         embedder = embedder or Embedder.from_settings(settings)
         store = IndexStore.open(settings.index_dir, model=settings.model)
-        return cls(settings, embedder, store, tuning)
+        return cls(settings, embedder, store, tuning, today)
 
     @property
     def store(self) -> IndexStore:
@@ -87,8 +106,16 @@ class Answerer:
         store = self._store
         retrieval = Retriever(store, self.embedder).retrieve(q)
         t1 = time.perf_counter()
+        hint = time_hint(q, self.today())
         scored = self._score_sentences(store, retrieval.query_vector, retrieval.words, retrieval.hits)
-        quotes, more = self._choose(store, scored)
+        meta = store.articles(dict.fromkeys(s.article_id for s in scored))
+        scored = self._by_time(scored, meta, hint)
+        scored, stories = self._originals(store, scored, meta)
+        if hint.timeline:
+            quotes, more, mode = self._timeline(meta, scored, stories), [], "timeline"
+        else:
+            quotes, more = self._choose(meta, scored, stories)
+            quotes, mode = self._disagreement(meta, scored, stories, quotes)
         t2 = time.perf_counter()
         timings = {
             "embed": retrieval.timings_ms["embed"],
@@ -96,10 +123,19 @@ class Answerer:
             "select": (t2 - t1) * 1000,
             "total": (t2 - t0) * 1000,
         }
-        best = quotes[0].score if quotes else 0.0
+        best = max((x.score for x in quotes), default=0.0)
         if not quotes or best < self.settings.min_score:
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
-        return Answer(q, False, answer_text(quotes), tuple(quotes), timings, more=tuple(more), id=id)
+        quotes = self._also_reported(store, quotes, stories)
+        note = self._stale_note(quotes)
+        if mode == "disagreement":
+            note = "Sources differ: " + " / ".join(x.source or x.title for x in quotes[:2]) + "."
+        text = answer_text(quotes) if note is None else f"{note}\n{answer_text(quotes)}"
+        return Answer(q, False, text, tuple(quotes), timings, more=tuple(more), id=id, note=note, mode=mode)
+
+    def today(self) -> date:
+        """Today's date for "this week" and staleness (a parameter in tests)."""
+        return self._today() if self._today else datetime.now(UTC).date()
 
     def stats(self) -> IndexStats:
         """What the index holds."""
@@ -112,12 +148,9 @@ class Answerer:
     def reload(self) -> bool:
         """Pick up a newer generation written by another process; True when it changed."""
         with self._lock:
-            store = self._store
-            _, served = store.vector_index()
-            if store.generation == served:
-                return False
-            store.vector_index()  # loads the new generation's vectors, then swaps them in
-            return True
+            before = self._store.loaded_generation
+            _, now = self._store.vector_index()  # loads a newer generation's vectors, then swaps them in
+            return now != before
 
     # ------------------------------------------------------------------ scoring
     def _score_sentences(
@@ -165,13 +198,18 @@ class Answerer:
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
 
-    def _choose(self, store: IndexStore, scored: list[_Scored]) -> tuple[list[Quote], list[Quote]]:
-        """Greedy by score: the best sentence, then others close to it, within a character budget and article cap."""
+    def _choose(
+        self, articles: dict[str, Article], scored: list[_Scored], stories: dict[str, str]
+    ) -> tuple[list[Quote], list[Quote]]:
+        """Greedy by score: the best sentence, then others close to it, within a character budget and article cap.
+
+        One story is quoted from one article only (its original publisher, see ``_originals``).
+        """
         t = self.tuning
         if not scored:
             return [], []
-        articles = store.articles(dict.fromkeys(s.article_id for s in scored))
         top = scored[0].score
+        story_article: dict[str, str] = {}
         seen_text: set[str] = set()
         chosen: list[_Scored] = []
         rest: list[_Scored] = []
@@ -181,8 +219,9 @@ class Answerer:
             if article is None:
                 continue
             text = " ".join(article.text[s.start : s.end].split()).lower()
-            if text in seen_text:  # the same sentence in a re-published copy adds nothing
-                continue
+            story = stories.get(s.article_id, s.article_id)
+            if text in seen_text or story_article.get(story, s.article_id) != s.article_id:
+                continue  # a copy of a story already quoted adds nothing
             seen_text.add(text)
             cited = {c.article_id for c in chosen}
             fits = not chosen or (
@@ -193,12 +232,123 @@ class Answerer:
             )
             if fits:
                 chosen.append(s)
+                story_article[story] = s.article_id
                 used += s.end - s.start
             elif len(rest) < 6:
                 rest.append(s)
         if t.follow_chars:
             chosen = self._follow(chosen, t.follow_chars)
         return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
+
+    # ------------------------------------------------------------------ news-aware steps
+    def _by_time(self, scored: list[_Scored], meta: dict[str, Article], hint: TimeHint) -> list[_Scored]:
+        """Prefer articles in the period the question names, newer ones for "latest"; newer wins ties."""
+        t = self.tuning
+        dates = {aid: parse_date(a.published) for aid, a in meta.items()}
+        known = sorted({d for d in dates.values() if d is not None})
+        recency = {d: i / max(1, len(known) - 1) for i, d in enumerate(known)}
+        out = []
+        for s in scored:
+            d = dates.get(s.article_id)
+            bonus = 0.0
+            article = meta.get(s.article_id)
+            if hint.has_range and article is not None and in_range(article.published, hint):
+                bonus += t.w_time
+            if hint.latest and d is not None:
+                bonus += t.w_recent * recency[d]
+            out.append(replace(s, score=s.score + bonus) if bonus else s)
+        ordinal = {aid: (d.toordinal() if d else 0) for aid, d in dates.items()}
+        out.sort(key=lambda s: (-round(s.score, 9), -ordinal.get(s.article_id, 0), s.article_id, s.ordinal))
+        return out
+
+    def _originals(
+        self, store: IndexStore, scored: list[_Scored], meta: dict[str, Article]
+    ) -> tuple[list[_Scored], dict[str, str]]:
+        """Move each sentence of a copied story to the story's original (earliest) article when it says the same."""
+        stories = store.stories(meta)
+        members = store.story_members(set(stories.values()))
+        originals = {sid: arts[0].id for sid, arts in members.items() if len(arts) > 1}
+        if not originals:
+            return scored, stories
+        texts = {aid: a.text for aid, a in store.articles(originals.values()).items()}
+        starts = {aid: {r.start: r for r in store.sentences(aid, 0, 1 << 30)} for aid in texts}
+        out = []
+        for s in scored:
+            orig = originals.get(stories.get(s.article_id, ""))
+            if orig and orig != s.article_id and orig in texts and s.article_id in meta:
+                sentence = meta[s.article_id].text[s.start : s.end]
+                at = texts[orig].find(sentence)
+                row = starts[orig].get(at)
+                if row is not None and row.end == at + len(sentence):  # the same whole sentence in the original
+                    s = replace(s, article_id=orig, start=row.start, end=row.end, ordinal=row.ordinal)
+            out.append(s)
+        missing = {s.article_id for s in out} - set(meta)
+        meta.update(store.articles(missing))
+        return out, stories
+
+    def _timeline(self, meta: dict[str, Article], scored: list[_Scored], stories: dict[str, str]) -> list[Quote]:
+        """The best sentence of each relevant story, in date order (undated last)."""
+        t = self.tuning
+        if not scored:
+            return []
+        top = scored[0].score
+        picked: dict[str, _Scored] = {}
+        for s in scored:
+            story = stories.get(s.article_id, s.article_id)
+            if s.score < top - t.timeline_margin or len(picked) >= t.timeline_max:
+                break
+            picked.setdefault(story, s)
+        quotes = [_quote(meta[s.article_id], s) for s in picked.values()]
+        quotes.sort(key=lambda q: (parse_date(q.published) or date.max, -q.score))
+        return quotes
+
+    def _disagreement(
+        self, meta: dict[str, Article], scored: list[_Scored], stories: dict[str, str], quotes: list[Quote]
+    ) -> tuple[list[Quote], str]:
+        """When another outlet gives a different figure for the same thing, show both quotes side by side."""
+        if not quotes:
+            return quotes, "answer"
+        first = quotes[0]
+        mine = figures(first.text)
+        if not mine:
+            return quotes, "answer"
+        words = _content(first.text)
+        story = stories.get(first.article_id, first.article_id)
+        for s in scored:
+            if s.score < scored[0].score - self.tuning.conflict_margin:
+                break
+            if stories.get(s.article_id, s.article_id) == story:
+                continue
+            text = meta[s.article_id].text[s.start : s.end]
+            theirs = figures(text)
+            overlap = len(words & _content(text)) / max(1, min(len(words), len(_content(text))))
+            if theirs and not (theirs & mine) and overlap >= 0.3:
+                other = _quote(meta[s.article_id], s)
+                rest = [q for q in quotes[1:] if q.article_id != other.article_id]
+                return [first, other, *rest][: self.settings.max_articles], "disagreement"
+        return quotes, "answer"
+
+    def _also_reported(self, store: IndexStore, quotes: list[Quote], stories: dict[str, str]) -> list[Quote]:
+        """Name the other outlets that ran each quoted story."""
+        members = store.story_members({stories.get(q.article_id, q.article_id) for q in quotes})
+        out = []
+        for q in quotes:
+            others = members.get(stories.get(q.article_id, q.article_id), [])
+            names = [a.source or a.title for a in others if a.id != q.article_id]
+            mine = q.source or q.title
+            out.append(replace(q, also_reported_by=tuple(n for n in dict.fromkeys(names) if n != mine)))
+        return out
+
+    def _stale_note(self, quotes: list[Quote]) -> str | None:
+        """ "As of <date>" when every quote is older than the staleness setting."""
+        days = self.settings.stale_after_days
+        dates = [parse_date(q.published) for q in quotes]
+        if not days or not dates or any(d is None for d in dates):
+            return None
+        newest = max(d for d in dates if d is not None)
+        if newest < self.today() - timedelta(days=days):
+            return f"As of {newest.isoformat()}:"
+        return None
 
     def _follow(self, chosen: list[_Scored], limit: int) -> list[_Scored]:
         """News sentences often finish their thought in the next one ("…, he added."): quote both when short."""
@@ -254,6 +404,12 @@ def _quote(article: Article, s: _Scored) -> Quote:
         end=s.end,
         score=s.score,
     )
+
+
+def _content(text: str) -> set[str]:
+    from qabot.retrieve import query_words
+
+    return set(query_words(text))
 
 
 def _clean_question(question: str) -> str:

@@ -139,15 +139,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
+            qid: str | None = None  # kept for the error object, so callers can match it to their question
             try:
                 raw = json.loads(line)
+                if isinstance(raw, dict) and raw.get("id") is not None:
+                    qid = str(raw["id"])
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
                     raise ValueError("expected an object with a string field 'question'")
-                qid = raw.get("id")
-                answer = answerer.ask(raw["question"], id=None if qid is None else str(qid))
+                answer = answerer.ask(raw["question"], id=qid)
                 print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
             except (ValueError, QabotError) as err:
-                print(json.dumps({"id": None, "line": n, "error": str(err).splitlines()[0]}), flush=True)
+                print(json.dumps({"id": qid, "line": n, "error": str(err).splitlines()[0]}), flush=True)
         return 0
     if not args.question:
         raise QabotError('ask needs a question: qabot ask "why was Turkey removed from the F-35 program?"')
@@ -361,6 +363,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # never a traceback for users: one line, and --debug for the details
+        if args.debug:
+            raise
+        first = str(err).splitlines()[0] if str(err) else "no details"
+        print(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,8 @@ from qabot.chunking import chunk_article
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.models import Article, IngestReport, Skip, Span
+from qabot.news import resemblance, shingles
+from qabot.retrieve import query_words
 from qabot.store import IndexStore, IndexWriter, NewChunk
 
 log = logging.getLogger(__name__)
@@ -43,17 +45,35 @@ def chunk_embedding_text(article: Article, text: str) -> str:
     return f"{article.title}\n{text}" if article.title else text
 
 
+# Share of the shorter article's five-word runs found in the longer one above which both are one story.
+SAME_STORY = 0.6
+
+
+def story_of(writer: IndexWriter, article: Article) -> str:
+    """The story an article belongs to: that of an indexed copy (wire copy, re-publication), else its own id."""
+    probe = query_words(f"{article.title} {' '.join(article.text.split()[:40])}")[:32]
+    mine = shingles(article.text)
+    for other_id, other_text, story in writer.similar_articles(probe, k=12):
+        if other_id != article.id and resemblance(mine, shingles(other_text)) >= SAME_STORY:
+            return story
+    return article.id
+
+
 class Ingestor:
     """Adds, replaces and removes articles in one index."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, *, lock_wait: float = 30.0) -> None:
         self.settings = settings
         self.embedder = embedder
+        # Seconds to wait for another writer to finish before giving up with IndexLocked.
+        self.lock_wait = lock_wait
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Ingestor:
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder | None = None, *, lock_wait: float = 30.0
+    ) -> Ingestor:
         """An ingestor for the settings' index, sharing ``embedder`` when one is loaded already."""
-        return cls(settings, embedder or Embedder.from_settings(settings))
+        return cls(settings, embedder or Embedder.from_settings(settings), lock_wait=lock_wait)
 
     def open_store(self, create: bool = True) -> IndexStore:
         """The index, created for this model on first use."""
@@ -78,7 +98,7 @@ class Ingestor:
         report = IngestReport(skipped=list(skipped))
         store = self.open_store(create=True)
         try:
-            with store.writer() as writer:
+            with store.writer(self.lock_wait) as writer:
                 todo = self._classify(store, articles, report)
                 prepared = [self._prepare(a) for a in todo]
                 self._embed_missing(store, writer, prepared, progress)
@@ -86,7 +106,8 @@ class Ingestor:
                     old = self._previous_id(store, item.article)
                     if old is not None and old != item.article.id:
                         writer.remove_article(old)
-                    writer.put_article(item.article, item.sentences, item.chunks)
+                    story = story_of(writer, item.article)
+                    writer.put_article(item.article, item.sentences, item.chunks, story=story)
                 writer.commit()
         finally:
             store.close()
@@ -96,7 +117,7 @@ class Ingestor:
         """Delete the article whose id or URL is ``ref``; False if there is none."""
         store = self.open_store(create=False)
         try:
-            with store.writer() as writer:
+            with store.writer(self.lock_wait) as writer:
                 article_id = store.find_article(ref)
                 if article_id is None:
                     return False
@@ -111,7 +132,7 @@ class Ingestor:
         cutoff = (datetime.now(UTC) - timedelta(days=days)).date().isoformat()
         store = self.open_store(create=False)
         try:
-            with store.writer() as writer:
+            with store.writer(self.lock_wait) as writer:
                 old = [r[0] for r in store.conn.execute("SELECT id FROM articles WHERE published < ?", (cutoff,))]
                 for article_id in old:
                     writer.remove_article(article_id)

@@ -64,6 +64,14 @@ class Quote:
     start: int
     end: int
     score: float
+    also_reported_by: tuple[str, ...] = ()  # other outlets that ran the same story
+
+    @property
+    def link(self) -> str | None:
+        """The article URL with a text fragment that opens the page at the quoted sentence."""
+        from qabot.news import text_fragment_url
+
+        return text_fragment_url(self.url, self.text)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     more: tuple[Quote, ...] = ()  # the next passages, for "more sources"
     id: str | None = None
+    note: str | None = None  # a caveat shown before the quotes ("As of 2025-03-27", "Sources differ")
+    mode: str = "answer"  # "answer", "timeline" (quotes in date order) or "disagreement"
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape of ``qabot ask --json`` and ``--jsonl``."""
@@ -85,6 +95,8 @@ class Answer:
             "question": self.question,
             "abstained": self.abstained,
             "answer": self.answer,
+            "note": self.note,
+            "mode": self.mode,
             "quotes": [quote_json(q) for q in self.quotes],
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
@@ -102,6 +114,8 @@ def quote_json(q: Quote) -> dict[str, object]:
         "start": q.start,
         "end": q.end,
         "score": round(q.score, 4),
+        "link": q.link,
+        "also_reported_by": list(q.also_reported_by),
     }
 
 

@@ -50,8 +50,9 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT, published TEXT,
-    source TEXT, author TEXT, hash TEXT NOT NULL, added REAL NOT NULL);
+    source TEXT, author TEXT, hash TEXT NOT NULL, added REAL NOT NULL, story TEXT);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -144,7 +145,9 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         raw = json.loads(path.read_text("utf-8"))
         return Manifest(model=str(raw["model"]), dimension=int(raw["dimension"]), schema=int(raw.get("schema", 1)))
     except (ValueError, KeyError, TypeError) as err:
-        raise IndexCorrupt(f"{path} is unreadable ({err}); run `qabot repair` to rebuild it") from err
+        raise IndexCorrupt(
+            f"{path} is unreadable ({err}): move {index_dir} aside and re-ingest with `qabot ingest PATH`"
+        ) from err
 
 
 class IndexStore:
@@ -182,12 +185,18 @@ class IndexStore:
         if manifest.model != model or (dimension is not None and manifest.dimension != dimension):
             raise ModelMismatch(
                 f"index {index_dir} was built with model {manifest.model!r} ({manifest.dimension}-d), "
-                f"not {model!r}: set QABOT_MODEL={manifest.model} or rebuild with `qabot rebuild`"
+                f"not {model!r}: set QABOT_MODEL={manifest.model}, or rebuild for the new model by ingesting your "
+                f"articles into a new folder with `qabot --index NEW_DIR ingest PATH`"
             )
         if manifest.schema != SCHEMA_VERSION:
-            raise IndexCorrupt(f"index {index_dir} has schema {manifest.schema}, expected {SCHEMA_VERSION}: rebuild it")
+            raise IndexCorrupt(
+                f"index {index_dir} has schema {manifest.schema}, expected {SCHEMA_VERSION}: "
+                "re-ingest into a new folder with `qabot --index NEW_DIR ingest PATH`"
+            )
         if not (index_dir / DB).exists():
-            raise IndexCorrupt(f"index {index_dir} has a manifest but no {DB}: run `qabot rebuild` after re-ingesting")
+            raise IndexCorrupt(
+                f"index {index_dir} has a manifest but no {DB}: move it aside and re-ingest with `qabot ingest PATH`"
+            )
         store = cls(index_dir, manifest)
         store._check_db()
         return store
@@ -224,6 +233,11 @@ class IndexStore:
     def _faiss_path(self, gen: int) -> Path:
         return self.dir / f"chunks.g{gen}.faiss"
 
+    @property
+    def loaded_generation(self) -> int:
+        """The generation whose vectors are in memory (-1 before the first search)."""
+        return self._faiss_gen
+
     def vector_index(self) -> tuple[faiss.Index, int]:
         """The FAISS index of chunk vectors for the current generation, loading or rebuilding it as needed."""
         gen = self.generation
@@ -258,7 +272,10 @@ class IndexStore:
             ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
             vecs = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32)
             if vecs.size != len(batch) * d:
-                raise IndexCorrupt(f"stored vectors in {self.dir} do not have {d} dimensions: run `qabot rebuild`")
+                raise IndexCorrupt(
+                    f"stored vectors in {self.dir} do not have {d} dimensions: re-ingest into a new folder "
+                    "with `qabot --index NEW_DIR ingest PATH`"
+                )
             index.add_with_ids(vecs.reshape(len(batch), d), ids)
         return index
 
@@ -358,6 +375,31 @@ class IndexStore:
             f"SELECT id, title, text, url, published, source, author FROM articles WHERE id IN ({marks})", ids
         ).fetchall()
         return {r[0]: Article(*r) for r in rows}
+
+    def stories(self, ids: Iterable[str]) -> dict[str, str]:
+        """Article id → story id (copies of one story share it)."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT id, coalesce(story, id) FROM articles WHERE id IN ({marks})", ids)
+        return {r[0]: r[1] for r in rows}
+
+    def story_members(self, story_ids: Iterable[str]) -> dict[str, list[Article]]:
+        """Story id → its articles (without text), earliest published first."""
+        story_ids = list(dict.fromkeys(story_ids))
+        if not story_ids:
+            return {}
+        marks = ",".join("?" * len(story_ids))
+        rows = self.conn.execute(
+            f"SELECT coalesce(story, id), id, title, '', url, published, source, author FROM articles "
+            f"WHERE coalesce(story, id) IN ({marks}) ORDER BY published IS NULL, published, added",
+            story_ids,
+        ).fetchall()
+        out: dict[str, list[Article]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append(Article(*r[1:]))
+        return out
 
     def article_ids(self) -> list[str]:
         """Every article id, sorted."""
@@ -481,15 +523,19 @@ class IndexWriter:
         article: Article,
         sentences: Sequence[tuple[int, int, str]],
         chunks: Sequence[NewChunk],
+        story: str | None = None,
     ) -> None:
-        """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks."""
+        """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks.
+
+        ``story`` groups copies of one story (wire copies, re-publications): the id of its first-seen article.
+        """
         self.remove_article(article.id)
         self._conn.execute(
-            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added, story) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id, article.title, article.text, article.url, article.published,
-                article.source, article.author, article.content_hash, time.time(),
+                article.source, article.author, article.content_hash, time.time(), story or article.id,
             ),
         )  # fmt: skip
         self._conn.executemany(
@@ -505,6 +551,22 @@ class IndexWriter:
             chunk_id = int(cur.lastrowid or 0)
             self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
             self._added_chunks.append((chunk_id, c.vhash))
+
+    def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
+        """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        try:
+            rows = self._conn.execute(
+                "SELECT DISTINCT a.id, a.text, coalesce(a.story, a.id) FROM "
+                "(SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?) f "
+                "JOIN chunks c ON c.id = f.rowid JOIN articles a ON a.id = c.article_id",
+                (match, k),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def commit(self) -> int:
         """Make every change visible at once and write the new generation's vector cache; returns it."""
