@@ -322,7 +322,7 @@ class Answerer:
             text = meta[s.article_id].text[s.start : s.end]
             theirs = figures(text)
             overlap = len(words & _content(text)) / max(1, min(len(words), len(_content(text))))
-            if theirs and not (theirs & mine) and overlap >= 0.3:
+            if theirs and not (theirs & mine) and overlap >= 0.5 and _kinds(theirs) & _kinds(mine):
                 other = _quote(meta[s.article_id], s)
                 rest = [q for q in quotes[1:] if q.article_id != other.article_id]
                 return [first, other, *rest][: self.settings.max_articles], "disagreement"
@@ -404,6 +404,11 @@ def _quote(article: Article, s: _Scored) -> Quote:
         end=s.end,
         score=s.score,
     )
+
+
+def _kinds(figs: set[str]) -> set[str]:
+    """What the figures measure, roughly: a share, money, a count: only like figures can disagree."""
+    return {"%" if f.endswith("%") else "$" if f.startswith("$") else f.lstrip("0123456789.+-") or "n" for f in figs}
 
 
 def _content(text: str) -> set[str]:
