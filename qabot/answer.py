@@ -50,7 +50,7 @@ class Tuning:
     timeline_margin: float = 0.25  # stories this close to the best one join a timeline
     timeline_max: int = 6  # dated quotes in a timeline at most
     conflict_margin: float = 0.25  # a conflicting figure this close to the best sentence is shown beside it
-    follow_chars: int = 350  # the best sentence takes its next sentence along when both fit in this many characters
+    follow_chars: int = 450  # the best sentence takes its next sentence along when both fit in this many characters
 
 
 @dataclass(frozen=True)
