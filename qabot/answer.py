@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -124,7 +125,7 @@ class Answerer:
             "total": (t2 - t0) * 1000,
         }
         best = max((x.score for x in quotes), default=0.0)
-        if not quotes or best < self.settings.min_score:
+        if not quotes or best < self.settings.min_score or not self._answerable(q, retrieval.words, meta, quotes):
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
         quotes = self._also_reported(store, quotes, stories)
         note = self._stale_note(quotes)
@@ -239,6 +240,25 @@ class Answerer:
         if t.follow_chars:
             chosen = self._follow(chosen, t.follow_chars)
         return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
+
+    def _answerable(self, question: str, words: list[str], meta: dict[str, Article], quotes: list[Quote]) -> bool:
+        """Names and numbers in a question constrain it: an answer must come from an article that has them.
+
+        A question word the index has never seen (an unknown company, place or person), or a number (a year, a
+        figure) missing from the best article, means the articles are about something else.
+        """
+        terms = self._store.analyze([" ".join(words)])[0]
+        if set(terms) - self._store.known_terms(terms):
+            return False
+        top = meta.get(quotes[0].article_id)
+        if top is None:
+            return True
+        numbers = _NUM.findall(question.replace(",", ""))
+        if numbers:
+            hay = set(_NUM.findall(f"{top.title} {top.text} {top.published or ''}".replace(",", "")))
+            if any(n not in hay for n in numbers):
+                return False
+        return True
 
     # ------------------------------------------------------------------ news-aware steps
     def _by_time(self, scored: list[_Scored], meta: dict[str, Article], hint: TimeHint) -> list[_Scored]:
@@ -404,6 +424,9 @@ def _quote(article: Article, s: _Scored) -> Quote:
         end=s.end,
         score=s.score,
     )
+
+
+_NUM = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _kinds(figs: set[str]) -> set[str]:

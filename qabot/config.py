@@ -6,7 +6,7 @@ Every field here has a line in ``.env.example`` (a test keeps the two in sync).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,10 +35,14 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(128, ge=16, description="Target chunk size in model tokens (capped at the model limit).")
     chunk_overlap: int = Field(1, ge=0, description="Sentences shared by neighbouring chunks.")
     reranker_model: str = Field("", description="Optional cross-encoder re-ranker (name or path); empty = off.")
+    embed_backend: Literal["auto", "torch", "onnx-int8"] = Field(
+        "auto", description="Embedding backend: onnx-int8 (fast, no torch to answer), torch, or auto (onnx if present)."
+    )
+    embed_cache_dir: str = Field("", description="Where the exported ONNX model is cached; empty = ~/.cache/qabot.")
 
     # --- answers
     max_articles: int = Field(3, ge=1, le=10, description="Articles quoted in one answer at most.")
-    min_score: float = Field(0.45, description="Below this relevance the bot declines instead of quoting.")
+    min_score: float = Field(0.57, description="Below this relevance the bot declines instead of quoting.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
 
     # --- telegram

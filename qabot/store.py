@@ -150,6 +150,56 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         ) from err
 
 
+# Exact search costs ~9 ms per question at 100k chunks and ~90 ms at 1M on one core; an HNSW graph answers in
+# ~1-2 ms with recall@10 above 0.99 on real embeddings (docs/performance.md), but takes ~35 s per 100k vectors to
+# build, so small indexes stay exact.
+HNSW_MIN_CHUNKS = 50_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
+# A graph cannot delete: removed chunks stay in it, skipped at search, until they are this share of it.
+MAX_STALE_SHARE = 0.1
+
+
+def new_vector_index(dimension: int, size: int) -> faiss.Index:
+    """An empty id-mapped index for about ``size`` unit vectors: exact while small, an HNSW graph when large."""
+    if size < HNSW_MIN_CHUNKS:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+    return _tuned(faiss.IndexIDMap2(graph))
+
+
+def is_graph(index: faiss.Index) -> bool:
+    """True for an HNSW index (approximate, append-only), False for exact search."""
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    return isinstance(inner, faiss.IndexHNSW)
+
+
+def _tuned(index: faiss.Index) -> faiss.Index:
+    # efSearch is not kept in the saved file: set it on every load.
+    if is_graph(index):
+        faiss.downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
+def _fits(index: faiss.Index, chunks: int) -> bool:
+    """Whether ``index`` may serve ``chunks`` live chunks as it is, or must be rebuilt."""
+    if not is_graph(index):
+        return index.ntotal == chunks and chunks < HNSW_MIN_CHUNKS
+    return chunks <= index.ntotal and index.ntotal - chunks <= MAX_STALE_SHARE * index.ntotal
+
+
+_one_thread = False
+
+
+def _search_on_one_thread() -> None:
+    # One question is one query: FAISS's OpenMP threads only add start-up and spinning, and on 2 cores they were
+    # 2-3x slower than one thread while the embedder or another process used the other core.
+    global _one_thread
+    if not _one_thread:
+        faiss.omp_set_num_threads(1)
+        _one_thread = True
+
+
 class IndexStore:
     """One index directory opened for reading, and for writing through ``writer()``.
 
@@ -253,8 +303,8 @@ class IndexStore:
         if path.exists():
             try:
                 index = faiss.read_index(str(path))
-                if index.d == self.manifest.dimension and index.ntotal == self.count_chunks():
-                    return index
+                if index.d == self.manifest.dimension and _fits(index, self.count_chunks()):
+                    return _tuned(index)
                 log.warning("vector cache %s is out of step with the metadata; rebuilding it", path.name)
             except RuntimeError:
                 log.warning("vector cache %s is unreadable; rebuilding it", path.name)
@@ -264,9 +314,9 @@ class IndexStore:
         return index
 
     def build_vector_index(self) -> faiss.Index:
-        """A fresh FAISS index of every chunk vector in the database (exact inner product)."""
+        """A fresh FAISS index of every chunk vector in the database (see ``new_vector_index``)."""
         d = self.manifest.dimension
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
+        index = new_vector_index(d, self.count_chunks())
         cur = self.conn.execute("SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash ORDER BY c.id")
         while batch := cur.fetchmany(4096):
             ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
@@ -292,8 +342,19 @@ class IndexStore:
         index, _ = self.vector_index()
         if index.ntotal == 0:
             return []
-        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        _search_on_one_thread()
+        graph = is_graph(index)
+        # A graph may still hold removed chunks (often old copies of an updated article, close to the new one):
+        # fetch twice as many and keep the live ones.
+        fetch = min(2 * k if graph else k, index.ntotal)
+        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), fetch)
+        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        if graph:
+            marks = ",".join("?" * len(found))
+            rows = self.conn.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", [i for i, _ in found])
+            live = {r[0] for r in rows}
+            found = [(i, s) for i, s in found if i in live]
+        return found[:k]
 
     # ------------------------------------------------------------------ lexical
     def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
@@ -336,6 +397,22 @@ class IndexStore:
             out[int(doc) - 1].append(term)
         conn.execute("DELETE FROM temp.qtok")
         return out
+
+    def known_terms(self, terms: Sequence[str], prefix: int = 5) -> set[str]:
+        """The terms some chunk contains, matching on the first ``prefix`` letters (so "program" knows "programm")."""
+        known = set()
+        for t in dict.fromkeys(terms):
+            lo = t[:prefix] if len(t) > prefix else t
+            hi = lo[:-1] + chr(ord(lo[-1]) + 1) if len(t) > prefix else None
+            if hi is None:
+                row = self.conn.execute("SELECT 1 FROM chunks_vocab WHERE term = ? LIMIT 1", (lo,)).fetchone()
+            else:
+                row = self.conn.execute(
+                    "SELECT 1 FROM chunks_vocab WHERE term >= ? AND term < ? LIMIT 1", (lo, hi)
+                ).fetchone()
+            if row:
+                known.add(t)
+        return known
 
     # ------------------------------------------------------------------ metadata reads
     def count_chunks(self) -> int:
@@ -599,18 +676,23 @@ class IndexWriter:
     def _next_index(self, prev: faiss.Index | None, prev_gen: int, gen: int) -> faiss.Index:
         if prev is None:
             return self.store.build_vector_index()
-        # Apply just this transaction's removals and additions to the previous generation's vectors.
-        if self._removed_chunks:
+        # Apply just this transaction's removals and additions to the previous generation's vectors; a graph keeps
+        # removed chunks (search skips them) until _fits says it is time to rebuild.
+        if self._removed_chunks and not is_graph(prev):
             prev.remove_ids(np.asarray(self._removed_chunks, dtype=np.int64))
         if self._added_chunks:
             vecs = self.store.vectors_for(h for _, h in self._added_chunks)
             ids = np.asarray([i for i, _ in self._added_chunks], dtype=np.int64)
             mat = np.stack([vecs[h] for _, h in self._added_chunks]).astype(np.float32)
             prev.add_with_ids(mat, ids)
-        if prev.ntotal != self.store.count_chunks():
-            log.warning("incremental vector update of generation %d disagrees with the metadata; rebuilding", gen)
+        chunks = self.store.count_chunks()
+        if not _fits(prev, chunks):
+            if prev.ntotal == chunks or is_graph(prev):
+                log.info("rebuilding the vector index of generation %d for %d chunks", gen, chunks)
+            else:
+                log.warning("incremental vector update of generation %d disagrees with the metadata; rebuilding", gen)
             return self.store.build_vector_index()
-        return prev
+        return _tuned(prev)
 
     def rollback(self) -> None:
         """Discard uncommitted article changes (vectors already saved stay, for a re-run)."""
