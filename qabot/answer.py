@@ -23,7 +23,7 @@ from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.news import TimeHint, figures, in_range, parse_date, time_hint
-from qabot.retrieve import ChunkHit, Retriever
+from qabot.retrieve import STOPWORDS, ChunkHit, Retriever
 from qabot.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Tuning:
     timeline_margin: float = 0.25  # stories this close to the best one join a timeline
     timeline_max: int = 6  # dated quotes in a timeline at most
     conflict_margin: float = 0.25  # a conflicting figure this close to the best sentence is shown beside it
+    w_confidence_sim: float = 0.2  # weight of the best sentence's own similarity in the decision to decline
     follow_chars: int = 450  # the best sentence takes its next sentence along when both fit in this many characters
 
 
@@ -61,6 +62,7 @@ class _Scored:
     start: int
     end: int
     score: float
+    sim: float = 0.0  # the sentence's own cosine similarity to the question
 
 
 class Answerer:
@@ -124,7 +126,7 @@ class Answerer:
             "select": (t2 - t1) * 1000,
             "total": (t2 - t0) * 1000,
         }
-        best = max((x.score for x in quotes), default=0.0)
+        best = self._confidence(scored, quotes)
         if not quotes or best < self.settings.min_score or not self._answerable(q, retrieval.words, meta, quotes):
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
         quotes = self._also_reported(store, quotes, stories)
@@ -195,7 +197,7 @@ class Answerer:
                 + t.w_length * min(r.end - r.start, 200) / 200
                 - t.w_rank * rank[k] / t.candidates
             )
-            out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score))
+            out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score, float(sims[i])))
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
 
@@ -241,22 +243,41 @@ class Answerer:
             chosen = self._follow(chosen, t.follow_chars)
         return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
 
+    def _confidence(self, scored: list[_Scored], quotes: list[Quote]) -> float:
+        """How sure the best quote answers: its score, moved by how closely its own sentence matches the question.
+
+        The sentence similarity separates "answers it" from "is about the same story" better than the chunk and
+        word features inside the score (docs/quality.md has the calibration).
+        """
+        if not quotes:
+            return 0.0
+        best = quotes[0]
+        sims = [s.sim for s in scored if s.article_id == best.article_id and best.start <= s.start < best.end]
+        sim = max(sims, default=0.5)
+        return max(q.score for q in quotes) + self.tuning.w_confidence_sim * (sim - 0.5)
+
     def _answerable(self, question: str, words: list[str], meta: dict[str, Article], quotes: list[Quote]) -> bool:
         """Names and numbers in a question constrain it: an answer must come from an article that has them.
 
-        A question word the index has never seen (an unknown company, place or person), or a number (a year, a
-        figure) missing from the best article, means the articles are about something else.
+        A name in the question that the index has never seen (an unknown company, place or person), or a number
+        (a year, a figure) missing from the best article, means the articles are about something else. Only
+        name-like words count: an everyday word the articles happen not to use says nothing.
         """
-        terms = self._store.analyze([" ".join(words)])[0]
-        if set(terms) - self._store.known_terms(terms):
-            return False
+        names = _names(question)
+        if names:
+            terms = self._store.analyze([" ".join(names)])[0]
+            if set(terms) - self._store.known_terms(terms):
+                return False
         top = meta.get(quotes[0].article_id)
         if top is None:
             return True
         numbers = _NUM.findall(question.replace(",", ""))
         if numbers:
             hay = set(_NUM.findall(f"{top.title} {top.text} {top.published or ''}".replace(",", "")))
-            if any(n not in hay for n in numbers):
+            published = parse_date(top.published)
+            # News speaks of next year's plans without naming it ("prices rise in January"): allow that one year.
+            ahead = {str(published.year + 1)} if published else set()
+            if any(n not in hay and n not in ahead for n in numbers):
                 return False
         return True
 
@@ -378,7 +399,7 @@ class Answerer:
         nxt = self._store.sentences(top.article_id, top.ordinal + 1, top.ordinal + 1)
         if not nxt or nxt[0].end - top.start > limit:
             return chosen
-        extra = _Scored(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score)
+        extra = _Scored(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score, top.sim)
         return [top, extra, *chosen[1:]]
 
     def _quotes(self, articles: dict[str, Article], chosen: list[_Scored]) -> list[Quote]:
@@ -424,6 +445,16 @@ def _quote(article: Article, s: _Scored) -> Quote:
         end=s.end,
         score=s.score,
     )
+
+
+_NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words after the first word: the proper names a question asks about."""
+    first = re.match(r"\W*\w+", question)
+    start = first.end() if first else 0
+    return [m.group(0) for m in _NAME.finditer(question, start) if m.group(0).lower() not in STOPWORDS]
 
 
 _NUM = re.compile(r"\d+(?:\.\d+)?")
