@@ -1,0 +1,36 @@
+"""Fixtures for the Telegram tests: the fake Bot API (per test) and bot settings pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from qabot.config import Settings
+from tests.fakes.telegram_api import FakeBotApi
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    """A fake Bot API server on 127.0.0.1 with a free port."""
+    async with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(fake: FakeBotApi, tmp_path: Path, make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """Settings for a bot talking to the fake (through QABOT_TELEGRAM_BASE_URL), feedback under ``tmp_path``."""
+
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "index_dir": tmp_path / "bot",
+            "telegram_token": fake.token,
+            "telegram_base_url": fake.base_url,
+            "user_cooldown_seconds": 0,
+            "group_budget_per_minute": 100,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return build

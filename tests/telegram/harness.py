@@ -1,0 +1,78 @@
+"""Run the real qabot Application against the fake Bot API, started by hand as a test must (no run_polling).
+
+``running_bot`` does what ``run_bot`` does minus the blocking loop and signal handlers: initialize, the shared
+startup function (``post_init`` does not run on a manual start), start, then polling or the webhook server.
+``Harness.settle()`` is the sync point for "nothing was sent": every queued update has been fetched *and*
+fully processed (PTB marks an update done only after its handlers, including the error handler, returned).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from telegram.ext import Application
+
+from qabot.bot import AnswererLike, IngestorLike, build_application, on_startup, polling_options, webhook_options
+from qabot.config import Settings
+from tests.fakes.telegram_api import Call, FakeBotApi
+
+_BLOCKQUOTE = re.compile(r"<blockquote(?: expandable)?>(.*?)</blockquote>", re.S)
+
+
+@dataclass
+class Harness:
+    """A running bot and the fake it talks to."""
+
+    fake: FakeBotApi
+    app: Application
+
+    async def settle(self) -> None:
+        """Wait until every update pushed so far has been fetched and completely handled."""
+        if self.fake.last_update_id:
+            await self.fake.wait_consumed(self.fake.last_update_id)
+        await self.app.update_queue.join()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    fake: FakeBotApi,
+    settings: Settings,
+    answerer: AnswererLike,
+    *,
+    ingestor: IngestorLike | None = None,
+    webhook: bool = False,
+) -> AsyncIterator[Harness]:
+    """The bot built by ``build_application`` from ``settings`` (whose base URL points at the fake), running."""
+    app = build_application(settings, answerer, ingestor=ingestor)
+    async with app:
+        await on_startup(app)
+        await app.start()
+        if webhook:
+            await app.updater.start_webhook(**webhook_options(settings))
+        else:
+            await app.updater.start_polling(**polling_options())
+        try:
+            yield Harness(fake, app)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+def quotes_in(call: Call) -> list[str]:
+    """The plain text of every blockquote in a sent message."""
+    return [html.unescape(q) for q in _BLOCKQUOTE.findall(call.params["text"])]
+
+
+def buttons(call: Call) -> list[str]:
+    """The callback data of the inline buttons under a sent message."""
+    markup = call.params.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def visible(call: Call) -> str:
+    """The text as the user sees it (the fake's parse of the HTML)."""
+    return call.result["text"]

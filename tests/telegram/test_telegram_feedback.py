@@ -1,0 +1,103 @@
+"""The feedback store: shown answers, votes (latest press wins), "more sources" paging, and use from threads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from qabot.feedback import FeedbackStore
+from qabot.models import Answer, Quote
+
+
+def _quote(i: int) -> Quote:
+    return Quote(
+        f"Passage {i}.",
+        f"a{i}",
+        f"Title {i}",
+        f"https://e.example/{i}",
+        "2025-01-02",
+        "Site",
+        0,
+        11,
+        0.5,
+        also_reported_by=("Other Daily",) if i % 2 else (),
+    )
+
+
+def _answer(shown: int = 2, more: int = 5) -> Answer:
+    return Answer(
+        question="Why?",
+        abstained=False,
+        answer="text",
+        quotes=tuple(_quote(i) for i in range(shown)),
+        more=tuple(_quote(100 + i) for i in range(more)),
+    )
+
+
+def test_answers_round_trip_and_ids_fit_callback_data(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    answer_id = store.record_answer(_answer(), chat_id=-100123)
+    stored = store.get_answer(answer_id)
+    assert stored is not None
+    assert (stored.question, stored.chat_id, stored.quotes, stored.more) == (
+        "Why?",
+        -100123,
+        _answer().quotes,
+        _answer().more,
+    )
+    assert len(f"more:{answer_id}".encode()) <= 64
+    assert store.get_answer("nope") is None
+
+
+def test_one_vote_per_user_and_the_latest_press_wins(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    answer_id = store.record_answer(_answer(), chat_id=1)
+    assert store.record_vote(answer_id, 7, 1)
+    assert store.record_vote(answer_id, 8, 1)
+    assert store.record_vote(answer_id, 7, -1)
+    assert store.votes(answer_id) == {7: -1, 8: 1}
+    assert not store.record_vote("unknown", 7, 1)
+    with pytest.raises(ValueError, match="vote must be"):
+        store.record_vote(answer_id, 7, 0)
+    # The file outlives the object: a restarted bot still knows the answer.
+    assert FeedbackStore(tmp_path / "feedback.sqlite").votes(answer_id) == {7: -1, 8: 1}
+
+
+def test_more_sources_pages_through_the_rest_and_numbers_on(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    answer_id = store.record_answer(_answer(shown=2, more=5), chat_id=1)
+    pages = [store.next_more(answer_id, 2) for _ in range(4)]
+    assert [([q.article_id for q in p.quotes], len(p.before), p.remaining) for p in pages if p] == [
+        (["a100", "a101"], 2, 3),
+        (["a102", "a103"], 4, 1),
+        (["a104"], 6, 0),
+        ([], 7, 0),
+    ]
+    assert store.next_more("unknown", 2) is None
+
+
+def test_store_is_safe_from_many_threads(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    answer_id = store.record_answer(_answer(more=16), chat_id=1)
+    pages: list[int] = []
+    errors: list[BaseException] = []
+
+    def work(user_id: int) -> None:
+        try:
+            store.record_vote(answer_id, user_id, 1 if user_id % 2 else -1)
+            page = store.next_more(answer_id, 1)
+            assert page is not None
+            pages.append(len(page.before))
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(store.votes(answer_id)) == 16
+    assert sorted(pages) == list(range(2, 18))  # every press got its own page
