@@ -249,6 +249,7 @@ class IndexStore:
             )
         store = cls(index_dir, manifest)
         store._check_db()
+        store._upgrade()
         return store
 
     def _check_db(self) -> None:
@@ -256,6 +257,21 @@ class IndexStore:
             self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         except sqlite3.DatabaseError as err:
             raise IndexCorrupt(f"{self.dir / DB} is damaged ({err}); run `qabot repair`") from err
+
+    def _upgrade(self) -> None:
+        # Indexes built before stories were grouped lack articles.story; adding a column is one atomic statement.
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(articles)")}
+        if "story" in columns:
+            return
+        try:
+            self.conn.execute("ALTER TABLE articles ADD COLUMN story TEXT")
+            self.conn.execute("CREATE INDEX IF NOT EXISTS articles_story ON articles(story)")
+        except sqlite3.OperationalError as err:
+            raise IndexCorrupt(
+                f"index {self.dir} is from an older qabot and could not be upgraded ({err}): "
+                "open it once with write access, or re-ingest with `qabot ingest PATH`"
+            ) from err
+        log.info("upgraded %s: added the story column", self.dir)
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -1,0 +1,256 @@
+"""The `qabot` command as a user runs it: ingest, ask (text, --json, --jsonl), stats, remove, errors, help.
+
+Commands that embed run as real subprocesses (each loads its own model, so there are few of them); commands that
+never embed run in-process through ``qabot.cli.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qabot.cli import build_parser, main
+
+TRAM_MD = """---
+id: cli-tram
+url: https://news.example.invalid/tram
+published: 2025-03-03
+source: Aldwick Herald
+---
+# Port Aldwick opens its harbour tram line
+
+The harbour tram line in Port Aldwick opened on Monday after three years of work.
+
+The line cost 40 million crowns and was paid for by the regional council.
+
+Trams run every ten minutes between the ferry terminal and the old fish market.
+"""
+BAKERY_MD = """---
+id: cli-bakery
+url: https://news.example.invalid/bakery
+published: 2025-02-14
+source: Fenwater Post
+---
+# Oldest bakery in Fenwater closes
+
+The Marlow family bakery in Fenwater closed its doors on Saturday after 112 years.
+
+The owners said rising flour and energy prices made the business impossible to keep open.
+"""
+# In the article's own words: these tests are about the index, not about paraphrase.
+COST = "What did the harbour tram line in Port Aldwick cost?"
+# The JSON contract of `qabot ask --json` (README, "The JSON answer"); other tools read these names.
+ANSWER_KEYS = {"id", "question", "abstained", "answer", "note", "mode", "quotes", "timings_ms"}
+QUOTE_KEYS = {
+    "text", "article_id", "title", "url", "published", "source", "start", "end", "score", "link", "also_reported_by",
+}  # fmt: skip
+
+
+def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m qabot.cli ARGS`` with a clean environment (no QABOT_* from the developer, offline model)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-m", "qabot.cli", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str] | tuple[int, str, str], *needles: str) -> None:
+    code, out, err = (
+        (result.returncode, result.stdout, result.stderr) if isinstance(result, subprocess.CompletedProcess) else result
+    )
+    assert code == 1
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("Error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def cli_index(workdir: Path) -> Path:
+    """An index built by `qabot ingest` from a folder with two articles and one broken file."""
+    folder = workdir / "articles"
+    folder.mkdir()
+    (folder / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    (folder / "bakery.md").write_text(BAKERY_MD, encoding="utf-8")
+    (folder / "broken.json").write_text("{oops", encoding="utf-8")
+    index = workdir / "index"
+
+    result = run_qabot("--index", str(index), "ingest", str(folder), cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "added 2, updated 0, unchanged 0, skipped 1"
+    assert re.search(r"^skipped .*broken\.json: .+", result.stderr, re.MULTILINE), result.stderr
+    return index
+
+
+def test_ask_prints_the_quote_and_its_source(cli_index: Path, workdir: Path) -> None:
+    result = run_qabot("--index", str(cli_index), "ask", *COST.split(), cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "40 million crowns" in out
+    assert "│ “" in out  # the quote is set off from the rest
+    assert "[1] Port Aldwick opens its harbour tram line · Aldwick Herald · 2025-03-03" in out
+    assert "https://news.example.invalid/tram" in out
+
+
+def test_ask_json_has_the_documented_shape(cli_index: Path, workdir: Path) -> None:
+    result = run_qabot("--index", str(cli_index), "ask", "--json", COST, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == ANSWER_KEYS
+    assert data["question"] == COST
+    assert data["abstained"] is False
+    first = data["quotes"][0]
+    assert set(first) == QUOTE_KEYS
+    assert first["article_id"] == "cli-tram"
+    assert "40 million" in first["text"]
+    body = TRAM_MD.split("\n# Port Aldwick opens its harbour tram line\n\n", 1)[1].strip()
+    assert body[first["start"] : first["end"]] == first["text"]
+
+
+def test_ask_jsonl_answers_each_line_and_reports_bad_ones(cli_index: Path, workdir: Path) -> None:
+    lines = [
+        json.dumps({"id": "q1", "question": COST}),
+        json.dumps({"question": "Why did the Fenwater bakery close?"}),
+        "this is not json",
+        "",
+        json.dumps({"id": 7, "question": "???"}),
+        json.dumps({"id": "q5", "question": "Who painted the Mona Lisa?"}),
+    ]
+    result = run_qabot("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin="\n".join(lines) + "\n")
+
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 5  # the blank line is skipped
+    first, second, malformed, unusable, declined = out
+    assert first["id"] == "q1"
+    assert not first["abstained"]
+    assert "40 million" in first["quotes"][0]["text"]
+    assert second["id"] is None
+    assert second["quotes"][0]["article_id"] == "cli-bakery"
+    assert set(malformed) == {"id", "line", "error"}
+    assert malformed["line"] == 3
+    assert malformed["id"] is None
+    assert malformed["error"]
+    assert unusable["id"] == "7"
+    assert unusable["line"] == 5
+    assert "question" in unusable["error"]
+    assert declined["id"] == "q5"
+    assert declined["abstained"] is True
+    assert declined["quotes"] == []
+
+
+def test_stats_remove_and_errors_on_a_copy(cli_index: Path, workdir: Path, tmp_path: Path) -> None:
+    index = tmp_path / "copy"
+    shutil.copytree(cli_index, index)
+
+    stats = run_qabot("--index", str(index), "stats", cwd=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    assert re.search(r"^articles: 2$", stats.stdout, re.MULTILINE)
+    assert re.search(r"^chunks:\s+\d+$", stats.stdout, re.MULTILINE)
+    assert "model:    sentence-transformers/all-MiniLM-L6-v2 (384-d)" in stats.stdout
+    assert re.search(r"^size:\s+\d+\.\d MiB$", stats.stdout, re.MULTILINE)
+    assert "newest:   2025-03-03" in stats.stdout
+
+    removed = run_qabot("--index", str(index), "remove", "cli-tram", cwd=tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.strip() == "removed cli-tram"
+    assert_one_error_line(run_qabot("--index", str(index), "remove", "cli-tram", cwd=tmp_path), "cli-tram")
+
+    as_json = json.loads(run_qabot("--index", str(index), "stats", "--json", cwd=tmp_path).stdout)
+    assert as_json["articles"] == 1
+    assert as_json["newest"] == "2025-02-14"
+
+
+def test_ask_without_an_index_is_one_error_line(tmp_path: Path) -> None:
+    result = run_qabot("--index", str(tmp_path / "none"), "ask", "anything?", cwd=tmp_path)
+    assert_one_error_line(result, "qabot ingest")
+    assert not (tmp_path / "none").exists()
+
+
+def test_help_from_the_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "qabot"
+    if not script.exists():
+        pytest.skip("the qabot console script is not installed in this environment")
+    result = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    for command in ("ingest", "ask", "repl", "stats", "remove", "eval", "serve", "repair"):
+        assert command in result.stdout
+    assert result.stderr == ""
+
+
+# ---------------------------------------------------------------------- in-process: commands that never embed
+RunMain = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> RunMain:
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_in_process_stats_of_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
+    assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "stats"), "qabot ingest")
+
+
+def test_in_process_remove_on_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
+    assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "remove", "some-id"), "qabot ingest")
+
+
+def test_in_process_ingest_of_nothing(run_main: RunMain, tmp_path: Path) -> None:
+    assert_one_error_line(run_main("--index", str(tmp_path / "idx"), "ingest"), "nothing to ingest")
+
+
+def test_in_process_invalid_setting(run_main: RunMain, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("QABOT_MAX_ARTICLES", "0")
+    assert_one_error_line(run_main("--index", str(tmp_path / "idx"), "stats"), "invalid settings", "max_articles")
+
+
+def test_in_process_help(run_main: RunMain) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run_main("--help")
+    assert exc.value.code == 0
+
+
+def test_commands_named_in_messages_exist() -> None:
+    """Every `qabot CMD` a message or docstring tells the user to run is a real command."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = set(sub.choices)
+    named: dict[str, set[str]] = {}
+    for path in Path(__file__).resolve().parent.parent.joinpath("qabot").glob("*.py"):
+        for cmd in re.findall(r"`qabot (?:--index \S+ )?([a-z][a-z-]*)", path.read_text("utf-8")):
+            named.setdefault(cmd, set()).add(path.name)
+    assert named, "the messages name commands"
+    unknown = {cmd: files for cmd, files in named.items() if cmd not in commands}
+    assert not unknown, f"messages name commands that do not exist: {unknown}"

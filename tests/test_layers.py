@@ -1,0 +1,121 @@
+"""The dependency rule, read from the source: heavy and front-end imports stay where they belong.
+
+Imports inside functions count too: a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "qabot"
+FRONT_ENDS = {"qabot.bot", "qabot.repl", "qabot.cli"}
+# Helpers of `qabot` commands that may reach the front-ends (none does today); every other module is pipeline.
+COMMAND_HELPERS = {"qabot.doctor"}
+NAMED_PIPELINE = {
+    f"qabot.{name}"
+    for name in (
+        "loaders extract chunking embed store retrieve answer ingest models errors config web feeds evaluate render "
+        "telegram_html feedback"
+    ).split()
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in the file; ``from qabot import x`` counts as ``qabot.x``."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = module_name(path).split(".")
+                base = base[: len(base) - node.level + (path.name == "__init__.py")]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def modules() -> dict[str, set[str]]:
+    return {module_name(p): imports_of(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def importers_of(top: str) -> set[str]:
+    """Modules of the package that import ``top`` or anything under it."""
+    return {mod for mod, imported in modules().items() if any(i == top or i.startswith(top + ".") for i in imported)}
+
+
+def pipeline() -> set[str]:
+    """Every module that is neither a front-end nor a command helper: new modules are covered without listing."""
+    return set(modules()) - FRONT_ENDS - COMMAND_HELPERS
+
+
+def test_the_package_is_found() -> None:
+    found = set(modules())
+    assert found >= NAMED_PIPELINE, f"pipeline modules missing: {NAMED_PIPELINE - found}"
+    assert found >= FRONT_ENDS
+    assert pipeline() >= NAMED_PIPELINE
+
+
+def test_only_the_bot_imports_telegram() -> None:
+    assert importers_of("telegram") <= {"qabot.bot"}
+    assert "qabot.bot" in importers_of("telegram")
+
+
+@pytest.mark.parametrize("heavy", ["torch", "sentence_transformers", "transformers"])
+def test_only_embed_imports_the_model_libraries(heavy: str) -> None:
+    assert importers_of(heavy) <= {"qabot.embed"}
+
+
+def test_lazy_imports_inside_functions_are_seen() -> None:
+    # embed.py imports sentence_transformers inside a method; the rule must see it there.
+    assert importers_of("sentence_transformers") == {"qabot.embed"}
+
+
+def test_only_the_store_imports_faiss() -> None:
+    assert importers_of("faiss") == {"qabot.store"}
+
+
+def test_pipeline_never_imports_a_front_end() -> None:
+    found = modules()
+    offenders = {
+        mod: sorted(i for i in found[mod] if any(i == f or i.startswith(f + ".") for f in FRONT_ENDS))
+        for mod in pipeline()
+    }
+    assert {mod: bad for mod, bad in offenders.items() if bad} == {}
+
+
+def test_bot_and_repl_do_not_import_each_other_or_the_cli() -> None:
+    found = modules()
+    assert not {"qabot.repl", "qabot.cli"} & found["qabot.bot"]
+    assert not {"qabot.bot", "qabot.cli"} & found["qabot.repl"]
+
+
+def test_benchmarks_are_never_imported_by_the_package() -> None:
+    assert importers_of("benchmarks") == set()
+
+
+def test_importing_qabot_and_its_cli_loads_no_heavy_library() -> None:
+    """`qabot --help` stays instant: torch, the model library and telegram load only when used."""
+    code = (
+        "import sys, qabot, qabot.cli, qabot.answer, qabot.ingest, qabot.repl, qabot.render\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'telegram') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,128 @@
+"""The REPL driven by whole transcripts over injected streams, with the real Answerer over the samples."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from qabot.answer import Answerer
+from qabot.repl import HELP, run_repl
+
+F35 = "why was Turkey removed from the F-35 program?"
+
+
+def transcript(answerer: Answerer, *lines: str, eof: bool = True) -> tuple[int, str]:
+    """Run the REPL over ``lines`` (then end of input) and return its exit status and everything it printed."""
+    stdin = io.StringIO("".join(line + "\n" for line in lines))
+    stdout = io.StringIO()
+    code = run_repl(answerer, stdin=stdin, stdout=stdout)
+    return code, stdout.getvalue()
+
+
+def in_order(text: str, *parts: str) -> None:
+    """Each part occurs in ``text``, after the previous one."""
+    at = 0
+    for part in parts:
+        found = text.find(part, at)
+        assert found >= 0, f"{part!r} missing (after position {at}) in:\n{text}"
+        at = found + len(part)
+
+
+def test_whole_session(answerer: Answerer) -> None:
+    stats = answerer.stats()
+    newest = answerer.recent(1)[0]
+    answer = answerer.ask(F35)
+
+    code, out = transcript(
+        answerer,
+        ":more",
+        ":help",
+        "",
+        F35,
+        ":sources",
+        ":more",
+        ":frobnicate now",
+        "   ",
+        "???",
+        "Who painted the Mona Lisa?",
+    )
+
+    assert code == 0
+    first_line = out.splitlines()[0]
+    assert f"{stats.articles} articles" in first_line
+    assert f"newest {newest.published[:10]}" in first_line  # type: ignore[index]
+    q = answer.quotes[0]
+    in_order(
+        out,
+        "Ask a question first.",
+        HELP,
+        f"│ “{q.text[:30]}",  # the quote, set off from the text
+        f"[1] {q.title} · {q.source} · {q.published[:10]}",  # type: ignore[index]
+        f"      {q.url}",
+        f"[1] {newest.title}",  # :sources lists the newest articles first
+        f"[{len(answer.quotes) + 1}] ",  # :more numbers on from the answer's quotes
+        "Unknown command :frobnicate; :help lists the commands.",
+        "Error: ",
+        "The articles don't answer this question.",
+    )
+    errors = [line for line in out.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, "the bad question printed one line and the loop went on"
+    assert "Traceback" not in out
+
+
+def test_more_after_the_answer_shows_further_passages(answerer: Answerer) -> None:
+    answer = answerer.ask(F35)
+    _, out = transcript(answerer, F35, ":more")
+    more_part = out.split(answer.quotes[-1].text[-20:], 1)[1]
+    for extra in answer.more:
+        assert " ".join(extra.text.split())[:25] in " ".join(more_part.replace("│", " ").split())
+
+
+def test_stats_command(answerer: Answerer) -> None:
+    _, out = transcript(answerer, ":stats")
+    stats = answerer.stats()
+    assert f"articles: {stats.articles}" in out
+    assert f"chunks:   {stats.chunks}" in out
+    assert stats.model in out
+
+
+def test_quit_stops_reading(answerer: Answerer) -> None:
+    code, out = transcript(answerer, ":quit", F35)
+    assert code == 0
+    assert "│" not in out, "nothing after :quit is answered"
+
+
+def test_end_of_input_exits_cleanly(answerer: Answerer) -> None:
+    code, out = transcript(answerer)
+    assert code == 0
+    assert len(out.strip().splitlines()) == 2  # just the banner
+
+
+def fake_terminal(*events: str | type[BaseException]) -> Callable[[str], str]:
+    """A ``read_line`` that returns or raises each event in turn, like a person at a terminal."""
+    pending = list(events)
+    prompts: list[str] = []
+
+    def read_line(prompt: str) -> str:
+        prompts.append(prompt)
+        event = pending.pop(0)
+        if isinstance(event, str):
+            return event
+        raise event
+
+    read_line.prompts = prompts  # type: ignore[attr-defined]
+    return read_line
+
+
+def test_ctrl_c_drops_the_line_not_the_session(answerer: Answerer) -> None:
+    read_line = fake_terminal(KeyboardInterrupt, ":help", ":quit")
+    stdout = io.StringIO()
+    code = run_repl(answerer, stdout=stdout, read_line=read_line)
+    assert code == 0
+    assert HELP in stdout.getvalue(), "the session went on after Ctrl-C"
+    assert len(read_line.prompts) == 3  # type: ignore[attr-defined]
+
+
+def test_ctrl_d_at_a_terminal_exits(answerer: Answerer) -> None:
+    stdout = io.StringIO()
+    assert run_repl(answerer, stdout=stdout, read_line=fake_terminal(EOFError)) == 0
