@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -285,6 +287,30 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Check settings, model, index, storage and the bot token; exit 1 if any check fails."""
+    from qabot.doctor import format_checks, run_checks
+
+    checks = run_checks(settings, webhook=args.webhook, load_model=not args.quick)
+    print(format_checks(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def _sigterm_as_interrupt(signum: int, frame: object) -> None:
+    # SIGTERM (systemctl stop, docker stop) unwinds like Ctrl-C: an ingest's transaction rolls back and the command
+    # exits 130. Without a handler a qabot running as PID 1 in a container would ignore SIGTERM altogether.
+    raise KeyboardInterrupt
+
+
+def _redact(text: str) -> str:
+    """Remove secrets from text shown to the user: exceptions from HTTP libraries may quote the bot token."""
+    for key in ("QABOT_TELEGRAM_TOKEN", "QABOT_WEBHOOK_SECRET"):
+        secret = os.environ.get(key, "")
+        if len(secret) >= 6:
+            text = text.replace(secret, "[REDACTED]")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qabot``."""
     p = argparse.ArgumentParser(
@@ -338,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("repair", help="check the index and rebuild its vector cache from what is intact")
     s.set_defaults(func=cmd_repair)
+
+    s = sub.add_parser("doctor", help="check settings, model, index and bot token; exit 1 if any check fails")
+    s.add_argument("--webhook", action="store_true", help="also check the webhook settings")
+    s.add_argument("--quick", action="store_true", help="skip loading the model (for container health checks)")
+    s.set_defaults(func=cmd_doctor)
     return p
 
 
@@ -352,13 +383,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.cmd is None:
         args.func = cmd_repl
+    # serve: PTB's run_polling replaces this with its own graceful stop.
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         settings = _settings(args)
         return int(args.func(args, settings) or 0)
     except QabotError as err:
         if args.debug:
             raise
-        print(f"Error: {err}", file=sys.stderr)
+        print(_redact(f"Error: {err}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -367,7 +400,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first = str(err).splitlines()[0] if str(err) else "no details"
-        print(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)", file=sys.stderr)
+        print(
+            _redact(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
+            file=sys.stderr,
+        )
         return 1
 
 
