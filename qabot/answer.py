@@ -23,6 +23,7 @@ from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.news import TimeHint, figures, in_range, parse_date, time_hint
+from qabot.rerank import Reranker
 from qabot.retrieve import STOPWORDS, ChunkHit, Retriever
 from qabot.store import IndexStore
 
@@ -51,6 +52,8 @@ class Tuning:
     timeline_margin: float = 0.25  # stories this close to the best one join a timeline
     timeline_max: int = 6  # dated quotes in a timeline at most
     conflict_margin: float = 0.25  # a conflicting figure this close to the best sentence is shown beside it
+    rerank_depth: int = 20  # sentences the optional cross-encoder re-reads
+    w_rerank: float = 0.5  # its share of the blended score
     w_confidence_sim: float = 0.2  # weight of the best sentence's own similarity in the decision to decline
     follow_chars: int = 450  # the best sentence takes its next sentence along when both fit in this many characters
 
@@ -82,6 +85,7 @@ class Answerer:
         self._store = store
         self._lock = threading.Lock()
         self._today = today
+        self.reranker = Reranker(settings.reranker_model, device=settings.device) if settings.reranker_model else None
 
     @classmethod
     def from_settings(
@@ -112,6 +116,8 @@ class Answerer:
         hint = time_hint(q, self.today())
         scored = self._score_sentences(store, retrieval.query_vector, retrieval.words, retrieval.hits)
         meta = store.articles(dict.fromkeys(s.article_id for s in scored))
+        if self.reranker is not None:
+            scored = self._rerank(q, scored, meta)
         scored = self._by_time(scored, meta, hint)
         scored, stories = self._originals(store, scored, meta)
         if hint.timeline:
@@ -242,6 +248,16 @@ class Answerer:
         if t.follow_chars:
             chosen = self._follow(chosen, t.follow_chars)
         return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
+
+    def _rerank(self, question: str, scored: list[_Scored], meta: dict[str, Article]) -> list[_Scored]:
+        """Blend a cross-encoder's judgement of the top sentences into their scores."""
+        t = self.tuning
+        head = [s for s in scored[: t.rerank_depth] if s.article_id in meta]
+        ce = self.reranker.score_pairs(question, [meta[s.article_id].text[s.start : s.end] for s in head])  # type: ignore[union-attr]
+        blended = [replace(s, score=(1 - t.w_rerank) * s.score + t.w_rerank * c) for s, c in zip(head, ce, strict=True)]
+        out = blended + scored[len(head) :]
+        out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
+        return out
 
     def _confidence(self, scored: list[_Scored], quotes: list[Quote]) -> float:
         """How sure the best quote answers: its score, moved by how closely its own sentence matches the question.

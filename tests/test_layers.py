@@ -76,14 +76,18 @@ def test_only_the_bot_imports_telegram() -> None:
     assert "qabot.bot" in importers_of("telegram")
 
 
+# The modules that run models: the embedder, its ONNX export, and the optional re-ranker.
+MODEL_MODULES = {"qabot.embed", "qabot.onnx_backend", "qabot.rerank"}
+
+
 @pytest.mark.parametrize("heavy", ["torch", "sentence_transformers", "transformers"])
-def test_only_embed_imports_the_model_libraries(heavy: str) -> None:
-    assert importers_of(heavy) <= {"qabot.embed"}
+def test_only_the_model_modules_import_the_model_libraries(heavy: str) -> None:
+    assert importers_of(heavy) <= MODEL_MODULES
 
 
 def test_lazy_imports_inside_functions_are_seen() -> None:
     # embed.py imports sentence_transformers inside a method; the rule must see it there.
-    assert importers_of("sentence_transformers") == {"qabot.embed"}
+    assert "qabot.embed" in importers_of("sentence_transformers")
 
 
 def test_only_the_store_imports_faiss() -> None:
