@@ -51,6 +51,7 @@ class Tuning:
     w_recent: float = 0.06  # bonus for newer articles when the question asks for the latest
     timeline_margin: float = 0.25  # stories this close to the best one join a timeline
     timeline_max: int = 6  # dated quotes in a timeline at most
+    timeline_relief: float = 0.1  # how much lower the decline threshold is for timeline questions
     conflict_margin: float = 0.25  # a conflicting figure this close to the best sentence is shown beside it
     rerank_depth: int = 20  # sentences the optional cross-encoder re-reads
     w_rerank: float = 0.5  # its share of the blended score
@@ -133,7 +134,10 @@ class Answerer:
             "total": (t2 - t0) * 1000,
         }
         best = self._confidence(scored, quotes)
-        if not quotes or best < self.settings.min_score or not self._answerable(q, retrieval.words, meta, quotes):
+        # "How did X unfold" asks about a whole story, so no single sentence matches it as closely as a pointed
+        # question's answer does: the bar is lower, and the story must still be named in the articles.
+        floor = self.settings.min_score - (self.tuning.timeline_relief if mode == "timeline" else 0.0)
+        if not quotes or best < floor or not self._answerable(q, retrieval.words, meta, quotes):
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
         quotes = self._also_reported(store, quotes, stories)
         note = self._stale_note(quotes)
