@@ -11,11 +11,15 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from qabot.config import Settings
 from qabot.errors import QabotError
@@ -39,10 +43,14 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = Path(args.index)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
-    except Exception as err:  # pydantic's ValidationError: say which setting, in one line
-        first = str(err).splitlines()
-        detail = "; ".join(line.strip() for line in first[1:3]) if len(first) > 1 else str(err)
-        raise QabotError(f"invalid settings: {detail}") from err
+    except ValidationError as err:
+        # Which setting and why, in one line, without the value given: it may be a token in the wrong variable.
+        problems = []
+        for e in err.errors(include_url=False, include_input=False)[:2]:
+            given = e.get("input")
+            msg = str(e["msg"]).replace(given, "…") if isinstance(given, str) and given else str(e["msg"])
+            problems.append(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {msg}")
+        raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
 
 def _progress(desc: str) -> Callable[[int, int], None] | None:
@@ -383,8 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.cmd is None:
         args.func = cmd_repl
-    # serve: PTB's run_polling replaces this with its own graceful stop.
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    # serve: PTB's run_polling replaces this with its own graceful stop. Only the main thread may set handlers
+    # (main() also runs from threads when embedded or tested).
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         settings = _settings(args)
         return int(args.func(args, settings) or 0)
@@ -396,6 +406,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except sqlite3.DatabaseError as err:
+        # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked or
+        # unreachable database is not damage, and gets the generic line below.
+        if args.debug or (isinstance(err, sqlite3.OperationalError) and "no such" not in str(err)):
+            raise
+        print(f"Error: the index database is damaged ({err}): run `qabot repair`", file=sys.stderr)
+        return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:
             raise
