@@ -26,7 +26,7 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
     """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
     if answer.abstained:
         return answer.answer
-    out: list[str] = []
+    out: list[str] = [answer.note, ""] if answer.note else []
     for i, group in enumerate(group_by_source(answer.quotes), numbered_from):
         for j, q in enumerate(group):
             if j:
@@ -41,6 +41,8 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
                 )
             )
         out.append(f"  [{i}] {source_line(group[0])}")
+        if group[0].also_reported_by:
+            out.append(f"      also reported by {', '.join(group[0].also_reported_by)}")
         if group[0].url:
             out.append(f"      {group[0].url}")
         out.append("")
