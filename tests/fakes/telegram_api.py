@@ -8,8 +8,9 @@ visible characters (UTF-16 units) are refused, and unknown methods answer 404 (P
 so unexpected calls are loud.
 
 Test-side helpers build updates as Telegram would (entities for commands and @mentions in UTF-16 offsets), queue
-them for ``getUpdates`` or push them to a webhook, inject failures with :meth:`FakeBotApi.fail_next`, and wait for
-calls with :meth:`FakeBotApi.wait_for_call` — event-driven, no sleeps.
+them for ``getUpdates`` or push them to a webhook, inject failures (:meth:`FakeBotApi.fail_next` for HTTP errors,
+:meth:`~FakeBotApi.drop_next` for a connection closed without an answer, :meth:`~FakeBotApi.stall_next` for an API
+that stops answering) and wait for calls with :meth:`FakeBotApi.wait_for_call` — event-driven, no sleeps.
 """
 
 from __future__ import annotations
@@ -201,6 +202,12 @@ class _Failure:
     code: int
     description: str
     parameters: dict[str, Any]
+    kind: str = "error"  # "error": answer with code; "drop": close without answering; "stall": answer 504 late
+    delay: float = 0.0
+
+
+class _DropError(Exception):
+    """Close the connection without an answer."""
 
 
 class FakeBotApi:
@@ -397,9 +404,33 @@ class FakeBotApi:
 
     # ---- test-side: failures and waiting
 
-    def fail_next(self, method: str, code: int, description: str, **parameters: Any) -> None:
-        """Make the next call of ``method`` fail with ``code`` (e.g. 429 with ``retry_after=1``)."""
-        self._failures.setdefault(method, []).append(_Failure(code, description, parameters))
+    def fail_next(self, method: str, code: int, description: str, *, times: int = 1, **parameters: Any) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``code`` (e.g. 429 with ``retry_after=1``).
+
+        A failed call is not carried out (no message is sent), as when Telegram refuses it.
+        """
+        for _ in range(times):
+            self._failures.setdefault(method, []).append(_Failure(code, description, parameters))
+
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """Close the connection of the next ``times`` calls of ``method`` without answering (nothing carried out)."""
+        for _ in range(times):
+            self._failures.setdefault(method, []).append(_Failure(0, "connection dropped", {}, kind="drop"))
+
+    def stall_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` calls of ``method`` for ``seconds``, then answer 504 (nothing carried out).
+
+        Longer than the client's read timeout, this is a Bot API that stopped answering: the client times out.
+        """
+        for _ in range(times):
+            self._failures.setdefault(method, []).append(
+                _Failure(504, "Gateway Timeout", {}, kind="stall", delay=seconds)
+            )
+
+    def forget(self) -> None:
+        """Drop the recorded calls and messages (a long load test keeps the fake's memory flat between rounds)."""
+        self.calls.clear()
+        self.messages.clear()
 
     def calls_of(self, method: str, *, ok: bool | None = None) -> list[Call]:
         """Recorded calls of one method; ``ok=True`` keeps only those that succeeded."""
@@ -431,6 +462,13 @@ class FakeBotApi:
                 return await asyncio.wait_for(self._changed.wait_for(probe), within)
             except TimeoutError:
                 raise AssertionError(f"fake Bot API: gave up waiting for {what}") from None
+
+    async def _stall(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when the server is stopping."""
+        assert self._changed is not None
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._closing), seconds)
 
     def _notify(self) -> None:
         if self._changed is None:
@@ -479,7 +517,10 @@ class FakeBotApi:
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-        status, content_type, payload = await self._route(verb, unquote(urlsplit(target).path), headers, body)
+        try:
+            status, content_type, payload = await self._route(verb, unquote(urlsplit(target).path), headers, body)
+        except _DropError:
+            return False  # the caller closes the connection: the client sees it drop without an answer
         head = (
             f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
             f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n"
@@ -504,16 +545,26 @@ class FakeBotApi:
         raw = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         call = Call(method=method, params=_decode(raw), raw=raw, headers=headers)
         failures = self._failures.get(method)
+        recorded = False
         if failures:
             failure = failures.pop(0)
             call.status, call.error = failure.code, failure.description
+            if failure.kind in ("drop", "stall"):  # recorded on arrival: the client may give up before the end
+                self.calls.append(call)
+                self._notify()
+                recorded = True
+            if failure.kind == "drop":
+                raise _DropError
+            if failure.kind == "stall":
+                await self._stall(failure.delay)
             answer: dict[str, Any] = {"ok": False, "error_code": failure.code, "description": failure.description}
             if failure.parameters:
                 answer["parameters"] = failure.parameters
         else:
             answer = await self._answer(call)
-        self.calls.append(call)
-        self._notify()
+        if not recorded:
+            self.calls.append(call)
+            self._notify()
         return _json(call.status, answer)
 
     async def _answer(self, call: Call) -> dict[str, Any]:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from qabot.answer import Answerer
 from qabot.config import Settings
+from qabot.embed import Embedder
+from qabot.ingest import Ingestor
 from tests.fakes.telegram_api import FakeBotApi
+from tests.telegram.pages import TRAM
 
 
 @pytest.fixture
@@ -34,3 +39,25 @@ def bot_settings(fake: FakeBotApi, tmp_path: Path, make_settings: Callable[..., 
         return make_settings(**values)
 
     return build
+
+
+@dataclass
+class WritableIndex:
+    """Bot settings whose index is writable (one article to start), with its real Ingestor and Answerer."""
+
+    settings: Settings
+    ingestor: Ingestor
+    answerer: Answerer
+
+
+@pytest.fixture
+def writable_index(bot_settings: Callable[..., Settings], embedder: Embedder) -> Callable[..., WritableIndex]:
+    """Build a WritableIndex from bot settings (overrides as keywords); the index starts with ``pages.TRAM``."""
+
+    def make(**overrides: object) -> WritableIndex:
+        settings = bot_settings(**overrides)
+        ingestor = Ingestor.from_settings(settings, embedder=embedder)
+        ingestor.ingest_articles([TRAM])
+        return WritableIndex(settings, ingestor, Answerer.from_settings(settings, embedder=embedder))
+
+    return make

@@ -1,7 +1,8 @@
 """Run the real qabot Application against the fake Bot API, started by hand as a test must (no run_polling).
 
 ``running_bot`` does what ``run_bot`` does minus the blocking loop and signal handlers: initialize, the shared
-startup function (``post_init`` does not run on a manual start), start, then polling or the webhook server.
+startup function (``post_init`` does not run on a manual start), start, then polling or the webhook server; and
+on the way out the shared stop function (``post_stop``).
 ``Harness.settle()`` is the sync point for "nothing was sent": every queued update has been fetched *and*
 fully processed (PTB marks an update done only after its handlers, including the error handler, returned).
 """
@@ -13,10 +14,13 @@ import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from telegram.ext import Application
 
-from qabot.bot import AnswererLike, IngestorLike, build_application, on_startup, polling_options, webhook_options
+from qabot.bot import build_application, jobs_of, on_startup, on_stop
+from qabot.botguard import polling_options, webhook_options
+from qabot.botjobs import AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
 from tests.fakes.telegram_api import Call, FakeBotApi
 
@@ -29,6 +33,11 @@ class Harness:
 
     fake: FakeBotApi
     app: Application
+
+    @property
+    def jobs(self) -> BotJobs:
+        """The bot's worker threads and feed schedule (to wait for a refresh)."""
+        return jobs_of(self.app)
 
     async def settle(self) -> None:
         """Wait until every update pushed so far has been fetched and completely handled."""
@@ -45,9 +54,13 @@ async def running_bot(
     *,
     ingestor: IngestorLike | None = None,
     webhook: bool = False,
+    **build: Any,
 ) -> AsyncIterator[Harness]:
-    """The bot built by ``build_application`` from ``settings`` (whose base URL points at the fake), running."""
-    app = build_application(settings, answerer, ingestor=ingestor)
+    """The bot built by ``build_application`` from ``settings`` (whose base URL points at the fake), running.
+
+    ``build`` goes to ``build_application`` (``request=``, ``refresh_interval=``).
+    """
+    app = build_application(settings, answerer, ingestor=ingestor, **build)
     async with app:
         await on_startup(app)
         await app.start()
@@ -60,6 +73,7 @@ async def running_bot(
         finally:
             await app.updater.stop()
             await app.stop()
+            await on_stop(app)  # what run_polling does as post_stop
 
 
 def quotes_in(call: Call) -> list[str]:

@@ -1,0 +1,225 @@
+"""The bot's rules, without Telegram: who may ask, how often, who is an admin, and that the token never reaches a log.
+
+``Guard`` keeps the per-process state the rules need (last question per sender, answers per group in the last
+minute, which chats were told the bot is private, groups that moved to a supergroup) and keeps it bounded, so a bot
+that runs for months in many chats does not grow. ``install_log_redaction`` puts a filter on the root logger's
+handlers that replaces the bot token (it is part of every Bot API URL that httpx and python-telegram-bot log) and
+the webhook secret in messages and tracebacks. ``qabot.bot`` wires both to Telegram updates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from qabot.config import Settings
+from qabot.errors import ConfigError
+
+# Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
+_FORGET_AFTER = 10_000
+# Telegram's rule for webhook secret tokens.
+SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+REDACTED = "[REDACTED]"
+ALLOWED_UPDATES = ["message", "callback_query"]  # edits and channel posts are never answered, so never fetched
+
+
+# ---------------------------------------------------------------- access and limits
+
+
+@dataclass
+class Guard:
+    """Allowlists, admins, the per-sender cooldown and the per-group answer budget of one running bot."""
+
+    settings: Settings
+    last_question: dict[int, float] = field(default_factory=dict)
+    warned: dict[tuple[str, int], float] = field(default_factory=dict)
+    group_answers: dict[int, deque[float]] = field(default_factory=dict)
+    refused: set[int] = field(default_factory=set)
+    migrated_allowed: set[int] = field(default_factory=set)
+
+    def allowed(self, chat_id: int | None, user_id: int | None) -> bool:
+        """Both allowlists empty: anyone. Otherwise a listed chat (anyone in it) or a listed user (anywhere)."""
+        s = self.settings
+        if not s.allowed_chats and not s.allowed_users:
+            return True
+        if user_id is not None and (user_id in s.allowed_users or user_id in s.admin_ids):
+            return True
+        return chat_id is not None and (chat_id in s.allowed_chats or chat_id in self.migrated_allowed)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Whether ``user_id`` may ingest, remove, reload and refresh."""
+        return user_id is not None and user_id in self.settings.admin_ids
+
+    def first_refusal(self, key: int) -> bool:
+        """True the first time a chat outside the allowlists is refused: it is told once, then ignored."""
+        if key in self.refused:
+            return False
+        self.refused.add(key)
+        return True
+
+    def note_migration(self, old: int, new: int) -> None:
+        """A group became a supergroup: carry its allowance and budget over to the new id."""
+        if old in self.settings.allowed_chats or old in self.migrated_allowed:
+            self.migrated_allowed.add(new)
+        if old in self.group_answers:
+            self.group_answers[new] = self.group_answers.pop(old)
+
+    def check(self, sender: int, chat_id: int, *, group: bool, now: float) -> tuple[bool, str | None]:
+        """May this question be answered now (then it is counted)? If not, the warning to send, once per period."""
+        reason = self._limit_reason(sender, chat_id, group, now)
+        if reason is None:
+            return True, None
+        if reason == "user":
+            wait = self.settings.user_cooldown_seconds
+            if self._should_warn(("user", sender), now, wait):
+                return False, f"Slow down a little, please: one question every {wait:g} seconds."
+        elif self._should_warn(("chat", chat_id), now, 60):
+            return False, "This group is asking faster than I may answer. Please try again in a minute."
+        return False, None
+
+    def _limit_reason(self, sender: int, chat_id: int, group: bool, now: float) -> str | None:
+        cooldown = self.settings.user_cooldown_seconds
+        if len(self.last_question) > _FORGET_AFTER:  # forget senders whose cooldown is long over: memory stays flat
+            self.last_question = {k: t for k, t in self.last_question.items() if now - t < cooldown}
+            self.warned = {k: t for k, t in self.warned.items() if now - t < max(cooldown, 60)}
+        last = self.last_question.get(sender)
+        if last is not None and now - last < cooldown:
+            return "user"
+        if group:
+            if len(self.group_answers) > _FORGET_AFTER:
+                self.group_answers = {k: w for k, w in self.group_answers.items() if w and now - w[-1] < 60}
+            window = self.group_answers.setdefault(chat_id, deque())
+            while window and now - window[0] >= 60:
+                window.popleft()
+            if len(window) >= self.settings.group_budget_per_minute:
+                return "group"
+            window.append(now)
+        self.last_question[sender] = now
+        return None
+
+    def _should_warn(self, key: tuple[str, int], now: float, period: float) -> bool:
+        """Say "slow down" once per period per sender or chat, not once per message."""
+        last = self.warned.get(key)
+        if last is not None and now - last < period:
+            return False
+        self.warned[key] = now
+        return True
+
+
+# ---------------------------------------------------------------- how the bot connects: token, secret, URLs
+
+
+def bot_token(settings: Settings) -> str:
+    """The bot token, or ConfigError saying where to get one."""
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    if not token:
+        raise ConfigError("No bot token: set QABOT_TELEGRAM_TOKEN to the token @BotFather gave you.")
+    return token
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The webhook secret Telegram will echo, or ConfigError when it is missing or not in Telegram's alphabet."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not SECRET_TOKEN_RE.fullmatch(secret):
+        raise ConfigError("Webhook mode needs QABOT_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -.")
+    return secret
+
+
+def polling_options() -> dict[str, Any]:
+    """Arguments for ``run_polling``/``updater.start_polling``: stale questions from downtime are dropped."""
+    return {"allowed_updates": ALLOWED_UPDATES, "drop_pending_updates": True}
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for ``run_webhook``/``updater.start_webhook`` from settings; PTB refuses a wrong secret (403)."""
+    if not settings.webhook_url:
+        raise ConfigError("Webhook mode needs QABOT_WEBHOOK_URL, the public HTTPS URL Telegram should call.")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.strip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": webhook_secret(settings),
+        **polling_options(),
+    }
+
+
+def bot_api_urls(root: str) -> tuple[str, str]:
+    """PTB's ``base_url`` and ``base_file_url`` from a Bot API root (``…/bot`` or a self-hosted server's root)."""
+    root = root.rstrip("/")
+    if root.endswith("/bot"):
+        root = root[: -len("/bot")]
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+# ---------------------------------------------------------------- logging: the token never reaches a log line
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces registered secrets (the bot token is in every Bot API URL) in messages and tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def redact(self, text: str) -> str:
+        """``text`` with every registered secret replaced."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+REDACTOR = RedactSecrets()
+
+
+def install_log_redaction(*secrets: str | None) -> None:
+    """Redact ``secrets`` on every handler of the root logger; keep httpx (which logs URLs) quiet unless configured.
+
+    Call it after logging is configured (``run_bot`` does, through ``build_application``). httpx and httpcore go to
+    WARNING only when nobody set their level: an operator who turns them up on purpose still gets redacted lines.
+    """
+    for secret in secrets:
+        if secret:
+            REDACTOR.secrets.add(secret)
+            if ":" in secret:  # a bot token "<id>:<key>": the key alone is the secret part
+                REDACTOR.secrets.add(secret.split(":", 1)[1])
+    for name in ("httpx", "httpcore"):
+        chatty = logging.getLogger(name)
+        if chatty.level == logging.NOTSET:
+            chatty.setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        if REDACTOR not in handler.filters:
+            handler.addFilter(REDACTOR)
+
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "REDACTOR",
+    "Guard",
+    "RedactSecrets",
+    "bot_api_urls",
+    "bot_token",
+    "install_log_redaction",
+    "polling_options",
+    "webhook_options",
+    "webhook_secret",
+]

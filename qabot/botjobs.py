@@ -1,0 +1,292 @@
+"""The bot's blocking work, kept off the event loop: answers on one worker thread, feed refreshes on another.
+
+Telegram-free; ``qabot.bot`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
+tokenizer is not thread-safe and the box is small), so every model call holds one lock. Answers queue on a single
+answer thread. A feed refresh runs on its own thread and spends most of its time waiting for web servers; it takes
+the model lock only while it embeds and writes a feed's entries, so questions keep being answered meanwhile, from
+the last complete index (the store commits each ingest as one transaction). Before each answer the answerer checks
+the index generation (one SQLite read), so an ingest by another process is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from qabot import telegram_html as th
+from qabot.config import Settings
+from qabot.errors import LoadError
+from qabot.feedback import FeedbackStore
+from qabot.feeds import FeedList, FeedRefreshReport, refresh_feeds
+from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
+MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
+RECENT_SOURCES = 10
+
+
+class AnswererLike(Protocol):
+    """What the bot needs from ``qabot.answer.Answerer``."""
+
+    def ask(self, question: str, *, id: str | None = None) -> Answer: ...
+    def stats(self) -> IndexStats: ...
+    def recent(self, n: int = 10) -> list[Article]: ...
+    def reload(self) -> bool: ...
+
+
+class IngestorLike(Protocol):
+    """What the admin commands and feed refreshes need from ``qabot.ingest.Ingestor``."""
+
+    def ingest_articles(self, articles: Iterable[Article], skipped: Sequence[Skip] = ()) -> IngestReport: ...
+    def remove(self, ref: str) -> bool: ...
+    def prune_older_than(self, days: int) -> list[str]: ...
+
+
+def refresh_period(settings: Settings, override: float | None = None) -> float:
+    """Seconds between scheduled feed refreshes (0 = off): ``override`` when given, else the setting in minutes."""
+    return max(0.0, override if override is not None else settings.feed_refresh_minutes * 60.0)
+
+
+def refresh_changed(report: FeedRefreshReport) -> bool:
+    """Whether a refresh added, updated or pruned anything, so readers must reload."""
+    return bool(report.pruned) or any(f.added or f.updated for f in report.feeds)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources)."""
+
+    parts: list[str]
+    answer_id: str
+    more: bool
+
+
+class BotJobs:
+    """The answer thread, the feed-refresh thread and the schedule of one running bot."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        answerer: AnswererLike,
+        ingestor: IngestorLike | None = None,
+        *,
+        refresh_interval: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.answerer = answerer
+        self.ingestor = ingestor
+        self.period = refresh_period(settings, refresh_interval) if ingestor is not None else 0.0
+        self.refreshing = False
+        self.refreshes = 0  # completed refreshes, scheduled or asked for
+        self.last_refresh: FeedRefreshReport | None = None
+        self.feedback = FeedbackStore.from_settings(settings)
+        self._model = threading.Lock()
+        self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
+        self._feeds = ThreadPoolExecutor(1, thread_name_prefix="qabot-feeds")
+        self._changed: asyncio.Condition | None = None
+        self._schedule: asyncio.Task[None] | None = None
+
+    # ---------------------------------------------------------------- the answer thread
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking model/index work on the answer thread, holding the model lock."""
+
+        def locked() -> T:
+            with self._model:
+                return fn(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._answers, locked)
+
+    async def ask(self, question: str) -> Answer:
+        """Answer from the newest complete index: a newer generation written by anyone is loaded first."""
+
+        def reload_and_ask() -> Answer:
+            if self.answerer.reload():  # one SQLite read when nothing changed
+                log.info("Loaded a newer index before answering")
+            return self.answerer.ask(question)
+
+        return await self.run(reload_and_ask)
+
+    async def answer(self, question: str, chat_id: int) -> Reply:
+        """Ask, remember the answer for its buttons, and render it (raises BadQuestion for a question without words)."""
+        answer = await self.ask(question)
+        answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id)
+        return Reply(th.render_answer_html(answer), answer_id, bool(answer.more) and not answer.abstained)
+
+    async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
+        """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""
+        page = await asyncio.to_thread(self.feedback.next_more, answer_id, self.settings.max_articles)
+        if page is None or not page.quotes:
+            return None
+        parts = th.render_quotes_html(page.quotes, numbered_from=len(th.source_groups(page.before)) + 1)
+        return parts, page.remaining > 0
+
+    async def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
+        """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old)."""
+        return await asyncio.to_thread(self.feedback.record_vote, answer_id, user_id, vote)
+
+    async def info(self, command: str, bot_username: str | None) -> str:
+        """The HTML reply to ``/start``, ``/help``, ``/stats`` or ``/sources``."""
+        if command == "help":
+            return th.help_html(bot_username)
+        if command == "sources":
+            return th.sources_html(await self.run(self.answerer.recent, RECENT_SOURCES))
+        stats = await self.run(self.answerer.stats)
+        return th.start_html(stats, bot_username) if command == "start" else th.stats_html(stats)
+
+    async def ingest(self, articles: list[Article], skipped: list[Skip]) -> IngestReport:
+        """Admin ingest on the answer thread, then reload so the next question sees it."""
+        assert self.ingestor is not None
+        report = await self.run(self.ingestor.ingest_articles, articles, skipped)
+        await self.run(self.answerer.reload)
+        log.info("Admin ingest: %s", report.summary())
+        return report
+
+    async def remove(self, ref: str) -> bool:
+        """Remove an article by id or URL; True if there was one."""
+        assert self.ingestor is not None
+        removed = await self.run(self.ingestor.remove, ref)
+        if removed:
+            await self.run(self.answerer.reload)
+        return removed
+
+    # ---------------------------------------------------------------- admin commands: the reply is plain text
+
+    async def admin(self, command: str, args: list[str]) -> str:
+        """Carry out ``/ingest URL``, ``/remove REF``, ``/reload`` or ``/refresh`` (the caller checked the sender)."""
+        if command == "reload":
+            changed = await self.run(self.answerer.reload)
+            stats = await self.run(self.answerer.stats)
+            status = "Reloaded the index" if changed else "The index was already up to date"
+            return f"{status}: {th.articles_phrase(stats.articles)}."
+        if self.ingestor is None:
+            return "Ingest is not set up on this bot."
+        if command == "refresh":
+            report = await self.refresh()
+            return ALREADY_REFRESHING if report is None else report.summary()[:MAX_REPORT]
+        if not args:
+            return f"Usage: /{command} " + (
+                "https://example.com/article" if command == "ingest" else "article-id-or-url"
+            )
+        if command == "remove":
+            return "Removed." if await self.remove(args[0]) else "No article with that id or URL."
+        return await self.ingest_url(args[0])
+
+    async def ingest_url(self, url: str) -> str:
+        """Fetch one page and ingest it. The URL guard (http/https, no private address unless allowed) runs first."""
+        # Imported here: the fetcher pulls in trafilatura, which plain Q&A never needs.
+        from qabot.web import fetch_article
+
+        try:
+            article = await asyncio.to_thread(fetch_article, url, self.settings)
+        except LoadError as err:
+            return f"Not ingested: {err}"
+        report = await self.ingest([article], [])
+        return f"{article.title}: {report.summary()}"
+
+    async def ingest_upload(self, name: str, data: bytes) -> str:
+        """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
+        from qabot.loaders import load_text_document  # only admins need the loaders
+
+        items = await asyncio.to_thread(load_text_document, name, data)
+        articles = [item for item in items if isinstance(item, Article)]
+        skipped = [item for item in items if isinstance(item, Skip)]
+        report = await self.ingest(articles, skipped)
+        return "\n".join([report.summary(), *(f"skipped {s.where}: {s.reason}" for s in report.skipped[:5])])
+
+    # ---------------------------------------------------------------- feed refreshes
+
+    async def refresh(self) -> FeedRefreshReport | None:
+        """Refresh every feed now on the feed thread; None when a refresh is already running (they never overlap)."""
+        if self.ingestor is None or self.refreshing:
+            return None
+        self.refreshing = True  # set and cleared on the event loop, so the check above cannot race
+        await self._notify()
+        try:
+            report = await asyncio.get_running_loop().run_in_executor(self._feeds, self._refresh_blocking)
+        finally:
+            self.refreshing = False
+            await self._notify()
+        self.refreshes += 1
+        self.last_refresh = report
+        await self._notify()
+        return report
+
+    def _refresh_blocking(self) -> FeedRefreshReport:
+        ingestor = self.ingestor
+        assert ingestor is not None
+
+        def ingest(articles: list[Article], skipped: list[Skip]) -> IngestReport:
+            with self._model:  # pages were fetched without the lock; only embedding and writing take it
+                return ingestor.ingest_articles(articles, skipped)
+
+        def prune(days: int) -> list[str]:
+            with self._model:
+                return ingestor.prune_older_than(days)
+
+        report = refresh_feeds(self.settings, ingest, feeds=FeedList(self.settings.index_dir), prune=prune)
+        if refresh_changed(report):
+            self.answerer.reload()
+        if report.feeds:
+            log.info("Feed refresh: %s", report.summary().replace("\n", "; "))
+        return report
+
+    async def _every(self, seconds: float) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:  # a broken feed list or index must not end the schedule; the next run may work
+                log.exception("Scheduled feed refresh failed")
+            await asyncio.sleep(seconds)
+
+    def start(self) -> None:
+        """Start the schedule (the first refresh runs at once) unless refreshing is off or there is no ingestor."""
+        if self.period > 0 and self._schedule is None:
+            self._schedule = asyncio.get_running_loop().create_task(self._every(self.period), name="qabot-feeds")
+
+    async def stop(self) -> None:
+        """Stop the schedule and let running work finish (a refresh ends within its fetch timeouts)."""
+        if self._schedule is not None:
+            self._schedule.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._schedule
+            self._schedule = None
+        for pool in (self._feeds, self._answers):
+            await asyncio.to_thread(pool.shutdown, wait=True)
+
+    async def wait_for(self, condition: Callable[[BotJobs], bool], within: float = 60.0) -> None:
+        """Wait until ``condition(self)`` holds, e.g. ``lambda j: j.refreshes >= 1`` (for status checks and tests)."""
+        changed = self._condition()
+        async with changed:
+            await asyncio.wait_for(changed.wait_for(lambda: condition(self)), within)
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def _notify(self) -> None:
+        changed = self._condition()
+        async with changed:
+            changed.notify_all()
+
+
+__all__ = [
+    "ALREADY_REFRESHING",
+    "AnswererLike",
+    "BotJobs",
+    "IngestorLike",
+    "Reply",
+    "refresh_changed",
+    "refresh_period",
+]

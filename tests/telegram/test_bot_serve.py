@@ -1,0 +1,82 @@
+"""``qabot serve`` as an operator runs it: a real process polling the fake Bot API, logging at QABOT_LOG_LEVEL,
+answering, and stopping cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from qabot.cli import main
+from tests.fakes.telegram_api import FakeBotApi, private_chat, user
+from tests.telegram.harness import visible
+
+ANN = user(777, "Ann")
+F35_QUESTION = "Why was Turkey removed from the F-35 programme?"
+F35_ANSWER = "Washington removed Turkey from the F-35 programme in 2019"
+
+
+@pytest.mark.slow
+async def test_qabot_serve_logs_at_the_configured_level_answers_and_stops_on_ctrl_c(
+    fake: FakeBotApi, sample_index: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)  # the bot writes its feedback file beside the index
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env |= {
+        "QABOT_TELEGRAM_TOKEN": fake.token,
+        "QABOT_TELEGRAM_BASE_URL": fake.base_url,
+        "QABOT_INDEX_DIR": str(index),
+        "QABOT_LOG_LEVEL": "info",
+        "QABOT_FEED_REFRESH_MINUTES": "0",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qabot.cli",
+        "serve",
+        cwd=tmp_path,  # no .env here
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake.wait_for_call("setMyCommands", 2, within=180)  # post_init ran: the shared startup function
+        await fake.wait_for_call("deleteWebhook", within=60)  # polling began by dropping what was pending
+        fake.send_text(private_chat(ANN), ANN, F35_QUESTION)
+        reply = await fake.wait_for_call("sendMessage", within=60)
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    log = stderr.decode("utf-8", "replace")
+    assert process.returncode == 0, log
+    assert F35_ANSWER in visible(reply)
+    assert "INFO telegram.ext.Application: Application started" in log  # INFO, though main() starts at WARNING
+    assert "Application.stop() complete" in log
+    assert "Traceback" not in log
+    assert fake.token.split(":", 1)[1] not in log
+
+
+def test_qabot_serve_refuses_an_unknown_log_level_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QABOT_TELEGRAM_TOKEN", "123:abc")
+    monkeypatch.setenv("QABOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("QABOT_LOG_LEVEL", "loud")
+
+    assert main(["serve"]) == 1
+
+    err = capsys.readouterr().err
+    assert err == "Error: QABOT_LOG_LEVEL='loud' is not a level: use DEBUG, INFO, WARNING or ERROR\n"
+    assert not (tmp_path / "index").exists()  # refused before anything was loaded or created

@@ -1,0 +1,101 @@
+"""``qabot feeds add/list/refresh/remove`` as a user types them, against a real HTTP server on 127.0.0.1.
+
+The commands run in-process through ``qabot.cli.main``; the index folder comes from QABOT_INDEX_DIR or ``--index``.
+Only ``refresh`` loads the embedding model (once, for the whole file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from qabot.cli import main
+from tests.fakes.web_server import FakeWebServer
+from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE, rss
+
+PAGE = "/news/bridge.html"
+FEED = "/feed.xml"
+MISSING_FEED = "/gone.xml"
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def web() -> Iterator[FakeWebServer]:
+    with FakeWebServer() as server:
+        server.route(PAGE, BRIDGE_PAGE)
+        server.route(FEED, rss(server.url(""), (BRIDGE_TITLE, server.url(PAGE))), content_type="application/rss+xml")
+        yield server
+
+
+@pytest.fixture
+def qabot(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Run:
+    """``qabot ARGS…`` → (exit status, stdout, stderr), with the index under tmp_path and loopback fetches allowed."""
+    monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
+    monkeypatch.setenv("QABOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("QABOT_ALLOW_PRIVATE_URLS", "true")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def test_feeds_add_list_refresh_and_remove(qabot: Run, web: FakeWebServer, tmp_path: Path) -> None:
+    feed, gone = web.url(FEED), web.url(MISSING_FEED)
+
+    assert qabot("feeds", "list") == (0, "no feeds yet: qabot feeds add URL\n", "")
+    assert qabot("feeds", "add", feed) == (0, f"added {feed}\n", "")
+    assert qabot("--index", str(tmp_path / "index"), "feeds", "add", gone) == (0, f"added {gone}\n", "")
+    assert qabot("feeds", "list") == (0, f"{feed}  (never refreshed)\n{gone}  (never refreshed)\n", "")
+    assert web.requests == []  # adding and listing fetch nothing
+
+    status, out, err = qabot("feeds", "refresh")
+    assert status == 0, err
+    assert out.splitlines() == [
+        f"{feed}: ok, added 1, updated 0, unchanged 0, skipped 0",
+        f"{gone}: failed, HTTP 404 from {gone}",
+    ]
+    status, out, _ = qabot("feeds", "list")
+    first, second = out.splitlines()
+    assert re.fullmatch(rf"{re.escape(feed)}  \(refreshed \d{{4}}-\d\d-\d\dT[\d:]+\+00:00\)", first)
+    assert second == f"{gone}  (error: HTTP 404 from {gone})"
+    status, out, _ = qabot("stats", "--json")
+    assert json.loads(out)["articles"] == 1
+
+    status, out, _ = qabot("feeds", "refresh")  # again: the entry is known, its page is not fetched twice
+    assert out.splitlines()[0] == f"{feed}: ok, added 0, updated 0, unchanged 1, skipped 0"
+    assert web.hits(PAGE) == 1
+    assert web.hits(FEED) == 2
+
+    assert qabot("feeds", "remove", gone) == (0, f"removed {gone}\n", "")
+    status, out, _ = qabot("feeds", "list")
+    assert [line.split("  ")[0] for line in out.splitlines()] == [feed]
+    assert qabot("feeds", "remove", gone) == (1, "", f"Error: no feed {gone!r}; `qabot feeds list` shows them\n")
+
+
+def test_feeds_add_refuses_what_it_could_never_fetch(qabot: Run) -> None:
+    status, out, err = qabot("feeds", "add", "file:///etc/passwd")
+    assert (status, out) == (1, "")
+    assert err == "Error: only http and https URLs can be fetched: file:///etc/passwd\n"
+    assert qabot("feeds", "list") == (0, "no feeds yet: qabot feeds add URL\n", "")
+
+
+def test_feeds_refresh_keeps_the_private_address_guard_unless_allowed(
+    qabot: Run, web: FakeWebServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = web.url(FEED)
+    qabot("feeds", "add", feed)
+    monkeypatch.delenv("QABOT_ALLOW_PRIVATE_URLS")
+
+    status, out, err = qabot("feeds", "refresh")
+
+    assert (status, err) == (0, "")
+    assert out == f"{feed}: failed, refusing to fetch a private or local address: 127.0.0.1\n"
+    assert web.requests == []
