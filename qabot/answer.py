@@ -112,6 +112,11 @@ class Answerer:
         t0 = time.perf_counter()
         q = _clean_question(question)
         store = self._store
+        # One read snapshot for the whole answer: a concurrent ingest or removal can't change the index mid-way.
+        with store.snapshot():
+            return self._answer(q, id, store, t0)
+
+    def _answer(self, q: str, id: str | None, store: IndexStore, t0: float) -> Answer:
         retrieval = Retriever(store, self.embedder).retrieve(q)
         t1 = time.perf_counter()
         hint = time_hint(q, self.today())
@@ -491,7 +496,11 @@ def _content(text: str) -> set[str]:
     return set(query_words(text))
 
 
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # terminal colour and cursor sequences
+
+
 def _clean_question(question: str) -> str:
+    question = _ESCAPES.sub(" ", question)
     q = " ".join("".join(ch if ch.isprintable() else " " for ch in question).split())
     if not any(ch.isalnum() for ch in q):
         raise BadQuestion("please ask a question in words")

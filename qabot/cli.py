@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -46,9 +47,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     except ValidationError as err:
         # Which setting and why, in one line, without the value given: it may be a token in the wrong variable.
         problems = []
-        for e in err.errors(include_url=False, include_input=False)[:2]:
+        for e in err.errors(include_url=False)[:2]:
+            msg = str(e["msg"])
             given = e.get("input")
-            msg = str(e["msg"]).replace(given, "…") if isinstance(given, str) and given else str(e["msg"])
+            for part in re.split(r"[\s,;]+", given) if isinstance(given, str) else ():
+                msg = msg.replace(part, "…") if len(part) >= 4 else msg
             problems.append(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {msg}")
         raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
@@ -245,6 +248,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
         raise QabotError("QABOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and put it in .env")
+    level = logging.getLevelName(settings.log_level.strip().upper())
+    if not isinstance(level, int):
+        raise QabotError(f"QABOT_LOG_LEVEL={settings.log_level!r} is not a level: use DEBUG, INFO, WARNING or ERROR")
+    if not args.debug:  # a running bot is watched through its log: the setting decides, --debug overrides it
+        logging.getLogger().setLevel(level)
     answerer = _answerer(settings, samples_if_missing=True)
     ingestor = Ingestor.from_settings(settings, embedder=answerer.embedder)
     run_bot(settings, answerer, ingestor, webhook=args.webhook)

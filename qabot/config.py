@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(128, ge=16, description="Target chunk size in model tokens (capped at the model limit).")
     chunk_overlap: int = Field(1, ge=0, description="Sentences shared by neighbouring chunks.")
     reranker_model: str = Field("", description="Optional cross-encoder re-ranker (name or path); empty = off.")
-    embed_backend: Literal["auto", "torch", "onnx-int8"] = Field(
+    embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         "auto", description="Embedding backend: onnx-int8 (fast, no torch to answer), torch, or auto (onnx if present)."
     )
     embed_cache_dir: str = Field("", description="Where the exported ONNX model is cached; empty = ~/.cache/qabot.")

@@ -92,14 +92,22 @@ class Ingestor:
         return self.ingest_articles(articles, skipped, progress=progress)
 
     def ingest_articles(
-        self, articles: Iterable[Article], skipped: Sequence[Skip] = (), progress: Progress | None = None
+        self,
+        articles: Iterable[Article],
+        skipped: Sequence[Skip] = (),
+        progress: Progress | None = None,
+        *,
+        rebuild: bool = False,
     ) -> IngestReport:
-        """Add new articles, replace changed ones (same id or URL), leave identical ones alone."""
+        """Add new articles, replace changed ones (same id or URL), leave identical ones alone.
+
+        ``rebuild`` stores identical ones again too, from their text (``qabot repair`` uses it when rows were lost).
+        """
         report = IngestReport(skipped=list(skipped))
         store = self.open_store(create=True)
         try:
             with store.writer(self.lock_wait) as writer:
-                todo = self._classify(store, articles, report)
+                todo = self._classify(store, articles, report, rebuild)
                 prepared = [self._prepare(a) for a in todo]
                 self._embed_missing(store, writer, prepared, progress)
                 for item in prepared:
@@ -147,7 +155,9 @@ class Ingestor:
             return article.id
         return store.find_article(article.url) if article.url else None
 
-    def _classify(self, store: IndexStore, articles: Iterable[Article], report: IngestReport) -> list[Article]:
+    def _classify(
+        self, store: IndexStore, articles: Iterable[Article], report: IngestReport, rebuild: bool = False
+    ) -> list[Article]:
         latest: dict[str, Article] = {}
         for article in articles:  # the same id twice in one run: the last copy wins
             latest.pop(article.id, None)
@@ -158,7 +168,7 @@ class Ingestor:
             if previous is None:
                 report.added.append(article.id)
                 todo.append(article)
-            elif store.article_hash(previous) == article.content_hash and previous == article.id:
+            elif not rebuild and store.article_hash(previous) == article.content_hash and previous == article.id:
                 report.unchanged.append(article.id)
             else:
                 report.updated.append(article.id)

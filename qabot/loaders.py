@@ -2,12 +2,15 @@
 
 Supported: ``.txt`` (first short line is the title), ``.md``/``.markdown`` (optional front matter, ``# `` title),
 ``.html``/``.htm`` (main text via trafilatura), ``.json`` (an object, a list of objects, or ``{"articles": [...]}``)
-and ``.jsonl`` (one object per line). Text is decoded and only normalised by ``\\r\\n`` → ``\\n`` and trimming the
-ends: quotes are cut from it verbatim later.
+and ``.jsonl`` (one object per line). Text is decoded and only normalised by ``\\r\\n`` → ``\\n``, trimming the
+ends, and dropping control characters other than tab and line breaks (an escape sequence in a document must not
+reach a reader's terminal): quotes are cut from it verbatim later.
 
 Decoding rule: a UTF-16 byte-order mark means UTF-16; otherwise NUL bytes mean binary; otherwise UTF-8 (a UTF-8
-BOM is dropped); if that fails, Windows-1252, or Latin-1 for the five bytes Windows-1252 leaves undefined. Text
-in which more than 1 character in 50 is a control character is binary, whatever it decoded as.
+BOM is dropped), with any byte that is not valid UTF-8 read as Windows-1252, or Latin-1 for the five bytes
+Windows-1252 leaves undefined (so a file pasted together from UTF-8 and Windows-1252 parts reads right in both).
+Text in which more than 1 character in 50 is a control character is binary, whatever it decoded as. A document of
+nothing but whitespace and invisible format characters (zero-width spaces, BOMs) is empty.
 
 Ids: the record's own ``id`` as given; else ``url_id(url)`` when there is a URL; else
 ``<slug of file stem>-<sha1(resolved path[:record number])[:8]>`` so re-loading the same file gives the same ids.
@@ -51,6 +54,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Whitespace and the invisible format characters that only make a document look non-empty.
+_BLANK = re.compile("[\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*")
 _HEADING = re.compile(r"#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\Z")
 
 
@@ -201,8 +206,8 @@ def _load_file(path: Path, st: os.stat_result) -> Iterator[Article | Skip]:
 def _parse(data: bytes, suffix: str, where: str, key: str, stem: str) -> Iterator[Article | Skip]:
     """Decode and dispatch on ``suffix``; ``key`` (resolved path or upload name) seeds ids without a URL."""
     try:
-        text = _decode(data).replace("\r\n", "\n").strip()
-        if not text:
+        text = _CONTROL.sub("", _decode(data)).replace("\r\n", "\n").strip()
+        if _blank(text):
             raise LoadError("empty file")
         if suffix in (".json", ".jsonl"):
             yield from (_jsonl if suffix == ".jsonl" else _json)(text, where, key, stem)
@@ -231,16 +236,26 @@ def _decode(data: bytes) -> str:
     elif b"\x00" in data:
         raise LoadError("binary file (contains NUL bytes)")
     else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
+        text = data.decode("utf-8-sig", errors=_LEGACY_BYTES)
     if len(_CONTROL.findall(text)) * 50 > len(text):
         raise LoadError("binary file (not UTF-8 or Windows-1252 text)")
     return text
+
+
+def _legacy_bytes(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are Windows-1252 (Latin-1 where that leaves them undefined)."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad), err.end
+
+
+_LEGACY_BYTES = "qabot-legacy-bytes"
+codecs.register_error(_LEGACY_BYTES, _legacy_bytes)
+
+
+def _blank(text: str) -> bool:
+    return _BLANK.fullmatch(text) is not None
 
 
 def _txt(text: str, key: str, stem: str) -> Article:
@@ -265,7 +280,7 @@ def _markdown(text: str, key: str, stem: str) -> Article:
                 meta = {**meta, "title": given or heading.group(1).strip()}
                 body = "\n".join(lines[:i] + lines[i + 1 :]).strip()
             break
-    if not body:
+    if _blank(body):
         raise LoadError("no article text after the title")
     return _article(meta, body, key, stem, default_title=stem)
 
@@ -341,7 +356,7 @@ def _record(item: object, where: str, key: str, stem: str) -> Article | Skip:
     if not isinstance(text, str):
         return Skip(where, f"text is {_kind(text)}, expected a string")
     text = _scrub(text).replace("\r\n", "\n").strip()
-    if not text:
+    if _blank(text):
         return Skip(where, "record has no text")
     return _article(fields, text, key, stem, default_title=title_from_text(text))
 
@@ -387,8 +402,9 @@ def _scalar(value: object) -> str | None:
 
 
 def _scrub(s: str) -> str:
-    """Replace lone surrogates (from JSON "\\ud800" escapes or undecodable file names) so text can be stored."""
-    return _SURROGATE.sub("\ufffd", s)
+    """Replace lone surrogates (from JSON "\\ud800" escapes or undecodable file names) so text can be stored, and
+    drop control characters other than tab and line breaks."""
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", s))
 
 
 def _shown(path: Path) -> str:

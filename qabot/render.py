@@ -22,6 +22,14 @@ def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
     return list(groups.values())
 
 
+_CONTROL = {c: " " for c in range(32) if c not in (9, 10)} | {127: " "}
+
+
+def printable(text: str) -> str:
+    """Text with control characters (terminal escapes from web pages) replaced: shown as text, never obeyed."""
+    return text.translate(_CONTROL)
+
+
 def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) -> str:
     """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
     if answer.abstained:
@@ -33,14 +41,14 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
                 out.append("  ⋮")  # a gap in the article between two quotes from it
             out.append(
                 textwrap.fill(
-                    f"“{q.text}”",
+                    printable(f"“{q.text}”"),
                     width=width,
                     initial_indent="  │ ",
                     subsequent_indent="  │ ",
                     break_on_hyphens=False,
                 )
             )
-        out.append(f"  [{i}] {source_line(group[0])}")
+        out.append(printable(f"  [{i}] {source_line(group[0])}"))
         if group[0].also_reported_by:
             out.append(f"      also reported by {', '.join(group[0].also_reported_by)}")
         if group[0].url:

@@ -145,9 +145,26 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         raw = json.loads(path.read_text("utf-8"))
         return Manifest(model=str(raw["model"]), dimension=int(raw["dimension"]), schema=int(raw.get("schema", 1)))
     except (ValueError, KeyError, TypeError) as err:
-        raise IndexCorrupt(
-            f"{path} is unreadable ({err}): move {index_dir} aside and re-ingest with `qabot ingest PATH`"
-        ) from err
+        raise IndexCorrupt(f"{path} is unreadable ({err}): run `qabot repair` to restore it") from err
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Write ``manifest.json`` atomically."""
+    _atomic_write(index_dir / MANIFEST, json.dumps(manifest.__dict__, indent=2).encode())
+
+
+def _holds_data(db: Path) -> bool:
+    """Whether a database left without a manifest holds articles or vectors (else an index creation was cut short)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("articles", "vectors"))
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as err:
+        return "no such table" not in str(err)
+    except sqlite3.Error:
+        return True  # damaged: `qabot repair` looks at it
 
 
 # Exact search costs ~9 ms per question at 100k chunks and ~90 ms at 1M on one core; an HNSW graph answers in
@@ -220,6 +237,8 @@ class IndexStore:
         """Open (or with ``create`` make) the index at ``index_dir`` for ``model``; refuse another model's index."""
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir)
+        if manifest is None and (index_dir / DB).exists() and _holds_data(index_dir / DB):
+            raise IndexCorrupt(f"index {index_dir} has {DB} but no {MANIFEST}: run `qabot repair` to restore it")
         if manifest is None:
             if not create:
                 raise IndexMissing(f"no index at {index_dir}: run `qabot ingest PATH` first")
@@ -231,12 +250,13 @@ class IndexStore:
             conn.executescript(_SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
             conn.close()
-            _atomic_write(index_dir / MANIFEST, json.dumps(manifest.__dict__, indent=2).encode())
+            write_manifest(index_dir, manifest)
         if manifest.model != model or (dimension is not None and manifest.dimension != dimension):
             raise ModelMismatch(
                 f"index {index_dir} was built with model {manifest.model!r} ({manifest.dimension}-d), "
                 f"not {model!r}: set QABOT_MODEL={manifest.model}, or rebuild for the new model by ingesting your "
-                f"articles into a new folder with `qabot --index NEW_DIR ingest PATH`"
+                f"articles into a new folder with `qabot --index NEW_DIR ingest PATH` (if {MANIFEST} was edited or "
+                "copied by mistake, `qabot repair` restores it)"
             )
         if manifest.schema != SCHEMA_VERSION:
             raise IndexCorrupt(
@@ -299,6 +319,19 @@ class IndexStore:
     def _faiss_path(self, gen: int) -> Path:
         return self.dir / f"chunks.g{gen}.faiss"
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Run this thread's reads in one transaction, so they all see the same committed generation."""
+        conn = self.conn
+        if conn.in_transaction:  # already inside a snapshot
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
     @property
     def loaded_generation(self) -> int:
         """The generation whose vectors are in memory (-1 before the first search)."""
@@ -319,9 +352,13 @@ class IndexStore:
         if path.exists():
             try:
                 index = faiss.read_index(str(path))
-                if index.d == self.manifest.dimension and _fits(index, self.count_chunks()):
+                chunks = self.count_chunks()
+                if index.d == self.manifest.dimension and _fits(index, chunks):
                     return _tuned(index)
-                log.warning("vector cache %s is out of step with the metadata; rebuilding it", path.name)
+                if index.d == self.manifest.dimension and index.ntotal == chunks:
+                    log.info("vector cache %s: rebuilding it as an HNSW graph for %d chunks", path.name, chunks)
+                else:
+                    log.warning("vector cache %s is out of step with the metadata; rebuilding it", path.name)
             except RuntimeError:
                 log.warning("vector cache %s is unreadable; rebuilding it", path.name)
         index = self.build_vector_index()
@@ -343,7 +380,27 @@ class IndexStore:
                     "with `qabot --index NEW_DIR ingest PATH`"
                 )
             index.add_with_ids(vecs.reshape(len(batch), d), ids)
+        self._check_in_step()
         return index
+
+    def _check_in_step(self) -> None:
+        # Only when the cache is rebuilt (a full pass anyway): rows lost from the source of truth are named rather
+        # than silently leaving articles unanswerable. One statement, so a concurrent commit cannot skew it.
+        no_vector, no_article, lexical_extra = self.conn.execute(
+            "SELECT (SELECT count(*) FROM chunks WHERE vhash NOT IN (SELECT hash FROM vectors)), "
+            "(SELECT count(*) FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)), "
+            "(SELECT count(*) FROM chunks_fts) - (SELECT count(*) FROM chunks)"
+        ).fetchone()
+        problems = [
+            f"{no_vector} chunks have no stored vector" if no_vector else "",
+            f"{no_article} chunks have no article" if no_article else "",
+            f"{lexical_extra} chunk rows are missing" if lexical_extra > 0 else "",
+            f"{-lexical_extra} chunks are missing from the lexical index" if lexical_extra < 0 else "",
+        ]
+        if any(problems):
+            raise IndexCorrupt(
+                f"index {self.dir} is out of step ({'; '.join(p for p in problems if p)}): run `qabot repair`"
+            )
 
     def _write_faiss(self, index: faiss.Index, gen: int) -> None:
         data = faiss.serialize_index(index).tobytes()
@@ -441,9 +498,10 @@ class IndexStore:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
+        # A chunk whose article row is gone (a damaged index, until `qabot repair`) cannot be quoted: leave it out.
         rows = self.conn.execute(
             f'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
-            f"WHERE id IN ({marks})",
+            f"WHERE id IN ({marks}) AND article_id IN (SELECT id FROM articles)",
             ids,
         ).fetchall()
         return {r[0]: ChunkRow(*r) for r in rows}
@@ -547,27 +605,33 @@ class IndexStore:
     @contextlib.contextmanager
     def writer(self, wait_seconds: float = 30.0) -> Iterator[IndexWriter]:
         """Hold the write lock for one ingest; the changes become visible at ``IndexWriter.commit()``."""
-        lock_path = self.dir / LOCK
-        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the whole with-block
-        try:
-            deadline = time.monotonic() + wait_seconds
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise IndexLocked(
-                            f"another ingest is writing to {self.dir}; try again when it has finished"
-                        ) from None
-                    time.sleep(0.2)
+        with write_lock(self.dir, wait_seconds):
             writer = IndexWriter(self)
             try:
                 yield writer
             finally:
                 writer.rollback()
-        finally:
-            fh.close()  # releases the flock
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path, wait_seconds: float = 30.0) -> Iterator[None]:
+    """Hold the lock that lets one process at a time write to ``index_dir``; IndexLocked after ``wait_seconds``."""
+    fh = open(index_dir / LOCK, "a+")  # noqa: SIM115 - held for the whole with-block
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another ingest is writing to {index_dir}; try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        fh.close()  # releases the flock
 
 
 class IndexWriter:
@@ -645,6 +709,17 @@ class IndexWriter:
             self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
             self._added_chunks.append((chunk_id, c.vhash))
 
+    def drop_orphans(self) -> int:
+        """Delete chunks and sentences whose article is gone and lexical rows whose chunk is gone; how many rows."""
+        self._begin()
+        orphan = "FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)"
+        self._removed_chunks.extend(r[0] for r in self._conn.execute(f"SELECT id {orphan}"))
+        dropped = self._conn.execute(f"DELETE {orphan}").rowcount
+        cur = self._conn.execute("DELETE FROM sentences WHERE article_id NOT IN (SELECT id FROM articles)")
+        dropped += cur.rowcount
+        dropped += self._conn.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)").rowcount
+        return dropped
+
     def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
         """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
         if not terms:
@@ -718,4 +793,7 @@ class IndexWriter:
         self._conn.close()
 
 
-__all__ = ["ChunkRow", "IndexStore", "IndexWriter", "Manifest", "NewChunk", "SentenceRow", "read_manifest"]
+__all__ = [
+    "ChunkRow", "IndexStore", "IndexWriter", "Manifest", "NewChunk", "SentenceRow", "read_manifest", "write_lock",
+    "write_manifest",
+]  # fmt: skip
