@@ -265,8 +265,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
-        feeds.add(args.url)
-        print(f"added {args.url}")
+        print(f"added {args.url}" if feeds.add(args.url) else f"already following {args.url}")
     elif args.feeds_cmd == "remove":
         if not feeds.remove(args.url):
             raise QabotError(f"no feed {args.url!r}; `qabot feeds list` shows them")
