@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     # --- answers
     max_articles: int = Field(3, ge=1, le=10, description="Articles quoted in one answer at most.")
-    min_score: float = Field(0.58, description="Below this relevance the bot declines instead of quoting.")
+    min_score: float = Field(0.587, description="Below this relevance the bot declines instead of quoting.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
 
     # --- telegram
