@@ -42,13 +42,14 @@ class Settings(BaseSettings):
 
     # --- answers
     max_articles: int = Field(3, ge=1, le=10, description="Articles quoted in one answer at most.")
-    min_score: float = Field(0.587, description="Below this relevance the bot declines instead of quoting.")
+    min_score: float = Field(0.58, description="Below this relevance the bot declines instead of quoting.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
 
     # --- telegram
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather; needed by `qabot serve`.")
     telegram_base_url: str = Field(
-        "https://api.telegram.org/bot", description="Bot API root; point at a self-hosted Bot API server if you run one."
+        "https://api.telegram.org/bot",
+        description="Bot API root; point at a self-hosted Bot API server if you run one.",
     )
     allowed_chats: IdList = Field(default_factory=list, description="Comma-separated chat ids; empty = any chat.")
     allowed_users: IdList = Field(default_factory=list, description="Comma-separated user ids; empty = anyone.")

@@ -27,6 +27,7 @@ STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_LEXICAL_WORDS = 10
 _RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head of each list so neither dominates
 
 
@@ -71,7 +72,7 @@ class Retriever:
         t1 = time.perf_counter()
         words = query_words(question)
         dense = self.store.search_vectors(qvec, self.depth)
-        lexical = self.store.search_lexical(words, self.depth)
+        lexical = self.store.search_lexical(self._selective(words), self.depth)
         fused: dict[int, float] = {}
         for ranked in (dense, lexical):
             for rank, (cid, _) in enumerate(ranked):
@@ -89,6 +90,23 @@ class Retriever:
         hits.sort(key=lambda h: (-h.fused, -h.dense, h.chunk.id))
         t2 = time.perf_counter()
         return Retrieval(qvec, words, hits, {"embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000})
+
+    def _selective(self, words: list[str]) -> list[str]:
+        """The question words worth a BM25 lookup: the rarer ones.
+
+        A word in a third of all chunks adds almost nothing to BM25 but makes FTS5 walk its whole posting list, which
+        at 100k chunks costs more than everything else in an answer.
+        """
+        if len(words) <= 2:
+            return words
+        stems = self.store.analyze(words)
+        df, n = self.store.document_frequencies([t for ts in stems for t in ts])
+        common = max(50, n // 3)
+        rarity = sorted(
+            ((max((df.get(t, 0) for t in ts), default=0), i) for i, ts in enumerate(stems) if ts), key=lambda x: x
+        )
+        keep = [i for d, i in rarity if d <= common][:_MAX_LEXICAL_WORDS] or [i for _, i in rarity[:2]]
+        return [words[i] for i in sorted(keep)]
 
     def _exact_similarity(self, qvec: NDArray[np.float32], ids: list[int]) -> dict[int, float]:
         if not ids:
