@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(1, ge=0, description="Sentences shared by neighbouring chunks.")
     reranker_model: str = Field("", description="Optional cross-encoder re-ranker (name or path); empty = off.")
     embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
-        "auto", description="Embedding backend: onnx-int8 (fast, no torch to answer), torch, or auto (onnx if present)."
+        "auto", description="Embedding backend: auto (onnx when installed), onnx, onnx-int8 (faster ingest), torch."
     )
     embed_cache_dir: str = Field("", description="Where the exported ONNX model is cached; empty = ~/.cache/qabot.")
 
