@@ -209,7 +209,7 @@ def print_table(title: str, rows: Sequence[dict[str, Any]], columns: Iterable[st
     """A plain fixed-width table on stdout."""
     cols = list(columns)
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
     print(f"\n{title}")
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     print("  ".join("-" * w for w in widths))

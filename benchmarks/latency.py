@@ -213,8 +213,11 @@ def prepare(workdir: Path, backend: str) -> tuple[Settings, Filler]:
     real = st.conn.execute(
         "SELECT v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash WHERE c.article_id NOT LIKE 'filler-%'"
     ).fetchall()
+    fillers = st.conn.execute("SELECT count(*) FROM articles WHERE id LIKE 'filler-%'").fetchone()[0]
     st.close()
-    return settings, Filler(np.stack([np.frombuffer(r[0], dtype=np.float32) for r in real]))
+    filler = Filler(np.stack([np.frombuffer(r[0], dtype=np.float32) for r in real]))
+    filler.n = int(fillers)  # a second run on the same index adds new fillers instead of replacing the first ones
+    return settings, filler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
             import memory
 
             memory_rows.append(memory.probe(settings.index_dir, args.backend))
-        rows += measure(settings, embedders, questions, args.rounds)
-        common.print_table(f"after {size:,}", [r for r in rows if r["chunks"] >= size], COLUMNS)
+        step = measure(settings, embedders, questions, args.rounds)
+        rows += step
+        common.print_table(f"after {size:,}", step, COLUMNS)
     common.print_table("Question → answer latency — " + common.machine_line(info), rows, COLUMNS)
     result: dict[str, Any] = {"machine": info, "rounds": args.rounds, "rows": rows}
     if memory_rows:
