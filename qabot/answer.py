@@ -24,7 +24,7 @@ from qabot.errors import BadQuestion
 from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.news import TimeHint, figures, in_range, parse_date, time_hint
 from qabot.rerank import Reranker
-from qabot.retrieve import STOPWORDS, ChunkHit, Retriever
+from qabot.retrieve import STOPWORDS, ChunkHit, Retriever, query_words
 from qabot.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -491,8 +491,6 @@ def _kinds(figs: set[str]) -> set[str]:
 
 
 def _content(text: str) -> set[str]:
-    from qabot.retrieve import query_words
-
     return set(query_words(text))
 
 

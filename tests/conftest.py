@@ -11,7 +11,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,6 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -
 
 
 @pytest.fixture(scope="session")
-def answerer(sample_index: Path, embedder: Embedder) -> Iterator[Answerer]:
+def answerer(sample_index: Path, embedder: Embedder) -> Answerer:
     """A real Answerer over the sample index, shared by the session."""
     return Answerer.from_settings(Settings(_env_file=None, index_dir=sample_index), embedder=embedder)
