@@ -52,6 +52,8 @@ VARIANTS: dict[str, Tuning] = {
     "no-length": Tuning(w_length=0),
     "no-rank": Tuning(w_rank=0),
     "one-sentence": Tuning(max_sentences=1),
+    "no-kind-cue": Tuning(w_kind=0),
+    "no-answer-checks": Tuning(answer_checks=False),
 }
 MAX_ABSTAIN_SUPPORTED = 0.03
 MIN_ABSTAIN_UNANSWERABLE = 0.90

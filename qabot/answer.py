@@ -18,13 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from qabot.answerable import AnswerKind, answer_kind, unanswerable
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.news import TimeHint, figures, in_range, parse_date, time_hint
 from qabot.rerank import Reranker
-from qabot.retrieve import STOPWORDS, ChunkHit, Retriever, query_words
+from qabot.retrieve import ChunkHit, Retriever, query_words
 from qabot.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class Tuning:
     conflict_margin: float = 0.25  # a conflicting figure this close to the best sentence is shown beside it
     rerank_depth: int = 20  # sentences the optional cross-encoder re-reads
     w_rerank: float = 0.5  # its share of the blended score
+    w_kind: float = 0.05  # bonus for a sentence stating the kind of answer asked for (a sum for "how much did it cost")
+    answer_checks: bool = True  # decline when the quotes lack a name, number or kind of answer asked (answerable.py)
     w_confidence_sim: float = 0.2  # weight of the best sentence's own similarity in the decision to decline
     follow_chars: int = 450  # the best sentence takes its next sentence along when both fit in this many characters
 
@@ -67,6 +70,7 @@ class _Scored:
     end: int
     score: float
     sim: float = 0.0  # the sentence's own cosine similarity to the question
+    cue: float = 0.0  # the part of ``score`` owed to stating the kind of answer asked for: orders, never reassures
 
 
 class Answerer:
@@ -120,7 +124,8 @@ class Answerer:
         retrieval = Retriever(store, self.embedder).retrieve(q)
         t1 = time.perf_counter()
         hint = time_hint(q, self.today())
-        scored = self._score_sentences(store, retrieval.query_vector, retrieval.words, retrieval.hits)
+        kind = answer_kind(q)
+        scored = self._score_sentences(store, retrieval.query_vector, retrieval.words, retrieval.hits, kind)
         meta = store.articles(dict.fromkeys(s.article_id for s in scored))
         if self.reranker is not None:
             scored = self._rerank(q, scored, meta)
@@ -142,7 +147,11 @@ class Answerer:
         # "How did X unfold" asks about a whole story, so no single sentence matches it as closely as a pointed
         # question's answer does: the bar is lower, and the story must still be named in the articles.
         floor = self.settings.min_score - (self.tuning.timeline_relief if mode == "timeline" else 0.0)
-        if not quotes or best < floor or not self._answerable(q, retrieval.words, meta, quotes):
+        if not quotes or best < floor:
+            return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
+        why_not = unanswerable(store, q, meta, quotes) if self.tuning.answer_checks else None
+        if why_not:
+            log.debug("declined %r: %s", q, why_not)
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
         quotes = self._also_reported(store, quotes, stories)
         note = self._stale_note(quotes)
@@ -172,7 +181,12 @@ class Answerer:
 
     # ------------------------------------------------------------------ scoring
     def _score_sentences(
-        self, store: IndexStore, qvec: np.ndarray, words: list[str], hits: Sequence[ChunkHit]
+        self,
+        store: IndexStore,
+        qvec: np.ndarray,
+        words: list[str],
+        hits: Sequence[ChunkHit],
+        kind: AnswerKind | None = None,
     ) -> list[_Scored]:
         t = self.tuning
         top = hits[: t.candidates]
@@ -212,7 +226,8 @@ class Answerer:
                 + t.w_length * min(r.end - r.start, 200) / 200
                 - t.w_rank * rank[k] / t.candidates
             )
-            out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score, float(sims[i])))
+            cue = t.w_kind if kind is not None and kind.found_in(texts[k]) else 0.0
+            out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score + cue, float(sims[i]), cue))
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
 
@@ -280,31 +295,6 @@ class Answerer:
         sims = [s.sim for s in scored if s.article_id == best.article_id and best.start <= s.start < best.end]
         sim = max(sims, default=0.5)
         return max(q.score for q in quotes) + self.tuning.w_confidence_sim * (sim - 0.5)
-
-    def _answerable(self, question: str, words: list[str], meta: dict[str, Article], quotes: list[Quote]) -> bool:
-        """Names and numbers in a question constrain it: an answer must come from an article that has them.
-
-        A name in the question that the index has never seen (an unknown company, place or person), or a number
-        (a year, a figure) missing from the best article, means the articles are about something else. Only
-        name-like words count: an everyday word the articles happen not to use says nothing.
-        """
-        names = _names(question)
-        if names:
-            terms = self._store.analyze([" ".join(names)])[0]
-            if set(terms) - self._store.known_terms(terms):
-                return False
-        top = meta.get(quotes[0].article_id)
-        if top is None:
-            return True
-        numbers = _NUM.findall(question.replace(",", ""))
-        if numbers:
-            hay = set(_NUM.findall(f"{top.title} {top.text} {top.published or ''}".replace(",", "")))
-            published = parse_date(top.published)
-            # News speaks of next year's plans without naming it ("prices rise in January"): allow that one year.
-            ahead = {str(published.year + 1)} if published else set()
-            if any(n not in hay and n not in ahead for n in numbers):
-                return False
-        return True
 
     # ------------------------------------------------------------------ news-aware steps
     def _by_time(self, scored: list[_Scored], meta: dict[str, Article], hint: TimeHint) -> list[_Scored]:
@@ -468,21 +458,8 @@ def _quote(article: Article, s: _Scored) -> Quote:
         source=article.source,
         start=s.start,
         end=s.end,
-        score=s.score,
+        score=s.score - s.cue,
     )
-
-
-_NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
-
-
-def _names(question: str) -> list[str]:
-    """Capitalised words after the first word: the proper names a question asks about."""
-    first = re.match(r"\W*\w+", question)
-    start = first.end() if first else 0
-    return [m.group(0) for m in _NAME.finditer(question, start) if m.group(0).lower() not in STOPWORDS]
-
-
-_NUM = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _kinds(figs: set[str]) -> set[str]:
