@@ -36,6 +36,7 @@ import common  # first: puts the repository on sys.path and sets offline mode
 import faiss
 import numpy as np
 
+from qabot import retrieve as retrieve_mod
 from qabot import store as store_mod
 from qabot.answer import Answerer
 from qabot.config import Settings
@@ -188,6 +189,15 @@ def measure(
     rows = [{**base, "variant": f"qabot ({main.backend}, {kind})", **timed_asks(answerer, questions, rounds)}]
     qvecs = main.embed_texts(questions)
     rows[0].update(components(st, qvecs, questions))
+    # The same index and process without the two BM25 levers: every selective word however long its posting list,
+    # and document frequencies counted afresh by FTS5 for every question.
+    budget, cache = retrieve_mod._POSTING_BUDGET, store_mod._DF_CACHE_TERMS
+    retrieve_mod._POSTING_BUDGET, store_mod._DF_CACHE_TERMS = 10**12, -1
+    try:
+        rows.append({**base, "variant": "no posting budget, no df cache", **timed_asks(answerer, questions, rounds)})
+        rows[-1].update(components(st, qvecs, questions))
+    finally:
+        retrieve_mod._POSTING_BUDGET, store_mod._DF_CACHE_TERMS = budget, cache
     if kind == "hnsw":
         exact = exact_copy(chosen)
         rows[0]["recall@10"] = round(recall(chosen, exact, qvecs, 10), 4)

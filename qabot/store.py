@@ -218,6 +218,9 @@ def _search_on_one_thread() -> None:
         _one_thread = True
 
 
+_DF_CACHE_TERMS = 200_000  # remembered document frequencies at most (a few MB); cleared when full
+
+
 class IndexStore:
     """One index directory opened for reading, and for writing through ``writer()``.
 
@@ -231,6 +234,12 @@ class IndexStore:
         self._faiss: faiss.Index | None = None
         self._faiss_gen = -1
         self._swap = threading.Lock()
+        # Document frequencies of one generation: FTS5 counts them by walking a term's whole posting list, which at a
+        # million chunks costs more than the rest of an answer; the same words recur in questions, so keep them.
+        self._df_lock = threading.Lock()
+        self._df_gen = -1
+        self._df: dict[str, int] = {}
+        self._n_chunks = 0
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -448,12 +457,22 @@ class IndexStore:
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
-        """How many chunks contain each (stemmed) term, and the number of chunks."""
-        if not terms:
-            return {}, self.count_chunks()
-        marks = ",".join("?" * len(terms))
-        rows = self.conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms)).fetchall()
-        return {r[0]: int(r[1]) for r in rows}, self.count_chunks()
+        """How many chunks contain each (stemmed) term, and the number of chunks (remembered per generation)."""
+        gen = self.generation
+        with self._df_lock:
+            if gen != self._df_gen or len(self._df) > _DF_CACHE_TERMS:
+                self._df, self._df_gen, self._n_chunks = {}, gen, self.count_chunks()
+            cached, n = dict(self._df), self._n_chunks
+        wanted = [t for t in dict.fromkeys(terms) if t not in cached]
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            rows = self.conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", wanted).fetchall()
+            found = {t: 0 for t in wanted} | {r[0]: int(r[1]) for r in rows}
+            with self._df_lock:
+                if self._df_gen == gen:
+                    self._df.update(found)
+            cached.update(found)
+        return {t: cached[t] for t in terms if cached.get(t)}, n
 
     def analyze(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""

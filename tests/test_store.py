@@ -259,3 +259,21 @@ def test_index_from_before_story_grouping_is_upgraded_on_open(built: Settings, e
     assert "4.25 percent" in answer.quotes[0].text
     extra = Article(id="extra", title="Ferry timetable", text="The island ferry will sail twice a day from March.")
     assert Ingestor.from_settings(built, embedder=embedder).ingest_articles([extra]).added == ["extra"]
+
+
+def test_word_statistics_follow_an_ingest_by_another_writer(built: Settings, embedder: Embedder) -> None:
+    """Document frequencies are remembered between questions, but never past the ingest that changes them."""
+    reader = IndexStore.open(built.index_dir, model=built.model)
+    (term,) = reader.analyze(["reservoir"])[0]
+    before, n_before = reader.document_frequencies([term])
+    assert before == {term: 1}
+    more = Article(
+        id="dam",
+        title="Vellmoor reservoir level falls again",
+        text="The reservoir fell to 27 percent of capacity, the lowest level since records began.",
+        published="2025-07-28",
+    )
+    Ingestor.from_settings(built, embedder=embedder).ingest_articles([more])
+    after, n_after = reader.document_frequencies([term])
+    assert after == {term: 2}
+    assert n_after > n_before
