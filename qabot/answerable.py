@@ -45,6 +45,7 @@ _COST = re.compile(
     re.I,
 )
 _PERCENT = re.compile(r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction)\b", re.I)
+_ANYONE = frozenset({"people", "persons", "individuals", "others"})
 _PER_UNIT = re.compile(r"\bper (?!cent\b)([a-z]+)", re.I)
 
 
@@ -116,8 +117,9 @@ def answer_kind(question: str) -> AnswerKind | None:
     many = _HOW_MANY.search(question)
     if many and many.group(1).strip():
         # "how many iPhone 16 units did..." counts units; "how many shares of X" counts shares.
-        head = re.split(r"\s+of\s+", many.group(1).strip(), maxsplit=1)[0].split()[-1]
-        return AnswerKind("a count", _COUNT, counted=head.lower())
+        head = re.split(r"\s+of\s+", many.group(1).strip(), maxsplit=1)[0].split()[-1].lower()
+        # "How many people were hurt?" is answered by "two customers": only a count is required of people.
+        return AnswerKind("a count", _COUNT, counted=None if head in _ANYONE else head)
     if re.search(r"\bhow (?:many|much)\b|\bby how\b", question, re.I):
         return AnswerKind("a figure", _COUNT, unit=unit)
     return None

@@ -19,6 +19,7 @@ from qabot.models import Article
         ("How many workers did the plant lay off?", "a count of workers"),
         ("How many iPhone 16 units did Apple sell?", "a count of units"),
         ("How many shares of Philip Morris did the fund buy?", "a count of shares"),
+        ("How many people were hurt by the packs?", "a count"),  # "two customers" answers it
         ("By how much did the central bank cut its rate?", "a figure"),
         ("Why was Turkey removed from the F-35 program?", None),
         ("Who leads the company now?", None),
@@ -41,6 +42,7 @@ def test_question_wording_says_what_kind_of_answer_it_wants(question: str, descr
         ("What share of the vote did she win?", "She was one of 38 candidates.", False),
         ("How many workers did the plant lay off?", "The plant laid off 1,600 workers.", True),
         ("How many workers did the plant lay off?", "The plant will cut costs by 20% this year.", False),
+        ("How many people were hurt by the packs?", "Two customers suffered minor burns.", True),
     ],
 )
 def test_a_sentence_states_the_kind_of_answer_or_not(question: str, sentence: str, states: bool) -> None:
