@@ -2,7 +2,8 @@
 
 Retrieval finds candidate chunks; this module scores their sentences (dense similarity to the question, IDF-weighted
 coverage of the question's words, and the chunk's own similarity), quotes the best sentence of the best articles
-verbatim, and declines when even the best sentence scores below the threshold.
+verbatim, and declines when even the best sentence scores below the threshold or ``answerable`` rules the quotes
+out. The news-aware steps (periods, wire copies, timelines, disagreeing sources, staleness) are in ``newsaware``.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
 
+from qabot import newsaware
 from qabot.answerable import AnswerKind, answer_kind, unanswerable
+from qabot.candidates import Candidate, to_quote
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.models import Answer, Article, IndexStats, Quote
-from qabot.news import TimeHint, figures, in_range, parse_date, time_hint
+from qabot.news import time_hint
 from qabot.rerank import Reranker
-from qabot.retrieve import ChunkHit, Retriever, query_words
+from qabot.retrieve import ChunkHit, Retriever
 from qabot.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -60,17 +63,6 @@ class Tuning:
     answer_checks: bool = True  # decline when the quotes lack a name, number or kind of answer asked (answerable.py)
     w_confidence_sim: float = 0.2  # weight of the best sentence's own similarity in the decision to decline
     follow_chars: int = 450  # the best sentence takes its next sentence along when both fit in this many characters
-
-
-@dataclass(frozen=True)
-class _Scored:
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-    score: float
-    sim: float = 0.0  # the sentence's own cosine similarity to the question
-    cue: float = 0.0  # the part of ``score`` owed to stating the kind of answer asked for: orders, never reassures
 
 
 class Answerer:
@@ -129,13 +121,15 @@ class Answerer:
         meta = store.articles(dict.fromkeys(s.article_id for s in scored))
         if self.reranker is not None:
             scored = self._rerank(q, scored, meta)
-        scored = self._by_time(scored, meta, hint)
-        scored, stories = self._originals(store, scored, meta)
+        scored = newsaware.by_time(scored, meta, hint, self.tuning)
+        scored, stories = newsaware.originals(store, scored, meta)
         if hint.timeline:
-            quotes, more, mode = self._timeline(meta, scored, stories), [], "timeline"
+            quotes, more, mode = newsaware.timeline(meta, scored, stories, self.tuning), [], "timeline"
         else:
             quotes, more = self._choose(meta, scored, stories)
-            quotes, mode = self._disagreement(meta, scored, stories, quotes)
+            quotes, mode = newsaware.disagreement(
+                meta, scored, stories, quotes, self.tuning, self.settings.max_articles
+            )
         t2 = time.perf_counter()
         timings = {
             "embed": retrieval.timings_ms["embed"],
@@ -153,8 +147,8 @@ class Answerer:
         if why_not:
             log.debug("declined %r: %s", q, why_not)
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
-        quotes = self._also_reported(store, quotes, stories)
-        note = self._stale_note(quotes)
+        quotes = newsaware.also_reported(store, quotes, stories)
+        note = newsaware.stale_note(quotes, self.settings.stale_after_days, self.today())
         if mode == "disagreement":
             note = "Sources differ: " + " / ".join(x.source or x.title for x in quotes[:2]) + "."
         text = answer_text(quotes) if note is None else f"{note}\n{answer_text(quotes)}"
@@ -187,7 +181,7 @@ class Answerer:
         words: list[str],
         hits: Sequence[ChunkHit],
         kind: AnswerKind | None = None,
-    ) -> list[_Scored]:
+    ) -> list[Candidate]:
         t = self.tuning
         top = hits[: t.candidates]
         if not top:
@@ -227,12 +221,12 @@ class Answerer:
                 - t.w_rank * rank[k] / t.candidates
             )
             cue = t.w_kind if kind is not None and kind.found_in(texts[k]) else 0.0
-            out.append(_Scored(r.article_id, r.ordinal, r.start, r.end, score + cue, float(sims[i]), cue))
+            out.append(Candidate(r.article_id, r.ordinal, r.start, r.end, score + cue, float(sims[i]), cue))
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
 
     def _choose(
-        self, articles: dict[str, Article], scored: list[_Scored], stories: dict[str, str]
+        self, articles: dict[str, Article], scored: list[Candidate], stories: dict[str, str]
     ) -> tuple[list[Quote], list[Quote]]:
         """Greedy by score: the best sentence, then others close to it, within a character budget and article cap.
 
@@ -244,8 +238,8 @@ class Answerer:
         top = scored[0].score
         story_article: dict[str, str] = {}
         seen_text: set[str] = set()
-        chosen: list[_Scored] = []
-        rest: list[_Scored] = []
+        chosen: list[Candidate] = []
+        rest: list[Candidate] = []
         used = 0
         for s in scored:
             article = articles.get(s.article_id)
@@ -271,9 +265,9 @@ class Answerer:
                 rest.append(s)
         if t.follow_chars:
             chosen = self._follow(chosen, t.follow_chars)
-        return self._quotes(articles, chosen), [_quote(articles[s.article_id], s) for s in rest]
+        return self._quotes(articles, chosen), [to_quote(articles[s.article_id], s) for s in rest]
 
-    def _rerank(self, question: str, scored: list[_Scored], meta: dict[str, Article]) -> list[_Scored]:
+    def _rerank(self, question: str, scored: list[Candidate], meta: dict[str, Article]) -> list[Candidate]:
         """Blend a cross-encoder's judgement of the top sentences into their scores."""
         t = self.tuning
         head = [s for s in scored[: t.rerank_depth] if s.article_id in meta]
@@ -283,7 +277,7 @@ class Answerer:
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
 
-    def _confidence(self, scored: list[_Scored], quotes: list[Quote]) -> float:
+    def _confidence(self, scored: list[Candidate], quotes: list[Quote]) -> float:
         """How sure the best quote answers: its score, moved by how closely its own sentence matches the question.
 
         The sentence similarity separates "answers it" from "is about the same story" better than the chunk and
@@ -296,117 +290,7 @@ class Answerer:
         sim = max(sims, default=0.5)
         return max(q.score for q in quotes) + self.tuning.w_confidence_sim * (sim - 0.5)
 
-    # ------------------------------------------------------------------ news-aware steps
-    def _by_time(self, scored: list[_Scored], meta: dict[str, Article], hint: TimeHint) -> list[_Scored]:
-        """Prefer articles in the period the question names, newer ones for "latest"; newer wins ties."""
-        t = self.tuning
-        dates = {aid: parse_date(a.published) for aid, a in meta.items()}
-        known = sorted({d for d in dates.values() if d is not None})
-        recency = {d: i / max(1, len(known) - 1) for i, d in enumerate(known)}
-        out = []
-        for s in scored:
-            d = dates.get(s.article_id)
-            bonus = 0.0
-            article = meta.get(s.article_id)
-            if hint.has_range and article is not None and in_range(article.published, hint):
-                bonus += t.w_time
-            if hint.latest and d is not None:
-                bonus += t.w_recent * recency[d]
-            out.append(replace(s, score=s.score + bonus) if bonus else s)
-        ordinal = {aid: (d.toordinal() if d else 0) for aid, d in dates.items()}
-        out.sort(key=lambda s: (-round(s.score, 9), -ordinal.get(s.article_id, 0), s.article_id, s.ordinal))
-        return out
-
-    def _originals(
-        self, store: IndexStore, scored: list[_Scored], meta: dict[str, Article]
-    ) -> tuple[list[_Scored], dict[str, str]]:
-        """Move each sentence of a copied story to the story's original (earliest) article when it says the same."""
-        stories = store.stories(meta)
-        members = store.story_members(set(stories.values()))
-        originals = {sid: arts[0].id for sid, arts in members.items() if len(arts) > 1}
-        if not originals:
-            return scored, stories
-        texts = {aid: a.text for aid, a in store.articles(originals.values()).items()}
-        starts = {aid: {r.start: r for r in store.sentences(aid, 0, 1 << 30)} for aid in texts}
-        out = []
-        for s in scored:
-            orig = originals.get(stories.get(s.article_id, ""))
-            if orig and orig != s.article_id and orig in texts and s.article_id in meta:
-                sentence = meta[s.article_id].text[s.start : s.end]
-                at = texts[orig].find(sentence)
-                row = starts[orig].get(at)
-                if row is not None and row.end == at + len(sentence):  # the same whole sentence in the original
-                    s = replace(s, article_id=orig, start=row.start, end=row.end, ordinal=row.ordinal)
-            out.append(s)
-        missing = {s.article_id for s in out} - set(meta)
-        meta.update(store.articles(missing))
-        return out, stories
-
-    def _timeline(self, meta: dict[str, Article], scored: list[_Scored], stories: dict[str, str]) -> list[Quote]:
-        """The best sentence of each relevant story, in date order (undated last)."""
-        t = self.tuning
-        if not scored:
-            return []
-        top = scored[0].score
-        picked: dict[str, _Scored] = {}
-        for s in scored:
-            story = stories.get(s.article_id, s.article_id)
-            if s.score < top - t.timeline_margin or len(picked) >= t.timeline_max:
-                break
-            picked.setdefault(story, s)
-        quotes = [_quote(meta[s.article_id], s) for s in picked.values()]
-        quotes.sort(key=lambda q: (parse_date(q.published) or date.max, -q.score))
-        return quotes
-
-    def _disagreement(
-        self, meta: dict[str, Article], scored: list[_Scored], stories: dict[str, str], quotes: list[Quote]
-    ) -> tuple[list[Quote], str]:
-        """When another outlet gives a different figure for the same thing, show both quotes side by side."""
-        if not quotes:
-            return quotes, "answer"
-        first = quotes[0]
-        mine = figures(first.text)
-        if not mine:
-            return quotes, "answer"
-        words = _content(first.text)
-        story = stories.get(first.article_id, first.article_id)
-        for s in scored:
-            if s.score < scored[0].score - self.tuning.conflict_margin:
-                break
-            if stories.get(s.article_id, s.article_id) == story:
-                continue
-            text = meta[s.article_id].text[s.start : s.end]
-            theirs = figures(text)
-            overlap = len(words & _content(text)) / max(1, min(len(words), len(_content(text))))
-            if theirs and not (theirs & mine) and overlap >= 0.5 and _kinds(theirs) & _kinds(mine):
-                other = _quote(meta[s.article_id], s)
-                rest = [q for q in quotes[1:] if q.article_id != other.article_id]
-                return [first, other, *rest][: self.settings.max_articles], "disagreement"
-        return quotes, "answer"
-
-    def _also_reported(self, store: IndexStore, quotes: list[Quote], stories: dict[str, str]) -> list[Quote]:
-        """Name the other outlets that ran each quoted story."""
-        members = store.story_members({stories.get(q.article_id, q.article_id) for q in quotes})
-        out = []
-        for q in quotes:
-            others = members.get(stories.get(q.article_id, q.article_id), [])
-            names = [a.source or a.title for a in others if a.id != q.article_id]
-            mine = q.source or q.title
-            out.append(replace(q, also_reported_by=tuple(n for n in dict.fromkeys(names) if n != mine)))
-        return out
-
-    def _stale_note(self, quotes: list[Quote]) -> str | None:
-        """ "As of <date>" when every quote is older than the staleness setting."""
-        days = self.settings.stale_after_days
-        dates = [parse_date(q.published) for q in quotes]
-        if not days or not dates or any(d is None for d in dates):
-            return None
-        newest = max(d for d in dates if d is not None)
-        if newest < self.today() - timedelta(days=days):
-            return f"As of {newest.isoformat()}:"
-        return None
-
-    def _follow(self, chosen: list[_Scored], limit: int) -> list[_Scored]:
+    def _follow(self, chosen: list[Candidate], limit: int) -> list[Candidate]:
         """News sentences often finish their thought in the next one ("…, he added."): quote both when short."""
         top = chosen[0]
         if any(c.article_id == top.article_id and c.ordinal == top.ordinal + 1 for c in chosen):
@@ -414,17 +298,17 @@ class Answerer:
         nxt = self._store.sentences(top.article_id, top.ordinal + 1, top.ordinal + 1)
         if not nxt or nxt[0].end - top.start > limit:
             return chosen
-        extra = _Scored(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score, top.sim)
+        extra = Candidate(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score, top.sim)
         return [top, extra, *chosen[1:]]
 
-    def _quotes(self, articles: dict[str, Article], chosen: list[_Scored]) -> list[Quote]:
+    def _quotes(self, articles: dict[str, Article], chosen: list[Candidate]) -> list[Quote]:
         """Group chosen sentences by article (best article first), joining neighbours into one passage."""
         t = self.tuning
         order = list(dict.fromkeys(s.article_id for s in chosen))
         quotes: list[Quote] = []
         for aid in order:
             mine = sorted((s for s in chosen if s.article_id == aid), key=lambda s: s.ordinal)
-            spans: list[_Scored] = []
+            spans: list[Candidate] = []
             for s in mine:
                 if spans and s.ordinal == spans[-1].ordinal + 1:
                     prev = spans[-1]
@@ -434,10 +318,10 @@ class Answerer:
             if len(mine) == 1 and mine[0].end - mine[0].start < t.short_sentence:
                 spans = [self._extend_short(articles[aid], mine[0])]
             spans.sort(key=lambda s: -s.score)
-            quotes.extend(_quote(articles[aid], s) for s in spans)
+            quotes.extend(to_quote(articles[aid], s) for s in spans)
         return quotes
 
-    def _extend_short(self, article: Article, s: _Scored) -> _Scored:
+    def _extend_short(self, article: Article, s: Candidate) -> Candidate:
         """A very short best sentence (a fragment or a lead-in) reads better with the sentence after it."""
         nxt = self._store.sentences(article.id, s.ordinal + 1, s.ordinal + 1)
         return replace(s, end=nxt[0].end) if nxt else s
@@ -446,29 +330,6 @@ class Answerer:
 def _idf(store: IndexStore, terms: list[str]) -> dict[str, float]:
     df, n = store.document_frequencies(terms)
     return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(terms)}
-
-
-def _quote(article: Article, s: _Scored) -> Quote:
-    return Quote(
-        text=article.text[s.start : s.end],
-        article_id=article.id,
-        title=article.title,
-        url=article.url,
-        published=article.published,
-        source=article.source,
-        start=s.start,
-        end=s.end,
-        score=s.score - s.cue,
-    )
-
-
-def _kinds(figs: set[str]) -> set[str]:
-    """What the figures measure, roughly: a share, money, a count: only like figures can disagree."""
-    return {"%" if f.endswith("%") else "$" if f.startswith("$") else f.lstrip("0123456789.+-") or "n" for f in figs}
-
-
-def _content(text: str) -> set[str]:
-    return set(query_words(text))
 
 
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # terminal colour and cursor sequences
