@@ -17,7 +17,6 @@ import logging
 import math
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,20 +26,17 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run as a plain script without installing the package
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the bundled model is local; a benchmark must never download
+import common  # first: puts the repository on sys.path and sets offline mode
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from qabot.answer import Answerer, Tuning, answer_text  # noqa: E402
-from qabot.config import Settings  # noqa: E402
-from qabot.embed import Embedder  # noqa: E402
-from qabot.evaluate import EvalQuestion, evaluate, read_questions, same_story_groups  # noqa: E402
-from qabot.ingest import Ingestor  # noqa: E402
-from qabot.loaders import load_paths  # noqa: E402
-from qabot.models import Answer, Article, Quote  # noqa: E402
-from qabot.news import parse_date  # noqa: E402
+from qabot.answer import Answerer, Tuning, answer_text
+from qabot.config import Settings
+from qabot.embed import Embedder
+from qabot.evaluate import EvalQuestion, evaluate, read_questions, same_story_groups
+from qabot.ingest import Ingestor
+from qabot.loaders import load_paths
+from qabot.models import Answer, Article, Quote
+from qabot.news import parse_date
 
 BASELINE = "baseline"
 # Each variant turns one feature off (dense-only: all but the similarities), so a drop is that feature's share.
@@ -401,25 +397,11 @@ def _sweep(sup: Sequence[float | None], off: Sequence[float | None], current: fl
 
 
 # ---------------------------------------------------------------------------------------------- main
-def commit() -> str:
-    """The repository commit the numbers come from, marked when qabot/ has uncommitted changes."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "log", "-1", "--format=%h"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--", "qabot"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}+uncommitted" if dirty else head
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options; paths default to the layout described in benchmarks/README.md."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--eval-dir", type=Path, default=REPO / ".." / "shared" / "eval" / "news-qa")
-    p.add_argument("--unanswerable", type=Path, default=REPO / "benchmarks" / "data" / "unanswerable.jsonl")
+    p.add_argument("--eval-dir", type=Path, default=common.REPO / ".." / "shared" / "eval" / "news-qa")
+    p.add_argument("--unanswerable", type=Path, default=common.REPO / "benchmarks" / "data" / "unanswerable.jsonl")
     p.add_argument("--out", type=Path, default=None, help="JSON output (default benchmarks/results/<mode>.json)")
     p.add_argument("--systems", default="", help=f"comma-separated subset of: {BASELINE}, {', '.join(VARIANTS)}")
     p.add_argument("--calibrate", action="store_true", help="print top-score distributions instead of the table")
@@ -451,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.today != "clock":
         data.today = date.fromisoformat(args.today)
     meta: dict[str, Any] = {
-        "commit": commit(),
+        "commit": common.commit(),
         "machine": {
             "cores": os.cpu_count(),
             "cpu": platform.processor() or platform.machine(),
@@ -479,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
             print_table(rows, settings.min_score)
             payload = {**meta, "systems": rows}
     meta["machine"]["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    out = args.out or REPO / "benchmarks" / "results" / ("calibration.json" if args.calibrate else "quality.json")
+    name = "calibration.json" if args.calibrate else "quality.json"
+    out = args.out or common.REPO / "benchmarks" / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2) + "\n", "utf-8")
     print(f"\ncommit {meta['commit']}; JSON written to {out}", file=sys.stderr)
