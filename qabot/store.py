@@ -491,22 +491,6 @@ class IndexStore:
         conn.execute("DELETE FROM temp.qtok")
         return out
 
-    def known_terms(self, terms: Sequence[str], prefix: int = 5) -> set[str]:
-        """The terms some chunk contains, matching on the first ``prefix`` letters (so "program" knows "programm")."""
-        known = set()
-        for t in dict.fromkeys(terms):
-            lo = t[:prefix] if len(t) > prefix else t
-            hi = lo[:-1] + chr(ord(lo[-1]) + 1) if len(t) > prefix else None
-            if hi is None:
-                row = self.conn.execute("SELECT 1 FROM chunks_vocab WHERE term = ? LIMIT 1", (lo,)).fetchone()
-            else:
-                row = self.conn.execute(
-                    "SELECT 1 FROM chunks_vocab WHERE term >= ? AND term < ? LIMIT 1", (lo, hi)
-                ).fetchone()
-            if row:
-                known.add(t)
-        return known
-
     # ------------------------------------------------------------------ metadata reads
     def count_chunks(self) -> int:
         """Number of chunks in the index."""
