@@ -230,7 +230,7 @@ class Answerer:
     ) -> tuple[list[Quote], list[Quote]]:
         """Greedy by score: the best sentence, then others close to it, within a character budget and article cap.
 
-        One story is quoted from one article only (its original publisher, see ``_originals``).
+        One story is quoted from one article only (its original publisher, see ``newsaware.originals``).
         """
         t = self.tuning
         if not scored:
@@ -272,7 +272,11 @@ class Answerer:
         t = self.tuning
         head = [s for s in scored[: t.rerank_depth] if s.article_id in meta]
         ce = self.reranker.score_pairs(question, [meta[s.article_id].text[s.start : s.end] for s in head])  # type: ignore[union-attr]
-        blended = [replace(s, score=(1 - t.w_rerank) * s.score + t.w_rerank * c) for s, c in zip(head, ce, strict=True)]
+        # The cue is kept whole outside the blend, so a quote's score (which leaves it out) is the blend itself.
+        blended = [
+            replace(s, score=(1 - t.w_rerank) * (s.score - s.cue) + t.w_rerank * c + s.cue)
+            for s, c in zip(head, ce, strict=True)
+        ]
         out = blended + scored[len(head) :]
         out.sort(key=lambda s: (-s.score, s.article_id, s.ordinal))
         return out
@@ -298,7 +302,7 @@ class Answerer:
         nxt = self._store.sentences(top.article_id, top.ordinal + 1, top.ordinal + 1)
         if not nxt or nxt[0].end - top.start > limit:
             return chosen
-        extra = Candidate(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score, top.sim)
+        extra = Candidate(top.article_id, top.ordinal + 1, nxt[0].start, nxt[0].end, top.score, top.sim, top.cue)
         return [top, extra, *chosen[1:]]
 
     def _quotes(self, articles: dict[str, Article], chosen: list[Candidate]) -> list[Quote]:
@@ -312,7 +316,10 @@ class Answerer:
             for s in mine:
                 if spans and s.ordinal == spans[-1].ordinal + 1:
                     prev = spans[-1]
-                    spans[-1] = replace(prev, end=s.end, ordinal=s.ordinal, score=max(prev.score, s.score))
+                    # A joined passage scores as its best sentence, cue apart: the cue never raises confidence.
+                    base = max(prev.score - prev.cue, s.score - s.cue)
+                    cue = max(prev.cue, s.cue)
+                    spans[-1] = replace(prev, end=s.end, ordinal=s.ordinal, score=base + cue, cue=cue)
                 else:
                     spans.append(s)
             if len(mine) == 1 and mine[0].end - mine[0].start < t.short_sentence:

@@ -102,13 +102,15 @@ class Retriever:
         at 100k chunks costs more than everything else in an answer. Rarest first, within a budget of postings; at a
         million chunks a question of common words is left to the dense search alone.
         """
-        if len(words) <= 2:
+        if not words:
             return words
         stems = self.store.analyze(words)
         df, n = self.store.document_frequencies([t for ts in stems for t in ts])
         common = max(50, n // 3)
         rarity = sorted(
-            ((max((df.get(t, 0) for t in ts), default=0), i) for i, ts in enumerate(stems) if ts), key=lambda x: x
+            # A word of several terms ("covid-19") walks every term's postings.
+            ((sum(df.get(t, 0) for t in ts), i) for i, ts in enumerate(stems) if ts),
+            key=lambda x: x,
         )
         keep: list[int] = []
         spent = 0

@@ -460,9 +460,13 @@ class IndexStore:
         """How many chunks contain each (stemmed) term, and the number of chunks (remembered per generation)."""
         gen = self.generation
         with self._df_lock:
-            if gen != self._df_gen or len(self._df) > _DF_CACHE_TERMS:
-                self._df, self._df_gen, self._n_chunks = {}, gen, self.count_chunks()
-            cached, n = dict(self._df), self._n_chunks
+            fresh = gen == self._df_gen and len(self._df) <= _DF_CACHE_TERMS
+            cached = {t: self._df[t] for t in terms if t in self._df} if fresh else {}
+            n = self._n_chunks
+        if not fresh:
+            n = self.count_chunks()  # outside the lock: a full count at a million chunks takes milliseconds
+            with self._df_lock:
+                self._df, self._df_gen, self._n_chunks = {}, gen, n
         wanted = [t for t in dict.fromkeys(terms) if t not in cached]
         if wanted:
             marks = ",".join("?" * len(wanted))
