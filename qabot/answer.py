@@ -143,7 +143,7 @@ class Answerer:
         floor = self.settings.min_score - (self.tuning.timeline_relief if mode == "timeline" else 0.0)
         if not quotes or best < floor:
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)
-        why_not = unanswerable(q, meta, quotes) if self.tuning.answer_checks else None
+        why_not = unanswerable(q, meta, quotes, kind) if self.tuning.answer_checks else None
         if why_not:
             log.debug("declined %r: %s", q, why_not)
             return Answer(q, True, ABSTAIN_TEXT, (), timings, more=(), id=id)

@@ -59,14 +59,24 @@ _COST = re.compile(
 )
 _PERCENT = re.compile(r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction)\b(?! price)", re.I)
 _MONEY_OR_SHARE = re.compile(f"{_MONEY.pattern}|{_SHARE.pattern}", re.I)
+_FREQUENCY = re.compile(
+    r"\bevery\b|\b(?:once|twice|\w+ times) (?:a|an|per|each)\b|\bper (?:second|minute|hour|day|week|month|year)\b"
+    r"|\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
+    re.I,
+)
 _PER_UNIT = re.compile(r"(?<!\bas )\bper (?!cent\b)([a-z]+)", re.I)
 # Letters Unicode does not decompose into a base letter and an accent.
 _UNFOLDED = str.maketrans({"ł": "l", "Ł": "L", "ı": "i", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D",
                            "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "’": "", "'": ""})  # fmt: skip
 
 
-def unanswerable(question: str, articles: dict[str, Article], quotes: Sequence[Quote]) -> str | None:
-    """Why ``quotes`` cannot answer ``question`` (one line, for the log), or None when nothing rules them out."""
+def unanswerable(
+    question: str, articles: dict[str, Article], quotes: Sequence[Quote], kind: AnswerKind | None
+) -> str | None:
+    """Why ``quotes`` cannot answer ``question`` (one line, for the log), or None when nothing rules them out.
+
+    ``kind`` is ``answer_kind(question)``, which the caller has already worked out to rank the sentences.
+    """
     names = question_names(question)
     if names:
         # Checked against the quoted articles' text, which also covers a name the index has never seen; asking the
@@ -80,7 +90,6 @@ def unanswerable(question: str, articles: dict[str, Article], quotes: Sequence[Q
         missing_numbers = _absent_numbers(question, top)
         if missing_numbers:
             return f"the best article does not have {', '.join(missing_numbers)}"
-    kind = answer_kind(question)
     if kind is not None and not any(kind.found_in(q.text) for q in quotes):
         return f"no quoted sentence states {kind.describe()}"
     return None
@@ -154,6 +163,8 @@ def answer_kind(question: str) -> AnswerKind | None:
     many = _HOW_MANY.search(question)
     if many:
         return AnswerKind("a count", _COUNT, counted=_counted(many.group(1)))
+    if re.search(r"\bhow (?:often|frequently)\b", question, re.I):
+        return AnswerKind("a frequency", _FREQUENCY)
     if re.search(r"\bhow (?:many|much)\b|\bby how\b", question, re.I):
         return AnswerKind("a figure", _COUNT, unit=unit)
     return None

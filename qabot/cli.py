@@ -414,11 +414,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except sqlite3.DatabaseError as err:
-        # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked or
-        # unreachable database is not damage, and gets the generic line below.
-        if args.debug or (isinstance(err, sqlite3.OperationalError) and "no such" not in str(err)):
+        if args.debug:
             raise
-        print(f"Error: the index database is damaged ({err}): run `qabot repair`", file=sys.stderr)
+        # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked,
+        # read-only or full database is not damage, and repair would not help.
+        if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
+            print(f"Error: the index database could not be used ({err})", file=sys.stderr)
+        else:
+            print(f"Error: the index database is damaged ({err}): run `qabot repair`", file=sys.stderr)
         return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:

@@ -415,8 +415,11 @@ class IndexStore:
     def _write_faiss(self, index: faiss.Index, gen: int) -> None:
         data = faiss.serialize_index(index).tobytes()
         _atomic_write(self._faiss_path(gen), data)
+        # Only older generations go: a reader rebuilding generation N while a writer commits N+1 must not delete
+        # the newer cache (every process would then rebuild it from SQLite, minutes at a million chunks).
         for old in self.dir.glob("chunks.g*.faiss"):
-            if old.name != self._faiss_path(gen).name:
+            number = old.name[len("chunks.g") : -len(".faiss")]
+            if number.isdigit() and int(number) < gen:
                 with contextlib.suppress(OSError):
                     old.unlink()
 

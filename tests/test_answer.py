@@ -61,8 +61,12 @@ def test_quotes_carry_their_sources(answerer: Answerer) -> None:
     ("question", "article_id", "needle"),
     [
         ("Why was Turkey kicked out of the F-35 programme?", "sample-turkey-f35", "S-400"),
-        ("Why did the US expel Turkey from the F-35 project?", "sample-turkey-f35", ""),
-        ("How often will the Port Aldwick harbour tram run?", "sample-port-aldwick-harbour-tram", ""),
+        ("Why did the US expel Turkey from the F-35 project?", "sample-turkey-f35", "S-400"),
+        (
+            "How often do trams run in the evening in Port Aldwick?",
+            "sample-port-aldwick-harbour-tram",
+            "every 10 minutes in the evening",
+        ),
     ],
 )
 def test_question_in_other_words_is_still_answered(
@@ -72,7 +76,7 @@ def test_question_in_other_words_is_still_answered(
     answer = answerer.ask(question)
     assert not answer.abstained
     assert answer.quotes[0].article_id == article_id
-    assert any(needle in q.text for q in answer.quotes)  # where the passage is known, it is quoted
+    assert any(needle in q.text for q in answer.quotes)  # the passage that answers it is quoted
 
 
 @pytest.mark.parametrize(
@@ -111,7 +115,8 @@ def test_very_long_question_still_gets_an_answer(answerer: Answerer) -> None:
     question = (F35 + " ") * (10_000 // (len(F35) + 1) + 1)
     assert len(question) >= 10_000
     answer = answerer.ask(question[:10_000])
-    assert isinstance(answer, Answer)
+    assert not answer.abstained
+    assert answer.quotes[0].article_id == "sample-turkey-f35"
     assert_verbatim(answerer, answer)
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from qabot.cli import build_parser, main
+from qabot.store import IndexStore
 
 TRAM_MD = """---
 id: cli-tram
@@ -225,6 +227,20 @@ def test_in_process_stats_of_a_missing_index(run_main: RunMain, tmp_path: Path) 
 
 def test_in_process_remove_on_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "remove", "some-id"), "qabot ingest")
+
+
+def test_in_process_locked_database_is_one_line_not_a_traceback(
+    run_main: RunMain, cli_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite errors that are not damage (locked, read-only, disk full) get one line, and no advice to repair."""
+
+    def locked(self: IndexStore) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(IndexStore, "stats", locked)  # fault injection: a writer holding the database too long
+    code, out, err = run_main("--index", str(cli_index), "stats")
+    assert_one_error_line((code, out, err), "could not be used", "database is locked")
+    assert "repair" not in err
 
 
 def test_in_process_ingest_of_nothing(run_main: RunMain, tmp_path: Path) -> None:
