@@ -29,7 +29,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -50,7 +50,7 @@ from qabot import telegram_html as th
 from qabot.botguard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
 from qabot.botjobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
-from qabot.errors import BadQuestion
+from qabot.errors import BadQuestion, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +141,25 @@ def run_bot(settings: Settings, answerer: AnswererLike, ingestor: IngestorLike |
     """Run the bot until interrupted: long polling by default, or a webhook server (``qabot serve --webhook``)."""
     options = webhook_options(settings) if webhook else polling_options()
     app = build_application(settings, answerer, ingestor=ingestor)
+    asyncio.run(_reach_bot_api(app))
     if webhook:
         app.run_webhook(**options)
     else:
         app.run_polling(**options)
+
+
+async def _reach_bot_api(app: Application) -> None:
+    """Ask the Bot API who we are once before starting, so a refused token or an unreachable server ends the
+    process with one line; inside ``run_polling`` PTB logs such failures with a traceback (and the token)."""
+    try:
+        async with app.bot:  # initialize() calls getMe; the exit closes the connections run_polling reopens
+            pass
+    except InvalidToken:
+        raise ConfigError(
+            "the Bot API refused QABOT_TELEGRAM_TOKEN: get the current token from @BotFather (/mybots → API Token)"
+        ) from None
+    except NetworkError as err:
+        raise ConfigError(f"cannot reach the Bot API ({err}): check QABOT_TELEGRAM_BASE_URL and the network") from None
 
 
 def _add_handlers(app: Application) -> None:

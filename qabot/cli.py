@@ -318,12 +318,17 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
 
 
 def _redact(text: str) -> str:
-    """Remove secrets from text shown to the user: exceptions from HTTP libraries may quote the bot token."""
+    """Remove secrets from text shown to the user: exceptions from HTTP libraries may quote the bot token.
+
+    The environment covers tokens given there; a token from ``.env`` is known to the bot's log redactor, which
+    ``serve`` registers it with before connecting (PTB's InvalidToken message quotes the whole token).
+    """
     for key in ("QABOT_TELEGRAM_TOKEN", "QABOT_WEBHOOK_SECRET"):
         secret = os.environ.get(key, "")
         if len(secret) >= 6:
             text = text.replace(secret, "[REDACTED]")
-    return text
+    guard = sys.modules.get("qabot.botguard")  # loaded only by serve: no Telegram import for other commands
+    return guard.REDACTOR.redact(text) if guard is not None else text
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,7 @@ from tests.telegram.harness import running_bot, visible
 QUESTIONS = [
     ("Why was Turkey removed from the F-35 programme?", "Washington removed Turkey from the F-35 programme in 2019"),
     ("Who is the new head coach of Fenwater Rovers?", "Marta Lindqvist"),
-    ("How often does the Port Aldwick harbour tram run?", None),
+    ("How often do trams run in the evening in Port Aldwick?", "every 10 minutes in the evening"),
     ("Which battery packs did Brindlewick recall?", None),
     ("What is the capital of Peru?", th.NOT_FOUND),
     ("Who won the 1998 Eurovision Song Contest?", th.NOT_FOUND),

@@ -80,3 +80,41 @@ def test_qabot_serve_refuses_an_unknown_log_level_in_one_line(
     err = capsys.readouterr().err
     assert err == "Error: QABOT_LOG_LEVEL='loud' is not a level: use DEBUG, INFO, WARNING or ERROR\n"
     assert not (tmp_path / "index").exists()  # refused before anything was loaded or created
+
+
+@pytest.mark.slow
+async def test_a_token_from_env_file_the_bot_api_refuses_is_one_line_without_the_token(
+    fake: FakeBotApi, sample_index: Path, tmp_path: Path
+) -> None:
+    """PTB's InvalidToken quotes the whole token; one given in .env (not the environment) must not be printed."""
+    refused = "987654321:AAH-refused-token-from-dot-env-file"
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)
+    (tmp_path / ".env").write_text(
+        f"QABOT_TELEGRAM_TOKEN={refused}\nQABOT_TELEGRAM_BASE_URL={fake.base_url}\n"
+        f"QABOT_INDEX_DIR={index}\nQABOT_FEED_REFRESH_MINUTES=0\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qabot.cli",
+        "serve",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), 180)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    log = stderr.decode("utf-8", "replace")
+    assert process.returncode == 1, log
+    assert "Traceback" not in log
+    assert refused.split(":", 1)[1] not in log
+    assert log.strip().splitlines()[-1].startswith("Error: "), log
