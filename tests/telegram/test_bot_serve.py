@@ -22,6 +22,19 @@ F35_QUESTION = "Why was Turkey removed from the F-35 programme?"
 F35_ANSWER = "Washington removed Turkey from the F-35 programme in 2019"
 
 
+async def _serve(cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    pipe = asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "qabot.cli", "serve", cwd=cwd, env=env, stdout=pipe, stderr=pipe
+    )
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
 @pytest.mark.slow
 async def test_qabot_serve_logs_at_the_configured_level_answers_and_stops_on_ctrl_c(
     fake: FakeBotApi, sample_index: Path, tmp_path: Path
@@ -36,16 +49,7 @@ async def test_qabot_serve_logs_at_the_configured_level_answers_and_stops_on_ctr
         "QABOT_LOG_LEVEL": "info",
         "QABOT_FEED_REFRESH_MINUTES": "0",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qabot.cli",
-        "serve",
-        cwd=tmp_path,  # no .env here
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _serve(tmp_path, env)  # no .env in tmp_path
     try:
         await fake.wait_for_call("setMyCommands", 2, within=180)  # post_init ran: the shared startup function
         await fake.wait_for_call("deleteWebhook", within=60)  # polling began by dropping what was pending
@@ -54,9 +58,7 @@ async def test_qabot_serve_logs_at_the_configured_level_answers_and_stops_on_ctr
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await _reap(process)
 
     log = stderr.decode("utf-8", "replace")
     assert process.returncode == 0, log
@@ -96,22 +98,11 @@ async def test_a_token_from_env_file_the_bot_api_refuses_is_one_line_without_the
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qabot.cli",
-        "serve",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _serve(tmp_path, env)
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), 180)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await _reap(process)
 
     log = stderr.decode("utf-8", "replace")
     assert process.returncode == 1, log
