@@ -9,7 +9,7 @@ from qabot.models import Answer, Article, IndexStats, Quote
 
 
 def source_line(q: Quote | Article) -> str:
-    """"Title · Site · 2025-03-27" with whatever parts are known."""
+    """ "Title · Site · 2025-03-27" with whatever parts are known."""
     date = (q.published or "")[:10]
     return " · ".join(p for p in (q.title, q.source, date) if p)
 
@@ -22,7 +22,7 @@ def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
     return list(groups.values())
 
 
-_CONTROL = {c: " " for c in range(32) if c not in (9, 10)} | {127: " "}
+_CONTROL = {c: " " for c in [*range(32), *range(127, 160)] if c not in (9, 10)}  # C0, DEL and C1 (0x9b is CSI)
 
 
 def printable(text: str) -> str:
@@ -34,7 +34,7 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
     """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
     if answer.abstained:
         return answer.answer
-    out: list[str] = [answer.note, ""] if answer.note else []
+    out: list[str] = [printable(answer.note), ""] if answer.note else []
     for i, group in enumerate(group_by_source(answer.quotes), numbered_from):
         for j, q in enumerate(group):
             if j:
@@ -46,13 +46,14 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
                     initial_indent="  │ ",
                     subsequent_indent="  │ ",
                     break_on_hyphens=False,
+                    break_long_words=False,  # a long URL or figure in a quote stays whole
                 )
             )
         out.append(printable(f"  [{i}] {source_line(group[0])}"))
         if group[0].also_reported_by:
-            out.append(f"      also reported by {', '.join(group[0].also_reported_by)}")
+            out.append(printable(f"      also reported by {', '.join(group[0].also_reported_by)}"))
         if group[0].url:
-            out.append(f"      {group[0].url}")
+            out.append(printable(f"      {group[0].url}"))
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -87,7 +88,7 @@ def render_sources(articles: list[Article]) -> str:
     lines = []
     for i, a in enumerate(articles, 1):
         lines.append(f"[{i}] {source_line(a)}" + (f"\n    {a.url}" if a.url else ""))
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # titles and links come from web pages: shown, never obeyed
 
 
 __all__ = ["group_by_source", "render_more", "render_sources", "render_stats", "render_terminal", "source_line"]

@@ -27,8 +27,8 @@ from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.ingest import Ingestor
 from qabot.loaders import load_paths, load_text_document
-from qabot.models import Answer, Article, Skip
-from qabot.render import render_terminal
+from qabot.models import Answer, Article, Quote, Skip
+from qabot.render import render_sources, render_terminal
 
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # what must never reach a terminal
@@ -346,3 +346,17 @@ def test_cli_jsonl_answers_every_hostile_question_on_its_own_line(run_main: RunM
             if expect in (SAME, SAME_OR_DECLINED) and not result["abstained"]:
                 assert result["quotes"][0]["article_id"] == "sample-turkey-f35"
     assert not CONTROL.search(out)
+
+
+def test_escape_sequences_in_titles_links_and_notes_never_reach_the_terminal() -> None:
+    """Feeds and web pages supply titles, outlets and links: every line the terminal prints is cleaned."""
+    evil = "\x1b]0;owned\x07Harbour\x1b[2J"
+    quote = Quote(
+        text="The tram runs every ten minutes.", article_id="a", title=evil, url=f"https://x.example/{evil}",
+        published="2025-04-01", source=evil, start=0, end=32, score=0.9, also_reported_by=(evil,),
+    )  # fmt: skip
+    answer = Answer("How often?", False, "", (quote,), note=f"Sources differ: {evil}.")
+    article = Article(id="a", title=evil, text="The tram runs every ten minutes.", url=f"https://x.example/{evil}")
+    for shown in (render_terminal(answer), render_sources([article])):
+        assert "Harbour" in shown
+        assert not CONTROL.search(shown), repr(shown)
