@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.text import clean_line, strip_controls
 
 
 def source_line(q: Quote | Article) -> str:
@@ -22,26 +23,27 @@ def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
     return list(groups.values())
 
 
-_CONTROL = {c: " " for c in [*range(32), *range(127, 160)] if c not in (9, 10)}  # C0, DEL and C1 (0x9b is CSI)
+# Titles, outlets, links and notes come from web pages and feeds: every piece is cleaned as it is printed, so an
+# escape sequence in one is shown as nothing, never obeyed. One-line fields go through clean_line (not folded: a
+# title is shown as its site wrote it); quotes through strip_controls, which keeps their characters and line breaks.
 
 
-def printable(text: str) -> str:
-    """Text with control characters (terminal escapes from web pages) replaced: shown as text, never obeyed."""
-    return text.translate(_CONTROL)
+def _field(text: str) -> str:
+    return clean_line(text, fold=False)
 
 
 def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) -> str:
     """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
     if answer.abstained:
         return answer.answer
-    out: list[str] = [printable(answer.note), ""] if answer.note else []
+    out: list[str] = [_field(answer.note), ""] if answer.note else []
     for i, group in enumerate(group_by_source(answer.quotes), numbered_from):
         for j, q in enumerate(group):
             if j:
                 out.append("  ⋮")  # a gap in the article between two quotes from it
             out.append(
                 textwrap.fill(
-                    printable(f"“{q.text}”"),
+                    strip_controls(f"“{q.text}”"),
                     width=width,
                     initial_indent="  │ ",
                     subsequent_indent="  │ ",
@@ -49,11 +51,11 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
                     break_long_words=False,  # a long URL or figure in a quote stays whole
                 )
             )
-        out.append(printable(f"  [{i}] {source_line(group[0])}"))
+        out.append(f"  [{i}] {_field(source_line(group[0]))}")
         if group[0].also_reported_by:
-            out.append(printable(f"      also reported by {', '.join(group[0].also_reported_by)}"))
+            out.append(f"      also reported by {_field(', '.join(group[0].also_reported_by))}")
         if group[0].url:
-            out.append(printable(f"      {group[0].url}"))
+            out.append(f"      {_field(group[0].url)}")
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -87,8 +89,8 @@ def render_sources(articles: list[Article]) -> str:
         return "The index has no articles yet."
     lines = []
     for i, a in enumerate(articles, 1):
-        lines.append(f"[{i}] {source_line(a)}" + (f"\n    {a.url}" if a.url else ""))
-    return printable("\n".join(lines))  # titles and links come from web pages: shown, never obeyed
+        lines.append(f"[{i}] {_field(source_line(a))}" + (f"\n    {_field(a.url)}" if a.url else ""))
+    return "\n".join(lines)
 
 
 __all__ = ["group_by_source", "render_more", "render_sources", "render_stats", "render_terminal", "source_line"]
