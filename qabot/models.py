@@ -86,7 +86,9 @@ class Answer:
     more: tuple[Quote, ...] = ()  # the next passages, for "more sources"
     id: str | None = None
     note: str | None = None  # a caveat shown before the quotes ("As of 2025-03-27", "Sources differ")
-    mode: str = "answer"  # "answer", "timeline" (quotes in date order) or "disagreement"
+    mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
+    confidence: float = 0.0  # the fitted scorer's probability that the first quote answers the question
+    declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape of ``qabot ask --json`` and ``--jsonl``."""
@@ -97,6 +99,8 @@ class Answer:
             "answer": self.answer,
             "note": self.note,
             "mode": self.mode,
+            "confidence": round(self.confidence, 4),
+            "declined_because": self.declined_because,
             "quotes": [quote_json(q) for q in self.quotes],
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
