@@ -67,7 +67,9 @@ class Answerer:
         self.settings = settings
         self.embedder = embedder
         self.tuning = tuning or Tuning()
-        self.scorer = scorer or Scorer.load(Path(settings.scorer_path) if settings.scorer_path else None)
+        self.scorer = scorer or (
+            Scorer.load(Path(settings.scorer_path)) if settings.scorer_path else Scorer.for_model(settings.model)
+        )
         self._store = store
         self._lock = threading.Lock()
         self._today = today
@@ -119,7 +121,7 @@ class Answerer:
         t0 = time.perf_counter()
         q = clean_question(question, MAX_QUESTION_CHARS)
         language = decline.question_language(q)
-        if language != "en" and not getattr(self.embedder, "multilingual", False):
+        if language != "en" and not self.embedder.multilingual:
             text = decline.english_only_text(language)
             because = f"{decline.LANGUAGE}:{language}"
             timings = {"total": (time.perf_counter() - t0) * 1000}
@@ -127,20 +129,20 @@ class Answerer:
         store = self._store
         # One read snapshot for the whole answer: a concurrent ingest or removal can't change the index mid-way.
         with store.snapshot():
-            return self._answer(q, id, store, t0, today or self.today())
+            return self._answer(q, id, store, t0, today or self.today(), language)
 
     def candidates(self, question: str, *, today: date | None = None) -> tuple[Question, CandidateSet]:
         """The candidates of a question with their feature rows, unscored: what the fitting script learns from."""
         q = clean_question(question, MAX_QUESTION_CHARS)
         with self._store.snapshot():
             retrieval = Retriever(self._store, self.embedder).retrieve(q)
-            parsed = Question.read(q, time_hint(q, today or self.today()))
+            parsed = Question.read(q, time_hint(q, today or self.today()), decline.question_language(q))
             return parsed, gather(self._store, retrieval, parsed, self.tuning.candidates)
 
-    def _answer(self, q: str, id: str | None, store: IndexStore, t0: float, today: date) -> Answer:
+    def _answer(self, q: str, id: str | None, store: IndexStore, t0: float, today: date, language: str) -> Answer:
         retrieval = Retriever(store, self.embedder).retrieve(q)
         t1 = time.perf_counter()
-        parsed = Question.read(q, time_hint(q, today))
+        parsed = Question.read(q, time_hint(q, today), language)
         found = gather(store, retrieval, parsed, self.tuning.candidates)
         probs = self.scorer.shares(found.features)
         scored = [replace(c, score=float(p)) for c, p in zip(found.candidates, probs, strict=True)]

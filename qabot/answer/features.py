@@ -81,9 +81,15 @@ class Question:
     hint: TimeHint
 
     @classmethod
-    def read(cls, text: str, hint: TimeHint) -> Question:
-        """Parse ``text`` (already cleaned) with its time hint."""
-        return cls(text, query_words(text), question_names(text), answer_kind(text), wh_kind(text), hint)
+    def read(cls, text: str, hint: TimeHint, language: str = "en") -> Question:
+        """Parse ``text`` (already cleaned) with its time hint.
+
+        The names a question asks about are looked for word for word, which only works in the articles' language:
+        "Turquía" is never in an English article about Turkey, so a question in another language (read by a
+        multilingual model) has none to check.
+        """
+        names = question_names(text) if language == "en" else []
+        return cls(text, query_words(text), names, answer_kind(text), wh_kind(text), hint)
 
 
 @dataclass(frozen=True)

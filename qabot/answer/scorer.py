@@ -11,6 +11,7 @@ from the tune halves it names (the file records them). Nothing here is set by ha
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 from qabot.answer.features import FEATURES
 from qabot.errors import QabotError
 
+log = logging.getLogger(__name__)
 DEFAULT_PATH = Path(__file__).with_name("scorer.json")
 
 # What the gate reads of a question's candidates: the best one's logit and features, and how it stands out.
@@ -215,6 +217,22 @@ class Scorer:
             selection={k: float(v) for k, v in raw.get("selection", {}).items()},
             provenance=dict(raw.get("provenance", {})),
         )
+
+    @classmethod
+    def for_model(cls, model: str) -> Scorer:
+        """The shipped scorer fitted for ``model``'s embeddings (``scorer.<model>.json``), else the default one.
+
+        Similarities of another model sit on another scale, so a scorer fitted on one model's features misjudges
+        another's; a model with no scorer of its own gets the default with a warning in the log.
+        """
+        own = DEFAULT_PATH.with_name(f"scorer.{model.replace('/', '_')}.json")
+        if own.exists():
+            return cls.load(own)
+        scorer = cls.load()
+        if scorer.provenance.get("model", model) != model:
+            fitted_for = scorer.provenance["model"]
+            log.warning("no answer scorer fitted for %s: using the one fitted for %s", model, fitted_for)
+        return scorer
 
     @classmethod
     def load(cls, path: Path | None = None) -> Scorer:
