@@ -30,6 +30,7 @@ from qabot.news import time_hint
 from qabot.rerank import Reranker
 from qabot.retrieve import ChunkHit, Retriever
 from qabot.store import IndexStore
+from qabot.synthesis import Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,10 @@ class Answerer:
         store: IndexStore,
         tuning: Tuning | None = None,
         today: Callable[[], date] | None = None,
+        synthesizer: Synthesizer | None = None,
     ) -> None:
         self.settings = settings
+        self.synthesizer = synthesizer
         self.embedder = embedder
         self.tuning = tuning or Tuning()
         self._store = store
@@ -95,7 +98,7 @@ class Answerer:
         """An answerer over the settings' index; raises IndexMissing or ModelMismatch with a one-line fix."""
         embedder = embedder or Embedder.from_settings(settings)
         store = IndexStore.open(settings.index_dir, model=settings.model)
-        return cls(settings, embedder, store, tuning, today)
+        return cls(settings, embedder, store, tuning, today, Synthesizer.from_settings(settings))
 
     @property
     def store(self) -> IndexStore:
@@ -103,14 +106,19 @@ class Answerer:
         return self._store
 
     # ------------------------------------------------------------------ the façade
-    def ask(self, question: str, *, id: str | None = None) -> Answer:
-        """Quote the sentences that answer ``question``, or decline; deterministic for one index and question."""
+    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+        """Quote the sentences that answer ``question``, or decline; then the LLM summary, if one is set and wanted."""
         t0 = time.perf_counter()
         q = _clean_question(question)
         store = self._store
         # One read snapshot for the whole answer: a concurrent ingest or removal can't change the index mid-way.
         with store.snapshot():
-            return self._answer(q, id, store, t0)
+            answer = self._answer(q, id, store, t0)
+        return self.synthesize(answer) if synthesis else answer
+
+    def synthesize(self, answer: Answer) -> Answer:
+        """``answer`` with the LLM's checked summary when QABOT_LLM_URL is set; network-bound, needs no index."""
+        return answer if self.synthesizer is None else self.synthesizer.add_to(answer, decline_text=ABSTAIN_TEXT)
 
     def _answer(self, q: str, id: str | None, store: IndexStore, t0: float) -> Answer:
         retrieval = Retriever(store, self.embedder).retrieve(q)
