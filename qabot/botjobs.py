@@ -38,7 +38,8 @@ RECENT_SOURCES = 10
 class AnswererLike(Protocol):
     """What the bot needs from ``qabot.answer.Answerer``."""
 
-    def ask(self, question: str, *, id: str | None = None) -> Answer: ...
+    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer: ...
+    def synthesize(self, answer: Answer) -> Answer: ...
     def stats(self) -> IndexStats: ...
     def recent(self, n: int = 10) -> list[Article]: ...
     def reload(self) -> bool: ...
@@ -113,9 +114,26 @@ class BotJobs:
         def reload_and_ask() -> Answer:
             if self.answerer.reload():  # one SQLite read when nothing changed
                 log.info("Loaded a newer index before answering")
-            return self.answerer.ask(question)
+            return self.answerer.ask(question, synthesis=False)
 
-        return await self.run(reload_and_ask)
+        answer = await self.run(reload_and_ask)
+        return await self.synthesize(answer)
+
+    async def synthesize(self, answer: Answer) -> Answer:
+        """The answer with the LLM summary if it comes within ``QABOT_LLM_TIMEOUT_SECONDS``, else as it is.
+
+        Off the answer thread: the LLM call waits on the network, not the model, so other chats' questions go on
+        meanwhile. The answer is sent once, summary and all, rather than sent and then edited (docs/deploy.md says
+        why), so waiting is bounded here: the client has the same deadline, this bounds it whatever the client does.
+        """
+        if not (self.settings.llm_url and self.settings.bot_synthesis) or answer.abstained:
+            return answer
+        timeout = self.settings.llm_timeout_seconds
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.answerer.synthesize, answer), timeout)
+        except TimeoutError:
+            log.warning("LLM summary skipped: no reply within %g s", timeout)
+            return answer
 
     async def answer(self, question: str, chat_id: int) -> Reply:
         """Ask, remember the answer for its buttons, and render it (raises BadQuestion for a question without words)."""

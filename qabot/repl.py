@@ -59,8 +59,12 @@ def run_repl(
     stdout: TextIO | None = None,
     history: Path | None = None,
     read_line: Callable[[str], str] | None = None,
+    synthesis: bool = True,
 ) -> int:
-    """Loop until :quit or end of input. ``answerer`` needs ``ask``, ``stats`` and ``recent``."""
+    """Loop until :quit or end of input. ``answerer`` needs ``ask``, ``stats`` and ``recent``.
+
+    ``synthesis``: show the LLM summary above the quotes when the answerer has one (``--no-synthesis`` turns it off).
+    """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = read_line is None and stdin is sys.stdin and stdin.isatty()
@@ -110,7 +114,7 @@ def run_repl(
             elif line.startswith(":"):
                 say(f"Unknown command {line.split()[0]}; :help lists the commands.")
             else:
-                last = answerer.ask(line)  # type: ignore[attr-defined]
+                last = answerer.ask(line, synthesis=synthesis)  # type: ignore[attr-defined]
                 say(render_terminal(last))
         except QabotError as err:
             say(f"Error: {err}")

@@ -51,7 +51,7 @@ The owners said rising flour and energy prices made the business impossible to k
 # In the article's own words: these tests are about the index, not about paraphrase.
 COST = "What did the harbour tram line in Port Aldwick cost?"
 # The JSON contract of `qabot ask --json` (README, "The JSON answer"); other tools read these names.
-ANSWER_KEYS = {"id", "question", "abstained", "answer", "note", "mode", "quotes", "timings_ms"}
+ANSWER_KEYS = {"id", "question", "abstained", "answer", "note", "mode", "quotes", "synthesis", "timings_ms"}
 QUOTE_KEYS = {
     "text", "article_id", "title", "url", "published", "source", "start", "end", "score", "link", "also_reported_by",
 }  # fmt: skip
