@@ -33,6 +33,7 @@ T = TypeVar("T")
 ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
 MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
 RECENT_SOURCES = 10
+SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer goes without its summary anyway
 
 
 class AnswererLike(Protocol):
@@ -124,15 +125,16 @@ class BotJobs:
 
         Off the answer thread: the LLM call waits on the network, not the model, so other chats' questions go on
         meanwhile. The answer is sent once, summary and all, rather than sent and then edited (docs/deploy.md says
-        why), so waiting is bounded here: the client has the same deadline, this bounds it whatever the client does.
+        why), so the wait is bounded twice: the client gives up at the timeout (and logs it), and this gives up a
+        moment later whatever the client is doing.
         """
         if not (self.settings.llm_url and self.settings.bot_synthesis) or answer.abstained:
             return answer
-        timeout = self.settings.llm_timeout_seconds
+        limit = self.settings.llm_timeout_seconds + SYNTHESIS_GRACE
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self.answerer.synthesize, answer), timeout)
+            return await asyncio.wait_for(asyncio.to_thread(self.answerer.synthesize, answer), limit)
         except TimeoutError:
-            log.warning("LLM summary skipped: no reply within %g s", timeout)
+            log.debug("Sent without the LLM summary after %g s", limit)  # the client logs its own give-up
             return answer
 
     async def answer(self, question: str, chat_id: int) -> Reply:

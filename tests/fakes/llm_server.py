@@ -56,6 +56,7 @@ class FakeLlm:
 
     def __post_init__(self) -> None:
         self._queue: list[Scripted] = []
+        self._routes: list[tuple[str, Scripted]] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -70,8 +71,17 @@ class FakeLlm:
         with self._lock:
             self._queue.extend(r if isinstance(r, Scripted) else Scripted(r) for r in replies)
 
-    def _next(self) -> Scripted:
+    def route(self, contains: str, reply: Scripted) -> None:
+        """Every request whose question or quotes contain ``contains`` gets ``reply``, whatever the queue holds
+        (for concurrent requests, whose order of arrival is a race)."""
         with self._lock:
+            self._routes.append((contains, reply))
+
+    def _next(self, request: Request) -> Scripted:
+        with self._lock:
+            for contains, reply in self._routes:
+                if contains in request.user_message:
+                    return reply
             return self._queue.pop(0) if self._queue else self.default
 
     def __enter__(self) -> FakeLlm:
@@ -84,7 +94,7 @@ class FakeLlm:
                 request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with fake._lock:
                     fake.requests.append(request)
-                reply = fake._next()
+                reply = fake._next(request)
                 if reply.delay and fake._closing.wait(reply.delay):
                     return
                 if reply.body is not None:
