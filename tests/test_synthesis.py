@@ -49,8 +49,8 @@ def kept(reply: str) -> str:
     return check_reply(reply, QUOTES).text
 
 
-def why(sentence: str) -> str | None:
-    return check_sentence(sentence, QUOTES)[1]
+def why(sentence: str, **limits: float) -> str | None:
+    return check_sentence(sentence, QUOTES, **limits)[1]  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------ the check, pure
@@ -97,10 +97,12 @@ def test_a_fact_from_another_quote_than_the_one_cited_is_dropped() -> None:
 
 
 def test_a_claim_the_quotes_do_not_make_is_dropped_for_its_words() -> None:
-    reason = why("Turkey was removed because its economy collapsed amid soaring inflation and sanctions [1].")
-    assert reason is not None
-    assert reason.startswith("only ")
-    assert reason.endswith("of its words are in [1]")
+    added = why("Turkey was removed from the F-35 programme in 2019, prompting calls for an independent inquiry [1].")
+    assert added == "“prompting calls independent inquiry” is not in [1]"
+    assert why("Turkey was stripped of the F-35 programme in 2019 [1].") is None  # one word paraphrased
+    mostly_new = "Turkey was expelled from the F-35 programme, chiefly because Ankara bought Russian weapons [1]."
+    assert why(mostly_new) is None
+    assert why(mostly_new, min_support=0.8) == "only 50% of its words are in [1]"  # half passes at 0.5
 
 
 def test_a_sentence_without_markers_is_dropped() -> None:
