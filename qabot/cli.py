@@ -215,7 +215,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from qabot.evaluate import evaluate, read_questions, same_story_groups
     from qabot.ingest import Ingestor
     from qabot.loaders import load_paths
-    from qabot.models import Article
+    from qabot.models import Answer, Article
 
     questions = read_questions(Path(args.questions))
     unanswerable = read_questions(Path(args.unanswerable)) if args.unanswerable else []
@@ -231,7 +231,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             from tqdm import tqdm
 
             bar = tqdm(total=len(questions) + len(unanswerable), desc="asking", file=sys.stderr, leave=False)
-        report = evaluate(answerer.ask, questions, groups, unanswerable, progress=bar.update if bar else None)
+
+        def ask(question: str) -> Answer:
+            return answerer.ask(question, synthesis=False)  # eval scores the quotes: no LLM summary to wait for
+
+        report = evaluate(ask, questions, groups, unanswerable, progress=bar.update if bar else None)
         if bar:
             bar.close()
     if args.json:

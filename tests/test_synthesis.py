@@ -27,6 +27,8 @@ from qabot.models import Answer, Dropped, Quote, Synthesis
 from qabot.render import SUMMARY_LABEL, render_terminal
 from qabot.repl import run_repl
 from qabot.synthesis import ChatClient, Synthesizer, endpoint
+from qabot.telegram_html import SUMMARY_LABEL as TELEGRAM_LABEL
+from qabot.telegram_html import render_answer_html
 from tests.fakes.llm_server import (
     FakeLlm,
     Scripted,
@@ -143,6 +145,20 @@ def test_refusals_are_recognised_but_a_cited_negative_is_not_one() -> None:
 def test_citations_are_renumbered_to_the_sources_a_front_end_shows() -> None:
     synthesis = Synthesis("A [1][2]. B [3].", (1, 2, 3))
     assert synthesis.cited_as([1, 1, 2]) == "A [1]. B [2]."
+
+
+def test_front_ends_number_citations_as_the_sources_they_show_and_escape_the_model_text() -> None:
+    base = _answer()
+    a, b, c = base.quotes
+    quotes = (a, replace(b, article_id=a.article_id), c)  # quotes 1 and 2 come from one article: source 1
+    summary = Synthesis("Turkey <b>left</b> [1][2]. Turnout rose [3].", (1, 2, 3))
+    answer = replace(base, quotes=quotes, synthesis=summary)
+
+    terminal = render_terminal(answer)
+    (html,) = render_answer_html(answer)
+    assert terminal.startswith(f"{SUMMARY_LABEL}\nTurkey <b>left</b> [1]. Turnout rose [2].\n\n  │ “")
+    assert html.startswith(f"<i>{TELEGRAM_LABEL}</i>\nTurkey &lt;b&gt;left&lt;/b&gt; [1]. Turnout rose [2].\n\n")
+    assert SUMMARY_LABEL not in render_terminal(replace(answer, synthesis=Synthesis("", (), ())))
 
 
 def test_the_endpoint_is_found_from_a_root_a_v1_or_the_full_url() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from qabot import telegram_html as th
 from qabot.answer import Answerer
+from qabot.botguard import REDACTOR
 from qabot.config import Settings
 from qabot.embed import Embedder
 from tests.fakes.llm_server import FakeLlm, Scripted, faithful, with_changed_figure
@@ -24,6 +25,7 @@ from tests.telegram.harness import buttons, quotes_in, running_bot, visible
 
 F35_QUESTION = "Why was Turkey removed from the F-35 programme?"
 COACH_QUESTION = "Who is the new head coach of Fenwater Rovers?"
+API_KEY = "sk-bot-test-0123456789abcdef"
 ANN = user(777, "Ann")
 BOB = user(778, "Bob")
 
@@ -121,9 +123,15 @@ async def test_a_declined_question_and_the_bot_setting_off_never_reach_the_llm(
 
 
 async def test_a_failing_llm_gives_the_plain_answer(
-    fake: FakeBotApi, bot_settings: SettingsFactory, sample_index: Path, embedder: Embedder, llm: FakeLlm
+    fake: FakeBotApi,
+    bot_settings: SettingsFactory,
+    sample_index: Path,
+    embedder: Embedder,
+    llm: FakeLlm,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = bot_settings(llm_url=llm.url)
+    settings = bot_settings(llm_url=llm.url, llm_api_key=API_KEY)
+    caplog.set_level(logging.DEBUG)
     llm.script(Scripted(status=500), Scripted(body=b"not json"), Scripted(""), Scripted("NOT ANSWERED"))
     async with running_bot(fake, settings, _answerer(sample_index, embedder, settings)) as bot:
         for n in range(1, 5):
@@ -136,3 +144,6 @@ async def test_a_failing_llm_gives_the_plain_answer(
     assert all(th.SUMMARY_LABEL not in visible(r) for r in replies)
     assert all(quotes_in(r) == quotes_in(replies[0]) and quotes_in(r) for r in replies)
     assert len(llm.requests) == 4
+    assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in llm.requests)
+    assert API_KEY in REDACTOR.secrets  # registered with the bot's log filter, like the token
+    assert API_KEY not in caplog.text
