@@ -28,6 +28,9 @@ MAX_UNSUPPORTED_RUN = 3
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKER_LIST = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]")  # "[1, 2]" is read as "[1][2]"
 _SENTENCE_END = re.compile(r"(?:[.!?]+[\"”’)]*(?:\s*\[\d+\])*|(?:\[\d+\])+[.!?]*)(?=\s+[\"“‘(]?[A-Z0-9])")
+# Reasoning models (Qwen3, DeepSeek-R1 and the like) may send their thinking before the answer.
+_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
+_LABEL = re.compile(r"^(?:summary|answer)\s*:\s*", re.I)
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Inc|Corp|Co|Ltd|Jr|vs|No|[A-Z])\.$")
 _REFUSAL = re.compile(
     r"\b(?:do(?:es)?\s*n[o']?t|cannot|can't|can\s+not|fail\s+to)\s+(?:\w+\s+){0,3}(?:answer|say|mention|state|"
@@ -38,12 +41,14 @@ _REFUSAL = re.compile(
 
 def is_refusal(reply: str) -> bool:
     """The LLM says the quotes don't answer: the agreed words, or a refusal in its own words without a citation."""
+    reply = _THINKING.sub(" ", reply)
     return NOT_ANSWERED.lower() in reply.lower() or (not _MARKER.search(reply) and bool(_REFUSAL.search(reply)))
 
 
 def split_sentences(reply: str) -> list[str]:
     """The reply's sentences, each with its trailing ``[n]`` markers ("… in 2019 [1]." and "… in 2019. [1]")."""
-    text = " ".join(reply.replace("**", "").split())
+    text = _THINKING.sub(" ", reply).replace("**", "")
+    text = _LABEL.sub("", " ".join(text.split()))
     text = _MARKER_LIST.sub(lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,;]\s*", m.group(1))), text)
     pieces, start = [], 0
     for m in _SENTENCE_END.finditer(text):

@@ -102,7 +102,12 @@ class Synthesis:
     def cited_as(self, numbers: Sequence[int]) -> str:
         """``text`` with each ``[n]`` renumbered to ``numbers[n - 1]`` (the source number a front-end shows for
         quote n), a marker repeated right after itself dropped: "[1][1]" reads "[1]"."""
-        text = _MARKER.sub(lambda m: f"[{numbers[int(m.group(1)) - 1]}]", self.text)
+
+        def shown(m: re.Match[str]) -> str:
+            n = int(m.group(1))
+            return f"[{numbers[n - 1]}]" if 1 <= n <= len(numbers) else m.group(0)
+
+        text = _MARKER.sub(shown, self.text)
         return re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", text)
 
     def to_json(self) -> dict[str, object]:

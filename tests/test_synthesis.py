@@ -121,6 +121,12 @@ def test_sentences_are_split_with_their_markers_wherever_the_model_puts_them() -
     ]
 
 
+def test_a_reasoning_model_s_thinking_and_a_leading_label_are_not_part_of_the_summary() -> None:
+    reply = "<think>The user asks about Turkey. Quote 1 says 2018? No.</think>\nSummary: Turkey left in 2019 [1]."
+    assert split_sentences(reply) == ["Turkey left in 2019 [1]."]
+    assert not is_refusal("<think>maybe the quotes do not answer</think> Turkey was removed in 2019 [1].")
+
+
 def test_a_reply_with_one_good_and_one_bad_sentence_keeps_the_good_one_only() -> None:
     synthesis = check_reply("Turkey was removed from the F-35 programme in 2019 [1]. Turnout was 91% [2].", QUOTES)
     assert synthesis.text == "Turkey was removed from the F-35 programme in 2019 [1]."
@@ -143,8 +149,8 @@ def test_refusals_are_recognised_but_a_cited_negative_is_not_one() -> None:
 
 
 def test_citations_are_renumbered_to_the_sources_a_front_end_shows() -> None:
-    synthesis = Synthesis("A [1][2]. B [3].", (1, 2, 3))
-    assert synthesis.cited_as([1, 1, 2]) == "A [1]. B [2]."
+    synthesis = Synthesis("A [1][2]. B [3]. C [7].", (1, 2, 3))
+    assert synthesis.cited_as([1, 1, 2]) == "A [1]. B [2]. C [7]."  # a number it can't map is left as it is
 
 
 def test_front_ends_number_citations_as_the_sources_they_show_and_escape_the_model_text() -> None:
