@@ -151,8 +151,8 @@ class Synthesizer:
             if is_refusal(reply):
                 if self.decline_on_refusal:
                     log.info("LLM says the quotes don't answer: declining (QABOT_LLM_DECLINE_ON_REFUSAL)")
-                    declined = {"abstained": True, "answer": decline_text, "quotes": (), "more": (), "note": None}
-                    return replace(answer, **declined, mode="answer", timings_ms=timings)  # type: ignore[arg-type]
+                    declined = replace(answer, abstained=True, answer=decline_text, quotes=(), more=(), note=None)
+                    return replace(declined, mode="answer", timings_ms=timings)  # as qabot's own declines read
                 log.info("LLM says the quotes don't answer: showing them without a summary")
                 return replace(answer, timings_ms=timings)
             synthesis = check_reply(reply, quotes)
