@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from qabot.models import Dropped, Synthesis
-from qabot.retrieve import STOPWORDS
+from qabot.text import STOPWORDS
 
 NOT_ANSWERED = "NOT ANSWERED"  # what the LLM is told to reply when the quotes don't answer
 MAX_SENTENCES = 2  # what the LLM is asked for; more is not a one-line summary

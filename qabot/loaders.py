@@ -4,7 +4,8 @@ Supported: ``.txt`` (first short line is the title), ``.md``/``.markdown`` (opti
 ``.html``/``.htm`` (main text via trafilatura), ``.json`` (an object, a list of objects, or ``{"articles": [...]}``)
 and ``.jsonl`` (one object per line). Text is decoded and only normalised by ``\\r\\n`` → ``\\n``, trimming the
 ends, and dropping control characters other than tab and line breaks (an escape sequence in a document must not
-reach a reader's terminal): quotes are cut from it verbatim later.
+reach a reader's terminal): quotes are cut from it verbatim later. Titles, outlets and authors are one-line labels:
+``qabot.text.clean_line`` (unfolded) removes escape sequences whole, bidi controls and extra spaces from them.
 
 Decoding rule: a UTF-16 byte-order mark means UTF-16; otherwise NUL bytes mean binary; otherwise UTF-8 (a UTF-8
 BOM is dropped), with any byte that is not valid UTF-8 read as Windows-1252, or Latin-1 for the five bytes
@@ -35,6 +36,7 @@ from pathlib import Path
 from qabot.errors import LoadError
 from qabot.extract import extract_html, host_of, title_from_text, url_id
 from qabot.models import Article, Skip
+from qabot.text import clean_line, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "site", "site_name", "outlet", "publisher"),
     "author": ("author", "authors", "byline"),
 }
+# Article bodies keep their own rule, not qabot.text's: only the control characters themselves are dropped (an
+# escape's "[31m" stays), because quotes are cut from the stored text verbatim and changing what is stored would move
+# every quote and content hash of articles already indexed. Bodies are made safe where they are printed
+# (qabot.render). Titles, outlets and authors are one-line labels and go through qabot.text.clean_line (_label).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Whitespace and the invisible format characters that only make a document look non-empty.
@@ -372,15 +378,15 @@ def _article(fields: dict[str, object], text: str, key: str, stem: str, *, defau
     author = _field(fields, "author")
     if isinstance(author, list):
         author = ", ".join(a.strip() for a in author if isinstance(a, str) and a.strip())
-    title = (_scalar(_field(fields, "title")) or "").strip() or default_title
+    title = _label(_scalar(_field(fields, "title"))) or _label(default_title) or default_title
     return Article(
         id=given_id if given_id else (url_id(url) if url else _path_id(key, stem)),
         title=title,
         text=text,
         url=url,
         published=normalize_date(_field(fields, "published")),
-        source=(_scalar(source) or "").strip() or host_of(url),
-        author=(_scalar(author) or "").strip() or None,
+        source=_label(_scalar(source)) or host_of(url),
+        author=_label(_scalar(author)) or None,
     )
 
 
@@ -407,8 +413,15 @@ def _scrub(s: str) -> str:
     return _CONTROL.sub("", _SURROGATE.sub("\ufffd", s))
 
 
+def _label(s: str | None) -> str:
+    """A title, outlet or author as one clean line: escape sequences removed whole, bidi controls dropped, spaces
+    collapsed; characters otherwise as given (not folded)."""
+    return clean_line(s, fold=False) if s else ""
+
+
 def _shown(path: Path) -> str:
-    return _scrub(str(path))
+    """A path as it may be printed in a Skip (never used as a key)."""
+    return strip_controls(str(path), keep="")
 
 
 def _kind(value: object) -> str:

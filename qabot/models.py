@@ -131,7 +131,9 @@ class Answer:
     more: tuple[Quote, ...] = ()  # the next passages, for "more sources"
     id: str | None = None
     note: str | None = None  # a caveat shown before the quotes ("As of 2025-03-27", "Sources differ")
-    mode: str = "answer"  # "answer", "timeline" (quotes in date order) or "disagreement"
+    mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
+    confidence: float = 0.0  # the fitted scorer's probability that the first quote answers the question
+    declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
     synthesis: Synthesis | None = None  # the LLM's checked summary; None when off, declined or the LLM failed
 
     def to_json(self) -> dict[str, object]:
@@ -143,6 +145,8 @@ class Answer:
             "answer": self.answer,
             "note": self.note,
             "mode": self.mode,
+            "confidence": round(self.confidence, 4),
+            "declined_because": self.declined_because,
             "quotes": [quote_json(q) for q in self.quotes],
             "synthesis": self.synthesis.to_json() if self.synthesis is not None else None,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},

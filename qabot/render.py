@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.text import clean_line, strip_controls
 
 SUMMARY_LABEL = "Summary (written by a language model, checked against the quotes):"
 
@@ -24,7 +25,9 @@ def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
     return list(groups.values())
 
 
-_CONTROL = {c: " " for c in [*range(32), *range(127, 160)] if c not in (9, 10)}  # C0, DEL and C1 (0x9b is CSI)
+# Titles, outlets, links and notes come from web pages and feeds: every piece is cleaned as it is printed, so an
+# escape sequence in one is shown as nothing, never obeyed. One-line fields go through clean_line (not folded: a
+# title is shown as its site wrote it); quotes through strip_controls, which keeps their characters and line breaks.
 
 
 def source_numbers(quotes: Sequence[Quote], groups: Sequence[Sequence[Quote]], first: int = 1) -> list[int]:
@@ -33,27 +36,26 @@ def source_numbers(quotes: Sequence[Quote], groups: Sequence[Sequence[Quote]], f
     return [where[id(q)] for q in quotes]
 
 
-def printable(text: str) -> str:
-    """Text with control characters (terminal escapes from web pages) replaced: shown as text, never obeyed."""
-    return text.translate(_CONTROL)
+def _field(text: str) -> str:
+    return clean_line(text, fold=False)
 
 
 def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) -> str:
     """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
     if answer.abstained:
         return answer.answer
-    out: list[str] = [printable(answer.note), ""] if answer.note else []
+    out: list[str] = [_field(answer.note), ""] if answer.note else []
     groups = group_by_source(answer.quotes)
     if answer.synthesis is not None and answer.synthesis.text:
         summary = answer.synthesis.cited_as(source_numbers(answer.quotes, groups, numbered_from))
-        out += [SUMMARY_LABEL, textwrap.fill(printable(summary), width=width, break_long_words=False), ""]
+        out += [SUMMARY_LABEL, textwrap.fill(_field(summary), width=width, break_long_words=False), ""]
     for i, group in enumerate(groups, numbered_from):
         for j, q in enumerate(group):
             if j:
                 out.append("  ⋮")  # a gap in the article between two quotes from it
             out.append(
                 textwrap.fill(
-                    printable(f"“{q.text}”"),
+                    strip_controls(f"“{q.text}”"),
                     width=width,
                     initial_indent="  │ ",
                     subsequent_indent="  │ ",
@@ -61,11 +63,11 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
                     break_long_words=False,  # a long URL or figure in a quote stays whole
                 )
             )
-        out.append(printable(f"  [{i}] {source_line(group[0])}"))
+        out.append(f"  [{i}] {_field(source_line(group[0]))}")
         if group[0].also_reported_by:
-            out.append(printable(f"      also reported by {', '.join(group[0].also_reported_by)}"))
+            out.append(f"      also reported by {_field(', '.join(group[0].also_reported_by))}")
         if group[0].url:
-            out.append(printable(f"      {group[0].url}"))
+            out.append(f"      {_field(group[0].url)}")
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -99,8 +101,8 @@ def render_sources(articles: list[Article]) -> str:
         return "The index has no articles yet."
     lines = []
     for i, a in enumerate(articles, 1):
-        lines.append(f"[{i}] {source_line(a)}" + (f"\n    {a.url}" if a.url else ""))
-    return printable("\n".join(lines))  # titles and links come from web pages: shown, never obeyed
+        lines.append(f"[{i}] {_field(source_line(a))}" + (f"\n    {_field(a.url)}" if a.url else ""))
+    return "\n".join(lines)
 
 
 __all__ = [

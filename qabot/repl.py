@@ -12,6 +12,7 @@ from typing import TextIO
 from qabot.errors import QabotError
 from qabot.models import Answer, IndexStats
 from qabot.render import render_more, render_sources, render_stats, render_terminal
+from qabot.text import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def run_repl(
         line = stdin.readline()
         if not line:
             raise EOFError
-        # Echo piped input after the prompt so a transcript reads like the interactive session.
-        stdout.write(text + line if line.endswith("\n") else text + line + "\n")
+        # Echo piped input after the prompt so a transcript reads like the interactive session; cleaned, as piped
+        # questions can come from anywhere.
+        stdout.write(text + clean_line(line, fold=False) + "\n")
         return line.rstrip("\n")
 
     def say(text: str) -> None:
@@ -112,17 +114,19 @@ def run_repl(
             elif line == ":more":
                 say(render_more(last) if last else "Ask a question first.")
             elif line.startswith(":"):
-                say(f"Unknown command {line.split()[0]}; :help lists the commands.")
+                # The typed word is echoed: a pasted escape sequence in it is shown as nothing.
+                say(f"Unknown command {clean_line(line.split()[0], fold=False)}; :help lists the commands.")
             else:
                 last = answerer.ask(line, synthesis=synthesis)  # type: ignore[attr-defined]
                 say(render_terminal(last))
         except QabotError as err:
-            say(f"Error: {err}")
+            say(f"Error: {clean_line(str(err), fold=False)}")  # messages can quote file names and page titles
         except KeyboardInterrupt:
             say("(cancelled)")
         except Exception as err:  # the loop goes on whatever one question does
             log.debug("repl error", exc_info=True)
-            say(f"Error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unexpected failure'}")
+            first = str(err).splitlines()[0] if str(err).strip() else "unexpected failure"
+            say(f"Error: {type(err).__name__}: {clean_line(first, fold=False)}")
 
 
 __all__ = ["HELP", "banner", "run_repl"]

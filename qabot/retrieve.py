@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,34 +10,17 @@ import numpy as np
 
 from qabot.embed import Embedder
 from qabot.store import ChunkRow, IndexStore
+from qabot.text import STOPWORDS, query_words  # re-exported: older callers import them from here
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-# Words that carry no topic: dropping them keeps BM25 from matching every chunk on "the" or "what".
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between both
-    but by can could did do does doing down during each few for from further had has have having he her here hers
-    herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
-    once only or other our ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves also according said says tell me please
-    whats did does do""".split()
-)
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_LEXICAL_WORDS = 10
 # BM25 postings walked per question at most: FTS5 scores every chunk holding any query word, so the cost is the sum
 # of their document frequencies (~1.3 µs each here). 3k keeps BM25 near 4 ms at any size; news-qa's eval (3k chunks)
 # is the same with it as without.
 _POSTING_BUDGET = 3_000
 _RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head of each list so neither dominates
-
-
-def query_words(question: str) -> list[str]:
-    """The question's content words, lower-cased, in order, without duplicates or stopwords."""
-    words = [w.lower() for w in _WORD.findall(question)]
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and w.strip("_")))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_answer import ANSWER_KEYS, QUOTE_KEYS  # the JSON contract, written down once
 
 from qabot.cli import build_parser, main
 from qabot.store import IndexStore
@@ -50,11 +51,6 @@ The owners said rising flour and energy prices made the business impossible to k
 """
 # In the article's own words: these tests are about the index, not about paraphrase.
 COST = "What did the harbour tram line in Port Aldwick cost?"
-# The JSON contract of `qabot ask --json` (README, "The JSON answer"); other tools read these names.
-ANSWER_KEYS = {"id", "question", "abstained", "answer", "note", "mode", "quotes", "synthesis", "timings_ms"}
-QUOTE_KEYS = {
-    "text", "article_id", "title", "url", "published", "source", "start", "end", "score", "link", "also_reported_by",
-}  # fmt: skip
 
 
 def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -40,8 +40,10 @@ def test_reranker_scores_each_pair_between_zero_and_one(tiny_cross_encoder: Path
 def test_answerer_ranks_by_the_cross_encoder_when_it_has_full_weight(
     tiny_cross_encoder: Path, sample_index: Path, embedder
 ) -> None:
-    settings = Settings(_env_file=None, index_dir=sample_index, reranker_model=str(tiny_cross_encoder), min_score=0)
-    tuning = Tuning(w_rerank=1.0, follow_chars=0, short_sentence=0, w_confidence_sim=0.0)
+    settings = Settings(
+        _env_file=None, index_dir=sample_index, reranker_model=str(tiny_cross_encoder), min_confidence=0
+    )
+    tuning = Tuning(w_rerank=1.0, follow_chars=0, short_sentence=0)
     answerer = Answerer.from_settings(settings, embedder=embedder, tuning=tuning)
     question = "why was Turkey removed from the F-35 program?"
     answer = answerer.ask(question)

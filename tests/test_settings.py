@@ -86,10 +86,10 @@ def test_unknown_variable_in_dotenv_is_an_error(tmp_path: Path) -> None:
 
 def test_environment_overrides_and_validates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("QABOT_INDEX_DIR", str(tmp_path / "idx"))
-    monkeypatch.setenv("QABOT_MIN_SCORE", "0.6")
+    monkeypatch.setenv("QABOT_MIN_CONFIDENCE", "0.6")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.index_dir == tmp_path / "idx"
-    assert s.min_score == 0.6
+    assert s.min_confidence == 0.6
     monkeypatch.setenv("QABOT_MAX_ARTICLES", "0")
     with pytest.raises(ValidationError, match="max_articles"):
         Settings(_env_file=None)  # type: ignore[call-arg]

@@ -1,42 +1,25 @@
-"""The news-aware steps of an answer: the period a question names, wire copies, timelines, sources that disagree,
-and answers that may be out of date. Each takes the scored candidates (or quotes) and returns them reordered or
-annotated; ``Answerer`` calls them in order.
+"""The news-aware steps of an answer: wire copies, timelines, sources that disagree, later reports that update a
+figure, and answers that may be out of date. Each takes the scored candidates (or quotes) and returns them
+reordered or annotated; ``Answerer`` calls them in order. The period a question names and "latest" are features
+of the scorer (``features.py``), so they weigh what the fitted model says they weigh.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
-from qabot.candidates import Candidate, to_quote
+from qabot.answer.candidates import Candidate, to_quote
 from qabot.models import Article, Quote
-from qabot.news import TimeHint, figures, in_range, parse_date
-from qabot.retrieve import query_words
+from qabot.news import figures, parse_date
 from qabot.store import IndexStore
-
-if TYPE_CHECKING:
-    from qabot.answer import Tuning
+from qabot.text import query_words
 
 
-def by_time(scored: list[Candidate], meta: dict[str, Article], hint: TimeHint, t: Tuning) -> list[Candidate]:
-    """Prefer articles in the period the question names, newer ones for "latest"; newer wins ties."""
-    dates = {aid: parse_date(a.published) for aid, a in meta.items()}
-    known = sorted({d for d in dates.values() if d is not None})
-    recency = {d: i / max(1, len(known) - 1) for i, d in enumerate(known)}
-    out = []
-    for s in scored:
-        d = dates.get(s.article_id)
-        bonus = 0.0
-        article = meta.get(s.article_id)
-        if hint.has_range and article is not None and in_range(article.published, hint):
-            bonus += t.w_time
-        if hint.latest and d is not None:
-            bonus += t.w_recent * recency[d]
-        out.append(replace(s, score=s.score + bonus) if bonus else s)
-    ordinal = {aid: (d.toordinal() if d else 0) for aid, d in dates.items()}
-    out.sort(key=lambda s: (-round(s.score, 9), -ordinal.get(s.article_id, 0), s.article_id, s.ordinal))
-    return out
+def rank(scored: list[Candidate], meta: dict[str, Article]) -> list[Candidate]:
+    """Most probable first; between equals the newer article, then a fixed order (answers never depend on history)."""
+    ordinal = {aid: (d.toordinal() if (d := parse_date(a.published)) else 0) for aid, a in meta.items()}
+    return sorted(scored, key=lambda s: (-round(s.score, 9), -ordinal.get(s.article_id, 0), s.article_id, s.ordinal))
 
 
 def originals(
@@ -65,15 +48,16 @@ def originals(
     return out, stories
 
 
-def timeline(meta: dict[str, Article], scored: list[Candidate], stories: dict[str, str], t: Tuning) -> list[Quote]:
-    """The best sentence of each relevant story, in date order (undated last)."""
+def timeline(
+    meta: dict[str, Article], scored: list[Candidate], stories: dict[str, str], threshold: float, most: int
+) -> list[Quote]:
+    """The best sentence of each story the scorer believes answers (at or above ``threshold``), in date order."""
     if not scored:
         return []
-    top = scored[0].score
-    picked: dict[str, Candidate] = {}
-    for s in scored:
+    picked: dict[str, Candidate] = {stories.get(scored[0].article_id, scored[0].article_id): scored[0]}
+    for s in scored[1:]:
         story = stories.get(s.article_id, s.article_id)
-        if s.score < top - t.timeline_margin or len(picked) >= t.timeline_max:
+        if s.score < threshold or len(picked) >= most:
             break
         picked.setdefault(story, s)
     quotes = [to_quote(meta[s.article_id], s) for s in picked.values()]
@@ -86,10 +70,14 @@ def disagreement(
     scored: list[Candidate],
     stories: dict[str, str],
     quotes: list[Quote],
-    t: Tuning,
+    threshold: float,
     max_articles: int,
 ) -> tuple[list[Quote], str]:
-    """When another outlet gives a different figure for the same thing, show both quotes side by side."""
+    """When another story gives a different figure for the same thing, show both quotes side by side.
+
+    Mode "disagreement" when both were published the same day (or undated): the sources differ. When one is later,
+    it is a later report that updates the figure: mode "update", the newer quote first.
+    """
     if not quotes:
         return quotes, "answer"
     first = quotes[0]
@@ -99,7 +87,7 @@ def disagreement(
     words = _content(first.text)
     story = stories.get(first.article_id, first.article_id)
     for s in scored:
-        if s.score < scored[0].score - t.conflict_margin:
+        if s.score < threshold:
             break
         if stories.get(s.article_id, s.article_id) == story:
             continue
@@ -109,6 +97,10 @@ def disagreement(
         if theirs and not (theirs & mine) and overlap >= 0.5 and _kinds(theirs) & _kinds(mine):
             other = to_quote(meta[s.article_id], s)
             rest = [q for q in quotes[1:] if q.article_id != other.article_id]
+            mine_day, their_day = parse_date(first.published), parse_date(other.published)
+            if mine_day and their_day and mine_day != their_day:
+                newer, older = (first, other) if mine_day > their_day else (other, first)
+                return [newer, older, *rest][:max_articles], "update"
             return [first, other, *rest][:max_articles], "disagreement"
     return quotes, "answer"
 
@@ -145,4 +137,10 @@ def _content(text: str) -> set[str]:
     return set(query_words(text))
 
 
-__all__ = ["also_reported", "by_time", "disagreement", "originals", "stale_note", "timeline"]
+def update_note(quotes: list[Quote]) -> str:
+    """Says in words that a later report changed the figure, and when."""
+    newer, older = parse_date(quotes[0].published), parse_date(quotes[1].published)
+    return f"Updated: a report from {newer} gives a newer figure than one from {older}."
+
+
+__all__ = ["also_reported", "disagreement", "originals", "rank", "stale_note", "timeline", "update_note"]

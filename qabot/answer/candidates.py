@@ -1,4 +1,4 @@
-"""A sentence under consideration for a quote: where it is, how well it scores, and how it becomes a ``Quote``."""
+"""A sentence under consideration for a quote: where it is, how likely it answers, and how it becomes a ``Quote``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from qabot.models import Article, Quote
 
 @dataclass(frozen=True)
 class Candidate:
-    """One sentence (or a run of neighbouring sentences) of an article, scored against the question."""
+    """One sentence (or a run of neighbouring sentences) of an article, scored against the question.
+
+    ``score`` is the fitted scorer's probability that this sentence is the one that answers the question, if any
+    does (``Scorer.shares``); whether the question is answered at all is ``Answer.confidence``.
+    """
 
     article_id: str
     ordinal: int
@@ -17,11 +21,10 @@ class Candidate:
     end: int
     score: float
     sim: float = 0.0  # the sentence's own cosine similarity to the question
-    cue: float = 0.0  # the part of ``score`` owed to stating the kind of answer asked for: orders, never reassures
 
 
 def to_quote(article: Article, c: Candidate) -> Quote:
-    """The verbatim quote of ``c``; its score leaves out the answer-kind cue, which only orders candidates."""
+    """The verbatim quote of ``c``."""
     return Quote(
         text=article.text[c.start : c.end],
         article_id=article.id,
@@ -31,7 +34,7 @@ def to_quote(article: Article, c: Candidate) -> Quote:
         source=article.source,
         start=c.start,
         end=c.end,
-        score=c.score - c.cue,
+        score=c.score,
     )
 
 

@@ -1,14 +1,11 @@
-"""Declining what the quotes cannot answer: the kind of answer asked for, and the names asked about."""
+"""What a question asks for (the kind of answer, the names asked about) and what the scorer does with it."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-
 import pytest
 
-from qabot.answer import Answerer, Tuning
-from qabot.answerable import absent_names, answer_kind, question_names
+from qabot.answer import Answerer
+from qabot.answer.kinds import absent_names, answer_kind, question_names, states_wh, wh_kind
 from qabot.models import Article
 
 
@@ -32,11 +29,49 @@ from qabot.models import Article
         ("Why was Turkey removed from the F-35 program?", None),
         ("Who leads the company now?", None),
         ("How often will the trams run?", "a frequency"),
+        ("How tall are the carved figures?", "a measure"),
+        ("How fast will the economy grow this year?", "a rate"),
+        ("How much did the line cost in Swiss francs?", "a sum of money"),
     ],
 )
 def test_question_wording_says_what_kind_of_answer_it_wants(question: str, described: str | None) -> None:
     kind = answer_kind(question)
     assert (kind.describe() if kind else None) == described
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("How much did the museum pay?", "It paid 5 Swiss francs a ticket."),
+        ("How much does a ticket cost?", "Tickets cost 450 crowns."),
+        ("How much is the fine?", "The fine is NOK 45."),
+        ("What was the price?", "The price was AUD 300."),
+        ("How much did the grant pay?", "The grant paid 3,000 zlotys."),
+        ("How much did they earn?", "They earned 120,000 kronor."),
+        ("How much does the bread cost?", "Bread now costs 27 lira."),
+    ],
+)
+def test_money_in_many_currencies_is_a_sum_of_money(question: str, sentence: str) -> None:
+    kind = answer_kind(question)
+    assert kind is not None
+    assert kind.found_in(sentence)
+    assert not kind.found_in("About 300 people came, in 2019, to see 14 stops.")
+
+
+@pytest.mark.parametrize(
+    ("question", "label", "yes", "no"),
+    [
+        ("Why was the library delayed?", "reason", "It was held up by a shortage of steel.", "It opened on Monday."),
+        ("When did the trams stop running?", "date", "Trams last ran in 1965.", "The trams were replaced by buses."),
+        ("Who makes the F-35?", "person", "The jet is built by Lockheed Martin.", "the jet is expensive."),
+        ("How long did construction take?", "duration", "Construction took three years.", "It was expensive."),
+    ],
+)
+def test_wh_questions_and_the_sentences_that_answer_them(question: str, label: str, yes: str, no: str) -> None:
+    assert wh_kind(question) == label
+    words = {w.lower().strip("?") for w in question.split()}
+    assert states_wh(label, yes, words)
+    assert not states_wh(label, no, words)
 
 
 @pytest.mark.parametrize(
@@ -114,68 +149,3 @@ def test_answered_when_a_quoted_sentence_states_the_figure_asked_for(answerer: A
     answer = answerer.ask("How much did the Port Aldwick tram line cost?")
     assert not answer.abstained
     assert "412 million dollars" in " ".join(q.text for q in answer.quotes)
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        # The right story, but no sentence counts drivers or names a salary: quoting the story would mislead.
-        "How many drivers does Aldwick Metro Trams employ on the Harbour Line?",
-        "What salary does Brindlewick pay its chief executive Nadia Farrow?",
-        # Erdogan is in the samples, but not in the tram article the question is otherwise about.
-        "What did Erdogan say about the Port Aldwick tram line?",
-    ],
-)
-def test_near_miss_on_a_known_story_is_declined(answerer: Answerer, question: str) -> None:
-    answer = answerer.ask(question)
-    assert answer.abstained, [q.text for q in answer.quotes]
-    assert answer.quotes == ()
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "How many drivers does Aldwick Metro Trams employ on the Harbour Line?",
-        "What did Erdogan say about the Port Aldwick tram line?",
-    ],
-)
-def test_it_is_the_checks_that_decline_those_near_misses(answerer: Answerer, question: str) -> None:
-    """Without the checks the same questions get the tram story quoted: similarity alone cannot tell."""
-    unchecked = Answerer(answerer.settings, answerer.embedder, answerer.store, Tuning(answer_checks=False))
-    assert not unchecked.ask(question).abstained
-
-
-@pytest.mark.parametrize(
-    "question",
-    ["How much does a single tram fare cost in Port Aldwick?", "How many battery packs is Brindlewick recalling?"],
-)
-def test_the_answer_kind_cue_orders_quotes_but_never_raises_their_score(answerer: Answerer, question: str) -> None:
-    """The best quote states the figure either way; its score, which decides whether to answer, is the same."""
-    # Checks off on both sides, so both answer and the same passages can be compared.
-    tuning = replace(answerer.tuning, answer_checks=False)
-    cued = Answerer(answerer.settings, answerer.embedder, answerer.store, tuning).ask(question)
-    plain = Answerer(answerer.settings, answerer.embedder, answerer.store, replace(tuning, w_kind=0.0))
-    uncued = plain.ask(question)
-    same = {(q.article_id, q.start, q.end): q.score for q in uncued.quotes}
-    shared = [
-        (q.score, same[(q.article_id, q.start, q.end)]) for q in cued.quotes if (q.article_id, q.start, q.end) in same
-    ]
-    best = (cued.quotes[0].score, uncued.quotes[0].score)
-    assert shared
-    assert shared[0] == best, "the same best passage either way"
-    for with_cue, without in shared:
-        assert with_cue == pytest.approx(without)
-
-
-def test_how_often_is_never_answered_by_a_sentence_without_a_frequency(answerer: Answerer) -> None:
-    """The tram article's opening sentence matches "Port Aldwick harbour tram" best but says nothing of how often:
-    quoting it alone would look like an answer. Either a quote states a frequency, or the bot declines."""
-    questions = [
-        "How often will the Port Aldwick harbour tram run?",
-        "How often do trams run in the evening in Port Aldwick?",
-        "How often does the Caldera Reserve Bank meet?",
-    ]
-    answered = [a for a in map(answerer.ask, questions) if not a.abstained]
-    assert answered, "some of these are answered, so the property below is exercised"
-    for answer in answered:
-        assert any(re.search(r"\bevery\b|\b(?:daily|weekly|monthly)\b", q.text) for q in answer.quotes), answer.answer

@@ -1,12 +1,14 @@
-"""Whether the quotes found can answer the question at all, beyond how similar they are to it.
+"""What a question asks for, read from its grammar, and whether a sentence or article has it.
 
 Similarity cannot tell "answers it" from "is about the same story": a question about a company's auditor scores
-high against any sentence on that company. So before quoting, three checks a reader would make:
+high against any sentence on that company. These are the checks a reader makes before trusting a quote, used as
+*features* of the answer scorer (``features.py``), never as vetoes: the fitted model decides how much each weighs.
 
-- every name in the question (a company, place, person, month) is in an article we quote;
-- every number in the question (a year, a figure) is in the best article;
-- the kind of answer the question asks for is in a quoted sentence: a sum of money for "how much did it cost", a
-  share for "what percentage", a count of the thing counted for "how many workers", a price per unit for "per share".
+- the names in the question (a company, place, person, month) and whether an article mentions them;
+- the numbers in the question (a year, a figure) and whether an article has them;
+- the kind of answer asked for: a sum of money for "how much did it cost", a share for "what percentage", a count
+  of the thing counted for "how many workers", a price per unit for "per share", a frequency for "how often", and
+  the wh-kinds (a person or organisation for "who", a date for "when", a place for "where", a cause for "why").
 
 Each check looks at the question's grammar, never at particular words of an evaluation set (docs/quality.md).
 """
@@ -17,26 +19,14 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from qabot.models import Article, Quote
+from qabot.models import Article
 from qabot.news import parse_date
-from qabot.retrieve import STOPWORDS
+from qabot.text import MONEY, SHARE, STOPWORDS
 
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’&.-]*")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _MONTHS = "january february march april may june july august september october november december".split()
 
-_MONEY = re.compile(
-    r"[$€£¥₹₩₺₽₪]\s?\d|\d\s?(?:dollars?|euros?|pounds?|yen|yuan|rupees?|rubles?|roubles?|cents?|francs?|pesos?|won"
-    r"|crores?|lakhs?)\b|\b(?:usd|eur|gbp|jpy|cny|inr|rs\.?)\s?\d|\d(?:\.\d+)?\s?(?:million|billion|trillion|bn)\b",
-    re.I,
-)
-_SHARE = re.compile(
-    r"\d\s?(?:%|percent|per cent|pc|percentage points?|basis points?|bps)\b|\d%"
-    r"|\b(?:half|a third|a quarter|two-thirds|three-quarters|majority|minority)\b"
-    r"|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) (?:in|out of) (?:\d+|two|three|four|five|six"
-    r"|seven|eight|nine|ten)\b",
-    re.I,
-)
 _COUNT = re.compile(
     # Any number but a year: "in 2025" counts nothing.
     r"(?<![\d.])(?!(?:19|20)\d\d(?![\d,]|\.\d))\d"
@@ -54,11 +44,12 @@ _NEAR = 30  # characters between a number and the thing it counts, either side (
 _ANY_COUNT = frozenset("people persons individuals others them those these times units items pieces ones".split())
 _COST = re.compile(
     r"\bhow much\b.*\b(?:cost|costs|pay|paid|pays|price|spend|spent|offer|offered|worth|earn|earned|salary|fine|"
-    r"fined|charge|charged)\b|\bwhat (?:was |is |will be |were )?(?:the )?(?:price|salary|fine|cost)\b(?! of living)",
+    r"fined|charge|charged|fee|fare|bill)\b|\bwhat (?:was |is |will be |were )?(?:the )?(?:price|salary|fine|cost|fee|"
+    r"fare|bill|ticket price)\b(?! of living)"
+    r"|\bwhat (?:did|does|will|would) (?:[\w'’-]+ ){1,5}?(?:cost|pay|charge|earn)\b",
     re.I,
 )
 _PERCENT = re.compile(r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction)\b(?! price)", re.I)
-_MONEY_OR_SHARE = re.compile(f"{_MONEY.pattern}|{_SHARE.pattern}", re.I)
 _FREQUENCY = re.compile(
     r"\bevery\b|\b(?:once|twice|\w+ times) (?:a|an|per|each)\b|\bper (?:second|minute|hour|day|week|month|year)\b"
     r"|\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
@@ -68,31 +59,6 @@ _PER_UNIT = re.compile(r"(?<!\bas )\bper (?!cent\b)([a-z]+)", re.I)
 # Letters Unicode does not decompose into a base letter and an accent.
 _UNFOLDED = str.maketrans({"ł": "l", "Ł": "L", "ı": "i", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D",
                            "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "’": "", "'": ""})  # fmt: skip
-
-
-def unanswerable(
-    question: str, articles: dict[str, Article], quotes: Sequence[Quote], kind: AnswerKind | None
-) -> str | None:
-    """Why ``quotes`` cannot answer ``question`` (one line, for the log), or None when nothing rules them out.
-
-    ``kind`` is ``answer_kind(question)``, which the caller has already worked out to rank the sentences.
-    """
-    names = question_names(question)
-    if names:
-        # Checked against the quoted articles' text, which also covers a name the index has never seen; asking the
-        # lexical index instead walks its vocabulary, ~15 ms a question at a million chunks.
-        quoted = [articles[aid] for aid in dict.fromkeys(q.article_id for q in quotes) if aid in articles]
-        missing = absent_names(names, quoted)
-        if missing:
-            return f"no quoted article mentions {', '.join(missing)}"
-    top = articles.get(quotes[0].article_id) if quotes else None
-    if top is not None:
-        missing_numbers = _absent_numbers(question, top)
-        if missing_numbers:
-            return f"the best article does not have {', '.join(missing_numbers)}"
-    if kind is not None and not any(kind.found_in(q.text) for q in quotes):
-        return f"no quoted sentence states {kind.describe()}"
-    return None
 
 
 def question_names(question: str) -> list[str]:
@@ -116,15 +82,35 @@ def question_names(question: str) -> list[str]:
 def absent_names(names: Iterable[str], articles: Sequence[Article]) -> list[str]:
     """The names none of ``articles`` mentions (title, text, source or author), leniently: case, accents, dots,
     apostrophes, possessives and plurals ignored; a long name may end differently ("Chinese" finds "China")."""
-    hay = " ".join(_fold(" ".join(filter(None, (a.title, a.text, a.source, a.author)))) for a in articles)
+    hay = " ".join(fold(" ".join(filter(None, (a.title, a.text, a.source, a.author)))) for a in articles)
     return [n for n in names if not all(re.search(p, hay) for p in _name_patterns(n))]
+
+
+class _EitherPattern:
+    """Two compiled patterns searched as one (money in any currency, or a share)."""
+
+    def __init__(self, *patterns: re.Pattern[str]) -> None:
+        self.patterns = patterns
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return next((m for p in self.patterns if (m := p.search(text))), None)
 
 
 class AnswerKind:
     """What a question asks for: a pattern the answering sentence must hold, and optionally a word beside it."""
 
-    def __init__(self, label: str, pattern: re.Pattern[str], counted: str | None = None, unit: str | None = None):
+    def __init__(
+        self,
+        label: str,
+        pattern: re.Pattern[str] | _EitherPattern,
+        counted: str | None = None,
+        unit: str | None = None,
+    ) -> None:
         self.label, self.pattern, self.counted, self.unit = label, pattern, counted, unit
+
+    def loosely_in(self, sentence: str) -> bool:
+        """True when ``sentence`` has this kind of figure at all, whatever it counts ("3,140 members" for workers)."""
+        return self.pattern.search(sentence) is not None
 
     def found_in(self, sentence: str) -> bool:
         """True when ``sentence`` states this kind of answer (with the counted thing or unit, when there is one)."""
@@ -157,9 +143,9 @@ def answer_kind(question: str) -> AnswerKind | None:
     unit = per.group(1).lower() if per and per.group(1).lower() not in STOPWORDS else None
     if _COST.search(question):
         # A price or pay can also move by a share: "how much did egg prices rise?" - "they rose 8%".
-        return AnswerKind("a sum of money", _MONEY_OR_SHARE, unit=unit)
+        return AnswerKind("a sum of money", _EitherPattern(MONEY, SHARE), unit=unit)
     if _PERCENT.search(question):
-        return AnswerKind("a share", _SHARE)
+        return AnswerKind("a share", SHARE)
     many = _HOW_MANY.search(question)
     if many:
         return AnswerKind("a count", _COUNT, counted=_counted(many.group(1)))
@@ -167,7 +153,23 @@ def answer_kind(question: str) -> AnswerKind | None:
         return AnswerKind("a frequency", _FREQUENCY)
     if re.search(r"\bhow (?:many|much)\b|\bby how\b", question, re.I):
         return AnswerKind("a figure", _COUNT, unit=unit)
+    if _MEASURE_Q.search(question):
+        return AnswerKind("a measure", _MEASURE)
+    if re.search(r"\bhow (?:fast|quickly|sharply|steeply)\b", question, re.I):
+        return AnswerKind("a rate", _EitherPattern(SHARE, _MEASURE))
     return None
+
+
+# "How tall / far / deep …" asks for a number with a unit of measure ("1.6 m", "7.4 km", "41.3 °C").
+_MEASURE_Q = re.compile(
+    r"\bhow (?:tall|high|far|deep|wide|big|large|heavy|hot|cold|warm|long is|long was|long are)\b", re.I
+)
+_MEASURE = re.compile(
+    r"\d(?:[\d,.]*\d)?\s?(?:°\s?[CF]?|degrees?|k?m\b|cm\b|mm\b|metres?|meters?|kilometres?|kilometers?|miles?|feet|"
+    r"foot|ft\b|inch(?:es)?|kg\b|kilos?|kilograms?|tonnes?|tons?|pounds?|lbs?\b|litres?|liters?|hectares?|acres?|"
+    r"square|sq\b|storeys?|stories|floors?|km/h|mph)",
+    re.I,
+)
 
 
 def _counted(phrase: str) -> str | None:
@@ -183,7 +185,8 @@ def _counted(phrase: str) -> str | None:
     return words[-1]
 
 
-def _absent_numbers(question: str, top: Article) -> list[str]:
+def absent_numbers(question: str, top: Article) -> list[str]:
+    """The numbers of the question that ``top`` (title, text, date) does not have."""
     numbers = _NUM.findall(question.replace(",", ""))
     if not numbers:
         return []
@@ -194,7 +197,66 @@ def _absent_numbers(question: str, top: Article) -> list[str]:
     return [n for n in numbers if n not in hay and n not in ahead]
 
 
-def _fold(text: str) -> str:
+# ---------------------------------------------------------------------- wh-kinds
+# What "who / when / where / why / how long" ask for, and the surface marks of such an answer in a sentence.
+_WH = (
+    ("reason", re.compile(r"\bwhy\b|\bwhat (?:caused|led to|prompted|triggered|drove)\b|\bfor what reason\b"
+                          r"|\bhow come\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b|\bfor how many (?:years|months|weeks|days|hours)\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:year|month|day|date|time)\b|\bwhat time\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\b(?:what|which|in which|in what) (?:city|country|town|state|region|place|"
+                         r"province|island|village|county|venue)\b", re.I)),
+    ("person", re.compile(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:company|firm|bank|group|team|club|person|minister|"
+                          r"official|party|agency|airline|country|nation|organi[sz]ation|carmaker|manufacturer)\b",
+                          re.I)),
+)  # fmt: skip
+_DATE_MARK = re.compile(
+    rf"\b(?:{'|'.join(_MONTHS)}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?|\b(?:1[89]|20)\d\d\b"
+    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow)\b"
+    r"|\b(?:last|next|this|earlier this|later this) (?:week|month|year|spring|summer|autumn|fall|winter)\b"
+    r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)",
+    re.I,
+)
+_REASON_MARK = re.compile(
+    r"\b(?:because|due to|owing to|thanks to|as a result|result of|caused by|blamed|after|amid|over|since|following|"
+    r"so that|in order to|to avoid|to prevent|reason|why|held up by|led to|prompted|driven by|on the grounds)\b",
+    re.I,
+)
+_DURATION_MARK = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|"
+    r"dozens of|hundreds of)[\s-](?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centuries)\b|\bsince\b",
+    re.I,
+)
+_PLACE_MARK = re.compile(r"\b(?:in|at|near|from|to|outside|inside|across)\s+(?:the\s+)?[A-Z][\w'’-]+")
+
+
+def wh_kind(question: str) -> str | None:
+    """"reason", "duration", "date", "place" or "person": what a wh-question asks for, or None."""
+    for label, pattern in _WH:
+        if pattern.search(question):
+            return label
+    return None
+
+
+def states_wh(label: str, sentence: str, question_words: set[str]) -> bool:
+    """True when ``sentence`` carries the mark of a ``label`` answer that the question itself does not supply."""
+    if label == "reason":
+        return _REASON_MARK.search(sentence) is not None
+    if label == "duration":
+        return _DURATION_MARK.search(sentence) is not None
+    if label == "date":
+        return _DATE_MARK.search(sentence) is not None
+    if label == "place":
+        return any(m.group(0).split()[-1].lower() not in question_words for m in _PLACE_MARK.finditer(sentence))
+    # A person or organisation: a capitalised word the question does not already name, past the sentence's start.
+    for m in _NAME.finditer(sentence):
+        if m.start() > 0 and m.group(0).lower() not in question_words and m.group(0).lower() not in STOPWORDS:
+            return True
+    return False
+
+
+def fold(text: str) -> str:
+    """Lower-cased, accents, apostrophes and dots off: how names are compared."""
     text = text.translate(_UNFOLDED)
     # Accents off by decomposing and keeping ASCII (C speed: a Python pass per character cost ~2 ms an answer).
     if not text.isascii():
@@ -206,7 +268,7 @@ def _name_patterns(name: str) -> list[str]:
     """Regexes that find ``name`` in folded text: one per hyphenated part ("Israel-Hamas" needs both)."""
     out = []
     for part in re.split(r"[-–]", re.sub(r"['’]s?$", "", name)):
-        key = _fold(part)
+        key = fold(part)
         if not key:
             continue  # a name in another script: nothing to look for, so it cannot rule an answer out
         month = next((m for m in _MONTHS if len(key) >= 3 and m.startswith(key)), None)
@@ -228,4 +290,13 @@ def _stem(word: str) -> str:
     return word
 
 
-__all__ = ["AnswerKind", "absent_names", "answer_kind", "question_names", "unanswerable"]
+__all__ = [
+    "AnswerKind",
+    "absent_names",
+    "absent_numbers",
+    "answer_kind",
+    "fold",
+    "question_names",
+    "states_wh",
+    "wh_kind",
+]

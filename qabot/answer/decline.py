@@ -1,0 +1,87 @@
+"""When qabot says the articles don't answer, and why: the decline text, its reasons, and questions in a language
+the model does not read.
+
+The confidence threshold is the fitted scorer's (``scorer.json``), overridable by ``QABOT_MIN_CONFIDENCE``.
+"""
+
+from __future__ import annotations
+
+import re
+
+DECLINE_TEXT = "The articles don't answer this question."
+
+# Reasons in ``Answer.declined_because`` (stable strings: --json readers match them).
+NOTHING_FOUND = "nothing retrieved"  # the index has no passage near the question (or is empty)
+LOW_CONFIDENCE = "low confidence"  # the best sentence's probability of answering is under the threshold
+LANGUAGE = "language"  # the question is in a language the model does not read: "language:de"
+
+# One line each, in the language of the question: the bundled model reads English only.
+ENGLISH_ONLY = {
+    "de": "Ich verstehe nur Fragen auf Englisch – bitte stellen Sie Ihre Frage auf Englisch.",
+    "es": "Solo entiendo preguntas en inglés; por favor, haz tu pregunta en inglés.",
+    "fr": "Je ne comprends que les questions en anglais ; posez votre question en anglais, s'il vous plaît.",
+    "tr": "Yalnızca İngilizce soruları anlıyorum; lütfen sorunuzu İngilizce sorun.",
+    "ru": "Я понимаю только вопросы на английском языке — пожалуйста, задайте вопрос по-английски.",
+    "it": "Capisco solo domande in inglese: per favore, fai la tua domanda in inglese.",
+    "pt": "Só entendo perguntas em inglês; por favor, faça a sua pergunta em inglês.",
+    "nl": "Ik begrijp alleen vragen in het Engels; stel je vraag alsjeblieft in het Engels.",
+}
+
+# Function words: the commonest short words of each language, which no topic changes. English is among them so a
+# name like "Erdoğan" or "Türkiye" inside an English question does not make it Turkish or German.
+_FUNCTION_WORDS = {
+    "en": "the a an is are was were what why how who when where which did does do of to in on for and with by from "
+    "that this has have had will would can could about after",
+    "de": "der die das den dem des und ist sind wurde wurden warum wie wer wann wo welche welcher welches hat haben "
+    "nicht ein eine einen einem aus mit von zu für auf im ins bei nach über viel viele wieviel kostet kostete",
+    "es": "el la los las un una unos de del y es son fue fueron por qué que cómo cuándo dónde quién quiénes cuál "
+    "cuánto cuánta cuántos cuántas con para se al en lo su sus ha han costó",
+    "fr": "le la les un une des du de et est sont été pourquoi comment quand où qui quel quelle quels quelles "
+    "combien avec pour dans sur au aux ce cette a ont coûté",
+    "tr": "ve bir bu ne neden niçin niye nasıl kim kimin nerede ne zaman hangi kaç için ile mi mı mu mü da de "
+    "olan oldu edildi çıkarıldı nedir kadar",
+    "it": "il lo la gli le un una di del della e è sono perché come quando dove chi quale quanto quanti per con",
+    "pt": "o a os as um uma de do da dos das e é são foi por que porque como quando onde quem qual quanto para com",
+    "nl": "de het een en is zijn was waarom hoe wie wanneer waar welke wat van voor met op in niet",
+}
+_WORDSETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_LETTERS = {  # letters that occur in the language and not in English
+    "de": re.compile(r"[äöüß]"),
+    "es": re.compile(r"[ñ¿¡áéíóú]"),
+    "fr": re.compile(r"[àâçèéêëîïôûœ]"),
+    "tr": re.compile(r"[ığşİ]"),
+}
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def question_language(question: str) -> str:
+    """The question's language as a two-letter code, "en" when unsure: a short question is read as English."""
+    cyrillic, latin = len(_CYRILLIC.findall(question)), len(_LATIN.findall(question))
+    if cyrillic > latin:
+        return "ru"
+    words = [w.lower() for w in _WORD.findall(question)]
+    hits = {lang: sum(w in ws for w in words) for lang, ws in _WORDSETS.items()}
+    for lang, letters in _LETTERS.items():
+        hits[lang] += bool(letters.search(question.lower()))
+    best = max((lang for lang in hits if lang != "en"), key=lambda lang: (hits[lang], lang == "de"))
+    if hits[best] >= 2 and hits[best] > hits["en"]:
+        return best
+    return "en"
+
+
+def english_only_text(language: str) -> str:
+    """The one line that says which questions the bot reads, in ``language`` where a translation exists."""
+    return ENGLISH_ONLY.get(language, "I read questions in English only; please ask in English.")
+
+
+__all__ = [
+    "DECLINE_TEXT",
+    "ENGLISH_ONLY",
+    "LANGUAGE",
+    "LOW_CONFIDENCE",
+    "NOTHING_FOUND",
+    "english_only_text",
+    "question_language",
+]

@@ -1,0 +1,280 @@
+"""Fitting the answer scorer: the pure steps ``benchmarks/train_scorer.py`` runs on tune halves.
+
+Labels for candidates, the pointwise (logistic) and listwise (conditional logit) rankers with their penalties chosen
+by cross-validation over questions, the question-level gates (logistic or boosted trees, judged out of fold), and
+the decline threshold. numpy only, except scipy for the listwise optimiser and scikit-learn for the trees, both
+imported when used: answering never loads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from qabot.answer.features import FEATURES, CandidateSet
+from qabot.answer.scorer import Linear, Scorer, Trees, gate_features, sigmoid
+from qabot.evaluate import EvalQuestion, content_words
+
+PENALTIES = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+@dataclass
+class Example:
+    """One tune question's candidates and labels."""
+
+    set: str
+    answerable: bool
+    x: np.ndarray
+    y: np.ndarray
+
+
+def null_scorer() -> Scorer:
+    """A scorer that scores nothing: features are computed before any weights exist."""
+    n = len(FEATURES)
+    return Scorer(FEATURES, Linear(np.zeros(n), np.ones(n), np.zeros(n), 0.0), 0.0)
+
+
+def labels(found: CandidateSet, q: EvalQuestion, gold: set[str]) -> np.ndarray:
+    """1 for each candidate that is a gold sentence of ``q``."""
+    evidence = content_words(q.evidence or q.answer)
+    wanted = " ".join(q.answer.split()).strip(' ."').lower()
+    out = np.zeros(len(found.candidates), dtype=np.float64)
+    for i, c in enumerate(found.candidates):
+        if c.article_id not in gold:
+            continue
+        text = found.articles[c.article_id].text[c.start : c.end]
+        words = content_words(text)
+        share = len(evidence & words) / len(evidence) if evidence else 0.0
+        verbatim = bool(wanted) and len(wanted) <= 80 and wanted in " ".join(text.split()).lower()
+        out[i] = float(share >= 0.6 or (verbatim and share >= 0.25))
+    return out
+
+
+def fit(
+    x: np.ndarray, y: np.ndarray, penalty: float, sample_weight: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """L2 logistic regression by Newton's method on standardised columns; the bias is not penalised."""
+    sw = np.ones(len(y)) if sample_weight is None else sample_weight
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = np.full(xb.shape[1], penalty)
+    reg[-1] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -30, 30)))
+        grad = xb.T @ (sw * (p - y)) + reg * w
+        hess = (xb * (sw * p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-7:
+            break
+    return w[:-1], float(w[-1])
+
+
+def fit_listwise(exs: list[Example], mean: np.ndarray, scale: np.ndarray, penalty: float) -> np.ndarray:
+    """Weights maximising, per answerable question, the softmax probability of its gold sentences among all its
+    candidates (a conditional logit): it learns what ranks the answer first, not what is common among answers."""
+    from scipy.optimize import minimize
+
+    weight = set_weights(exs)
+    groups = [
+        ((e.x - mean) / scale, e.y > 0, weight[e.set]) for e in exs if e.answerable and len(e.x) and e.y.sum() > 0
+    ]
+    d = len(mean)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * penalty * w @ w, penalty * w
+        for x, pos, k in groups:
+            z = x @ w
+            e = np.exp(z - z.max())
+            p = e / e.sum()
+            total -= k * np.log(p[pos].sum())
+            grad = grad - k * (x[pos].T @ (p[pos] / p[pos].sum()) - x.T @ p)
+        return float(total), grad
+
+    return minimize(loss, np.zeros(d), jac=True, method="L-BFGS-B").x
+
+
+def set_weights(exs: list[Example]) -> dict[str, float]:
+    """A weight per set so that every set counts as much as any other, however many questions it has: a big
+    generated corpus must not teach the scorer its own style at the expense of real news."""
+    counts: dict[str, int] = {}
+    for e in exs:
+        counts[e.set] = counts.get(e.set, 0) + 1
+    return {name: len(exs) / (len(counts) * n) for name, n in counts.items()}
+
+
+def top1(exs: list[Example], score: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Per set, the share of answerable questions with a gold candidate whose best-scored candidate is gold;
+    averaged over sets."""
+    hits: dict[str, list[bool]] = {}
+    for e in exs:
+        if e.answerable and len(e.x) and e.y.sum() > 0:
+            hits.setdefault(e.set, []).append(bool(e.y[int(np.argmax(score(e.x)))] > 0))
+    return float(np.mean([np.mean(h) for h in hits.values()])) if hits else 0.0
+
+
+def choose_ranker(exs: list[Example], mean: np.ndarray, scale: np.ndarray) -> tuple[Linear, dict[str, object]]:
+    """Pointwise or listwise weights, and the penalty of each, by 5-fold cross-validated top-1 over questions.
+
+    The chosen weights are then scaled to probabilities (Platt: a logistic fit of the labels on their scores)."""
+    folds = [exs[i::5] for i in range(5)]
+    results: dict[str, float] = {}
+    for way in ("pointwise", "listwise"):
+        for pen in PENALTIES:
+            hits = []
+            for k in range(5):
+                train = [e for j, f in enumerate(folds) if j != k for e in f]
+                if way == "pointwise":
+                    xt, yt, swt = stack(train, mean, scale)
+                    w, _ = fit(xt, yt, pen, swt)
+                else:
+                    w = fit_listwise(train, mean, scale, pen)
+                hits.append(top1(folds[k], lambda x, w=w: ((x - mean) / scale) @ w))
+            results[f"{way} {pen}"] = round(float(np.mean(hits)), 4)
+    best = max(results, key=lambda k: (results[k], k.startswith("pointwise")))
+    way, pen = best.split()[0], float(best.split()[1])
+    x, y, sw = stack(exs, mean, scale)
+    w = fit(x, y, pen, sw)[0] if way == "pointwise" else fit_listwise(exs, mean, scale, pen)
+    (a,), b = fit((x @ w)[:, None], y, 0.0, sw)
+    return Linear(mean, scale, w * a, b), {"cv_top1": results, "chosen": best}
+
+
+def stack(exs: list[Example], mean: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All candidates of ``exs`` as one standardised matrix, label vector and per-candidate set weight."""
+    weight = set_weights(exs)
+    x = np.vstack([e.x for e in exs if len(e.x)])
+    y = np.concatenate([e.y for e in exs if len(e.x)])
+    sw = np.concatenate([np.full(len(e.y), weight[e.set]) for e in exs if len(e.x)])
+    return (x - mean) / scale, y, sw
+
+
+Judged = list[tuple[str, float, bool]]  # (set, confidence, answerable) per tune question
+
+
+def choose_threshold(judged: Judged, max_declined: float) -> tuple[float, dict[str, object]]:
+    """The highest threshold at which no tune half declines more than ``max_declined`` of its answerable questions."""
+    by_set: dict[str, list[tuple[float, bool]]] = {}
+    for name, p, answerable in judged:
+        by_set.setdefault(name, []).append((p, answerable))
+    candidates = sorted({p for _, p, _ in judged})
+    chosen = 0.0
+    for t in candidates:
+        over = any(
+            ans and sum(p < t for p in ans) / len(ans) > max_declined
+            for ans in ([p for p, a in rows if a] for rows in by_set.values())
+        )
+        if over:
+            break
+        chosen = t
+    # Halfway to the next lower score, so a tune question exactly at the line is not decided by rounding.
+    lower = [p for p in candidates if p < chosen]
+    threshold = (chosen + lower[-1]) / 2 if lower else chosen
+    return threshold, declines(judged, threshold)
+
+
+def declines(judged: Judged, threshold: float) -> dict[str, object]:
+    """Per set: how many answerable and unanswerable tune questions ``threshold`` declines."""
+    out: dict[str, object] = {}
+    for name in dict.fromkeys(n for n, _, _ in judged):
+        ans = [p for n, p, a in judged if n == name and a]
+        un = [p for n, p, a in judged if n == name and not a]
+        out[name] = {
+            "answerable": len(ans),
+            "declined_answerable": round(sum(p < threshold for p in ans) / max(1, len(ans)), 3),
+            "unanswerable": len(un),
+            "declined_unanswerable": round(sum(p < threshold for p in un) / len(un), 3) if un else None,
+        }
+    return out
+
+
+def pooled_unanswerable(report: dict[str, object]) -> float:
+    """The share of all unanswerable tune questions declined."""
+    rows = [r for r in report.values() if isinstance(r, dict) and r["unanswerable"]]
+    total = sum(r["unanswerable"] for r in rows)
+    return sum(r["declined_unanswerable"] * r["unanswerable"] for r in rows) / max(1, total)
+
+
+def gate_rows(exs: list[Example], ranker: Linear) -> tuple[np.ndarray, np.ndarray]:
+    """The gate's feature rows and labels (answerable or not) of the tune questions."""
+    g = np.vstack([gate_features(e.x, ranker.logits(e.x)) for e in exs])
+    return g, np.array([float(e.answerable) for e in exs])
+
+
+def fit_tree_gate(exs: list[Example], ranker: Linear) -> tuple[Trees, list[float]]:
+    """Boosted trees as the gate (they can learn "a name of the question in no article" as a near-veto), with
+    out-of-fold confidences. Small and shallow: there are a few hundred tune questions."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def model() -> HistGradientBoostingClassifier:
+        return HistGradientBoostingClassifier(
+            max_iter=100, learning_rate=0.05, max_depth=3, min_samples_leaf=10, random_state=0
+        )
+
+    g, y = gate_rows(exs, ranker)
+    weight = set_weights(exs)
+    sw = np.array([weight[e.set] for e in exs])
+    oof = np.zeros(len(exs))
+    for k in range(5):
+        test = list(range(k, len(exs), 5))
+        train = [i for i in range(len(exs)) if i % 5 != k]
+        oof[test] = model().fit(g[train], y[train], sample_weight=sw[train]).predict_proba(g[test])[:, 1]
+    final = model().fit(g, y, sample_weight=sw)
+    trees = []
+    for (predictor,) in final._predictors:
+        nodes = predictor.nodes
+        trees.append(
+            {
+                "feature": [int(v) for v in nodes["feature_idx"]],
+                "threshold": [float(v) for v in nodes["num_threshold"]],
+                "left": [int(v) for v in nodes["left"]],
+                "right": [int(v) for v in nodes["right"]],
+                "leaf": [bool(v) for v in nodes["is_leaf"]],
+                "value": [round(float(v), 6) for v in nodes["value"]],
+            }
+        )
+    return Trees(float(np.ravel(final._baseline_prediction)[0]), tuple(trees)), oof.tolist()
+
+
+def fit_gate(exs: list[Example], ranker: Linear) -> tuple[Linear, list[float], float, dict[str, float]]:
+    """The question-level gate, with out-of-fold confidences for choosing its threshold honestly."""
+    g, y = gate_rows(exs, ranker)
+    mean, scale = g.mean(axis=0), g.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (g - mean) / scale
+    folds = [list(range(i, len(exs), 5)) for i in range(5)]
+    cv: dict[str, float] = {}
+    oof_by_penalty: dict[float, np.ndarray] = {}
+    for pen in PENALTIES:
+        oof = np.zeros(len(exs))
+        for k, idx in enumerate(folds):
+            train = [i for j, f in enumerate(folds) if j != k for i in f]
+            w, b = fit(z[train], y[train], pen)
+            oof[idx] = z[idx] @ w + b
+        oof_by_penalty[pen] = oof
+        p = np.clip(sigmoid(oof), 1e-12, 1 - 1e-12)
+        cv[str(pen)] = round(float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))), 6)
+    pen = min(PENALTIES, key=lambda q: cv[str(q)])
+    w, b = fit(z, y, pen)
+    return Linear(mean, scale, w, b), sigmoid(oof_by_penalty[pen]).tolist(), pen, cv
+
+
+__all__ = [
+    "Example",
+    "Judged",
+    "choose_ranker",
+    "choose_threshold",
+    "declines",
+    "fit",
+    "fit_gate",
+    "fit_listwise",
+    "fit_tree_gate",
+    "gate_rows",
+    "labels",
+    "null_scorer",
+    "pooled_unanswerable",
+    "set_weights",
+    "stack",
+    "top1",
+]
