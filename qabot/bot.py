@@ -99,7 +99,11 @@ def build_application(
     ``refresh_interval`` overrides that period in seconds (tests use a fraction of a second).
     """
     token = bot_token(settings)
-    install_log_redaction(token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
+    install_log_redaction(
+        token,
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+    )
     api_url, file_url = bot_api_urls(base_url or settings.telegram_base_url)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,

@@ -33,12 +33,14 @@ T = TypeVar("T")
 ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
 MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
 RECENT_SOURCES = 10
+SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer goes without its summary anyway
 
 
 class AnswererLike(Protocol):
     """What the bot needs from ``qabot.answer.Answerer``."""
 
-    def ask(self, question: str, *, id: str | None = None) -> Answer: ...
+    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer: ...
+    def synthesize(self, answer: Answer) -> Answer: ...
     def stats(self) -> IndexStats: ...
     def recent(self, n: int = 10) -> list[Article]: ...
     def reload(self) -> bool: ...
@@ -113,9 +115,27 @@ class BotJobs:
         def reload_and_ask() -> Answer:
             if self.answerer.reload():  # one SQLite read when nothing changed
                 log.info("Loaded a newer index before answering")
-            return self.answerer.ask(question)
+            return self.answerer.ask(question, synthesis=False)
 
-        return await self.run(reload_and_ask)
+        answer = await self.run(reload_and_ask)
+        return await self.synthesize(answer)
+
+    async def synthesize(self, answer: Answer) -> Answer:
+        """The answer with the LLM summary if it comes within ``QABOT_LLM_TIMEOUT_SECONDS``, else as it is.
+
+        Off the answer thread: the LLM call waits on the network, not the model, so other chats' questions go on
+        meanwhile. The answer is sent once, summary and all, rather than sent and then edited (docs/deploy.md says
+        why), so the wait is bounded twice: the client gives up at the timeout (and logs it), and this gives up a
+        moment later whatever the client is doing.
+        """
+        if not (self.settings.llm_url and self.settings.bot_synthesis) or answer.abstained:
+            return answer
+        limit = self.settings.llm_timeout_seconds + SYNTHESIS_GRACE
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.answerer.synthesize, answer), limit)
+        except TimeoutError:
+            log.debug("Sent without the LLM summary after %g s", limit)  # the client logs its own give-up
+            return answer
 
     async def answer(self, question: str, chat_id: int) -> Reply:
         """Ask, remember the answer for its buttons, and render it (raises BadQuestion for a question without words)."""

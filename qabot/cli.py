@@ -159,14 +159,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                     qid = str(raw["id"])
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
                     raise ValueError("expected an object with a string field 'question'")
-                answer = answerer.ask(raw["question"], id=qid)
+                answer = answerer.ask(raw["question"], id=qid, synthesis=not args.no_synthesis)
                 print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
             except (ValueError, QabotError) as err:
                 print(json.dumps({"id": qid, "line": n, "error": str(err).splitlines()[0]}), flush=True)
         return 0
     if not args.question:
         raise QabotError('ask needs a question: qabot ask "why was Turkey removed from the F-35 program?"')
-    answer = answerer.ask(" ".join(args.question))
+    answer = answerer.ask(" ".join(args.question), synthesis=not args.no_synthesis)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -179,7 +179,7 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
     from qabot.repl import run_repl
 
     answerer = _answerer(settings, samples_if_missing=True)
-    return run_repl(answerer, history=Path.home() / ".qabot_history")
+    return run_repl(answerer, history=Path.home() / ".qabot_history", synthesis=not args.no_synthesis)
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -328,7 +328,7 @@ def _redact(text: str) -> str:
     The environment covers tokens given there; a token from ``.env`` is known to the bot's log redactor, which
     ``serve`` registers it with before connecting (PTB's InvalidToken message quotes the whole token).
     """
-    for key in ("QABOT_TELEGRAM_TOKEN", "QABOT_WEBHOOK_SECRET"):
+    for key in ("QABOT_TELEGRAM_TOKEN", "QABOT_WEBHOOK_SECRET", "QABOT_LLM_API_KEY"):
         secret = os.environ.get(key, "")
         if len(secret) >= 6:
             text = text.replace(secret, "[REDACTED]")
@@ -354,9 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question", nargs="*")
     s.add_argument("--json", action="store_true", help="print the answer as JSON")
     s.add_argument("--jsonl", action="store_true", help='read {"id", "question"} lines from stdin, write answers')
+    s.add_argument("--no-synthesis", action="store_true", help="no LLM summary even when QABOT_LLM_URL is set")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("repl", help="ask questions interactively (the default command)")
+    s.add_argument("--no-synthesis", action="store_true", help="no LLM summary even when QABOT_LLM_URL is set")
     s.set_defaults(func=cmd_repl)
 
     s = sub.add_parser("stats", help="articles, chunks, model, size and newest date of the index")
@@ -414,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.cmd is None:
-        args.func = cmd_repl
+        args.func, args.no_synthesis = cmd_repl, False
     # serve: PTB's run_polling replaces this with its own graceful stop. Only the main thread may set handlers
     # (main() also runs from threads when embedded or tested).
     if threading.current_thread() is threading.main_thread():

@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     scorer_path: str = Field("", description="A scorer.json from benchmarks/train_scorer.py; empty = the shipped one.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
 
+    # --- optional summary from your own LLM server (qabot/synthesis.py); off unless llm_url is set
+    llm_url: str = Field(
+        "", description="OpenAI-compatible chat-completions URL for a checked one-line summary; empty = off."
+    )
+    llm_model: str = Field("", description="Model name sent to the LLM server; empty = the server's default.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM server, if it needs one.")
+    llm_timeout_seconds: float = Field(10.0, gt=0, description="Longest wait for the summary; quotes come anyway.")
+    llm_decline_on_refusal: bool = Field(
+        False, description="Decline when the LLM says the quotes don't answer (default: quotes without a summary)."
+    )
+
     # --- telegram
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather; needed by `qabot serve`.")
     telegram_base_url: str = Field(
@@ -69,6 +80,7 @@ class Settings(BaseSettings):
     webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds to.")
     webhook_port: int = Field(8443, description="Port the webhook server binds to.")
     webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram echoes in webhook requests.")
+    bot_synthesis: bool = Field(True, description="Show the LLM summary in the bot's answers (when an LLM is set).")
 
     # --- web and feeds
     feed_refresh_minutes: int = Field(30, ge=0, description="Feed refresh period while the bot runs; 0 = off.")

@@ -98,6 +98,9 @@ def _secrets(settings: Settings) -> list[str]:
     # garble ordinary words (a secret "a" would eat every "a").
     if len(secret) >= 8:
         found.append(secret)
+    key = settings.llm_api_key.get_secret_value().strip() if settings.llm_api_key else ""
+    if len(key) >= 8:  # as short as the webhook secret's: too short to replace without garbling words
+        found.append(key)
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 

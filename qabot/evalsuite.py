@@ -142,7 +142,8 @@ def answerer_for(settings: Settings, data: LoadedSet, cache: Path, embedder: Emb
 def asking(answerer: Answerer, data: LoadedSet) -> Callable[[str], Answer]:
     """``answerer.ask`` on the day each question was written, where the set records it."""
     days = {q.question: d for q in (*data.questions, *data.unanswerable) if (d := parse_date(q.asked_on))}
-    return lambda text: answerer.ask(text, today=days.get(text))
+    # Eval scores the quotes: no LLM summary to wait for.
+    return lambda text: answerer.ask(text, today=days.get(text), synthesis=False)
 
 
 @dataclass(frozen=True)

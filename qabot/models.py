@@ -6,6 +6,8 @@ Standard library only. ``Answer.to_json()`` is the JSON contract other tools rea
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -75,6 +77,49 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A sentence of the LLM's summary that failed a check against the quotes, and which check (one line)."""
+
+    text: str
+    why: str
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """A summary written by the user's LLM from the quotes, every kept sentence checked against the quotes it cites.
+
+    ``text`` cites quotes as ``[n]``, 1-based positions in ``Answer.quotes``; empty when every sentence was dropped
+    (then nothing is shown). ``citations``: the quote numbers the kept sentences cite, in order.
+    """
+
+    text: str
+    citations: tuple[int, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
+
+    def cited_as(self, numbers: Sequence[int]) -> str:
+        """``text`` with each ``[n]`` renumbered to ``numbers[n - 1]`` (the source number a front-end shows for
+        quote n), a marker repeated right after itself dropped: "[1][1]" reads "[1]"."""
+
+        def shown(m: re.Match[str]) -> str:
+            n = int(m.group(1))
+            return f"[{numbers[n - 1]}]" if 1 <= n <= len(numbers) else m.group(0)
+
+        text = _MARKER.sub(shown, self.text)
+        return re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", text)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``synthesis`` object of ``qabot ask --json``."""
+        return {
+            "text": self.text,
+            "citations": list(self.citations),
+            "dropped": [{"text": d.text, "why": d.why} for d in self.dropped],
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """What every front-end renders. ``abstained`` means the articles do not answer the question."""
 
@@ -89,6 +134,7 @@ class Answer:
     mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
     confidence: float = 0.0  # the fitted scorer's probability that the first quote answers the question
     declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
+    synthesis: Synthesis | None = None  # the LLM's checked summary; None when off, declined or the LLM failed
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape of ``qabot ask --json`` and ``--jsonl``."""
@@ -102,6 +148,7 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "declined_because": self.declined_because,
             "quotes": [quote_json(q) for q in self.quotes],
+            "synthesis": self.synthesis.to_json() if self.synthesis is not None else None,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 
@@ -165,10 +212,12 @@ __all__ = [
     "Answer",
     "Article",
     "Chunk",
+    "Dropped",
     "IndexStats",
     "IngestReport",
     "Quote",
     "Skip",
     "Span",
+    "Synthesis",
     "quote_json",
 ]

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.text import clean_line, strip_controls
 
+SUMMARY_LABEL = "Summary (written by a language model, checked against the quotes):"
+
 
 def source_line(q: Quote | Article) -> str:
     """ "Title · Site · 2025-03-27" with whatever parts are known."""
@@ -28,6 +30,12 @@ def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
 # title is shown as its site wrote it); quotes through strip_controls, which keeps their characters and line breaks.
 
 
+def source_numbers(quotes: Sequence[Quote], groups: Sequence[Sequence[Quote]], first: int = 1) -> list[int]:
+    """The source number shown for each quote, in order: its group's position (groups hold the quotes themselves)."""
+    where = {id(q): i for i, group in enumerate(groups, first) for q in group}
+    return [where[id(q)] for q in quotes]
+
+
 def _field(text: str) -> str:
     return clean_line(text, fold=False)
 
@@ -37,7 +45,11 @@ def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) 
     if answer.abstained:
         return answer.answer
     out: list[str] = [_field(answer.note), ""] if answer.note else []
-    for i, group in enumerate(group_by_source(answer.quotes), numbered_from):
+    groups = group_by_source(answer.quotes)
+    if answer.synthesis is not None and answer.synthesis.text:
+        summary = answer.synthesis.cited_as(source_numbers(answer.quotes, groups, numbered_from))
+        out += [SUMMARY_LABEL, textwrap.fill(_field(summary), width=width, break_long_words=False), ""]
+    for i, group in enumerate(groups, numbered_from):
         for j, q in enumerate(group):
             if j:
                 out.append("  ⋮")  # a gap in the article between two quotes from it
@@ -93,4 +105,13 @@ def render_sources(articles: list[Article]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["group_by_source", "render_more", "render_sources", "render_stats", "render_terminal", "source_line"]
+__all__ = [
+    "SUMMARY_LABEL",
+    "group_by_source",
+    "render_more",
+    "render_sources",
+    "render_stats",
+    "render_terminal",
+    "source_line",
+    "source_numbers",
+]

@@ -60,8 +60,12 @@ def run_repl(
     stdout: TextIO | None = None,
     history: Path | None = None,
     read_line: Callable[[str], str] | None = None,
+    synthesis: bool = True,
 ) -> int:
-    """Loop until :quit or end of input. ``answerer`` needs ``ask``, ``stats`` and ``recent``."""
+    """Loop until :quit or end of input. ``answerer`` needs ``ask``, ``stats`` and ``recent``.
+
+    ``synthesis``: show the LLM summary above the quotes when the answerer has one (``--no-synthesis`` turns it off).
+    """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = read_line is None and stdin is sys.stdin and stdin.isatty()
@@ -113,7 +117,7 @@ def run_repl(
                 # The typed word is echoed: a pasted escape sequence in it is shown as nothing.
                 say(f"Unknown command {clean_line(line.split()[0], fold=False)}; :help lists the commands.")
             else:
-                last = answerer.ask(line)  # type: ignore[attr-defined]
+                last = answerer.ask(line, synthesis=synthesis)  # type: ignore[attr-defined]
                 say(render_terminal(last))
         except QabotError as err:
             say(f"Error: {clean_line(str(err), fold=False)}")  # messages can quote file names and page titles

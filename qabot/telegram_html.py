@@ -27,6 +27,7 @@ PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
 NO_MORE = "No more sources for this answer."
+SUMMARY_LABEL = "Summary written by a language model, checked against the quotes:"
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -54,7 +55,8 @@ def render_answer_html(answer: Answer, *, numbered_from: int = 1, limit: int = M
     """Render an answer as one or more Telegram HTML messages, each within ``limit`` visible characters.
 
     An abstained answer is the single line :data:`NOT_FOUND`. Otherwise the answer's caveat (``note``) in italics,
-    then each passage in a blockquote, each article's passages followed by its numbered source line
+    then the LLM's checked summary (``answer.synthesis``) under a line saying a model wrote it, then each passage in a
+    blockquote, each article's passages followed by its numbered source line
     (``answer.answer`` is the plain-text form of the same quotes, so it is not repeated).
     """
     if answer.abstained or not answer.quotes:
@@ -62,6 +64,11 @@ def render_answer_html(answer: Answer, *, numbered_from: int = 1, limit: int = M
     blocks: list[_Block] = []
     if answer.note and answer.note.strip():
         blocks.append(_Block(f"<i>{esc(answer.note.strip())}</i>", answer.note.strip()))
+    if answer.synthesis is not None and answer.synthesis.text:
+        groups = source_groups(answer.quotes)
+        where = {id(q): i for i, group in enumerate(groups, numbered_from) for q in group}
+        summary = answer.synthesis.cited_as([where[id(q)] for q in answer.quotes])
+        blocks.append(_Block(f"<i>{esc(SUMMARY_LABEL)}</i>\n{esc(summary)}", f"{SUMMARY_LABEL}\n{summary}"))
     blocks.extend(quote_blocks(answer.quotes, numbered_from=numbered_from, limit=limit))
     return pack_blocks(blocks, limit=limit)
 
@@ -298,6 +305,7 @@ __all__ = [
     "NO_MORE",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
+    "SUMMARY_LABEL",
     "articles_phrase",
     "cut_text",
     "esc",

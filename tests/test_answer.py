@@ -14,7 +14,8 @@ F35 = "why was Turkey removed from the F-35 program?"
 
 # The JSON contract of `qabot ask --json` (README, "The JSON answer"); other tools read these names.
 ANSWER_KEYS = {
-    "id", "question", "abstained", "answer", "note", "mode", "confidence", "declined_because", "quotes", "timings_ms",
+    "id", "question", "abstained", "answer", "note", "mode", "confidence", "declined_because", "quotes", "synthesis",
+    "timings_ms",
 }  # fmt: skip
 QUOTE_KEYS = {
     "text", "article_id", "title", "url", "published", "source", "start", "end", "score", "link", "also_reported_by",
@@ -144,6 +145,7 @@ def test_to_json_has_exactly_the_documented_keys(answerer: Answerer) -> None:
         assert isinstance(q["end"], int)
         assert isinstance(q["score"], float)
     assert data["quotes"][0]["text"] == answer.quotes[0].text
+    assert data["synthesis"] is None  # no LLM set
     assert {"retrieve", "total"} <= set(data["timings_ms"])
     assert all(isinstance(v, float) and v >= 0 for v in data["timings_ms"].values())
 

@@ -28,6 +28,7 @@ from qabot.news import time_hint
 from qabot.rerank import Reranker
 from qabot.retrieve import Retriever
 from qabot.store import IndexStore
+from qabot.synthesis import Synthesizer
 from qabot.text import clean_question
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Answerer:
         tuning: Tuning | None = None,
         today: Callable[[], date] | None = None,
         scorer: Scorer | None = None,
+        synthesizer: Synthesizer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -73,6 +75,7 @@ class Answerer:
         self._store = store
         self._lock = threading.Lock()
         self._today = today
+        self.synthesizer = synthesizer
         self.reranker = Reranker(settings.reranker_model, device=settings.device) if settings.reranker_model else None
 
     @classmethod
@@ -86,7 +89,7 @@ class Answerer:
         """An answerer over the settings' index; raises IndexMissing or ModelMismatch with a one-line fix."""
         embedder = embedder or Embedder.from_settings(settings)
         store = IndexStore.open(settings.index_dir, model=settings.model)
-        return cls(settings, embedder, store, tuning, today)
+        return cls(settings, embedder, store, tuning, today, synthesizer=Synthesizer.from_settings(settings))
 
     @property
     def store(self) -> IndexStore:
@@ -113,10 +116,13 @@ class Answerer:
         )
 
     # ------------------------------------------------------------------ the façade
-    def ask(self, question: str, *, id: str | None = None, today: date | None = None) -> Answer:
-        """Quote the sentences that answer ``question``, or decline; deterministic for one index and question.
+    def ask(
+        self, question: str, *, id: str | None = None, today: date | None = None, synthesis: bool = True
+    ) -> Answer:
+        """Quote the sentences that answer ``question``, or decline; then the LLM summary, if one is set and wanted.
 
-        ``today`` is the day the question is asked on ("this week", staleness); default: the answerer's today.
+        Deterministic for one index and question. ``today`` is the day the question is asked on ("this week",
+        staleness); default: the answerer's today.
         """
         t0 = time.perf_counter()
         q = clean_question(question, MAX_QUESTION_CHARS)
@@ -129,7 +135,12 @@ class Answerer:
         store = self._store
         # One read snapshot for the whole answer: a concurrent ingest or removal can't change the index mid-way.
         with store.snapshot():
-            return self._answer(q, id, store, t0, today or self.today(), language)
+            answer = self._answer(q, id, store, t0, today or self.today(), language)
+        return self.synthesize(answer) if synthesis else answer
+
+    def synthesize(self, answer: Answer) -> Answer:
+        """``answer`` with the LLM's checked summary when QABOT_LLM_URL is set; network-bound, needs no index."""
+        return answer if self.synthesizer is None else self.synthesizer.add_to(answer, decline_text=ABSTAIN_TEXT)
 
     def candidates(self, question: str, *, today: date | None = None) -> tuple[Question, CandidateSet]:
         """The candidates of a question with their feature rows, unscored: what the fitting script learns from."""

@@ -119,10 +119,10 @@ class _ExplodingAnswerer:
     def __init__(self, inner: object) -> None:
         self.inner = inner
 
-    def ask(self, question: str, *, id: str | None = None) -> Answer:
+    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
         if "volcano" in question:
             raise RuntimeError("index exploded at /srv/qabot/index/chunks.sqlite")
-        return self.inner.ask(question, id=id)  # type: ignore[attr-defined]
+        return self.inner.ask(question, id=id, synthesis=synthesis)  # type: ignore[attr-defined]
 
     def stats(self) -> IndexStats:
         return self.inner.stats()  # type: ignore[attr-defined]
