@@ -86,7 +86,7 @@ def generated_articles(n: int) -> list[tuple[str, str]]:
     return out
 
 
-N_NEW = 150  # enough work that kills at 1 s and 3 s land before the commit, even with the fast ONNX start
+N_NEW = 400  # enough work that kills at 1 s and 3 s land before the commit, even with the fast ONNX start
 
 
 @pytest.fixture

@@ -91,6 +91,24 @@ def test_two_sources_with_different_figures_are_both_quoted(make_settings, embed
     assert "differ" in answer.note
 
 
+def test_a_next_day_report_with_a_new_figure_is_an_update_not_a_disagreement(make_settings, embedder):
+    reports = [
+        Article("n1", "Marrow Valley floods", "At least 1,200 homes were flooded in Marrow Valley after the river "
+                "burst its banks on Sunday, the regional council said.", published="2025-04-07", source="Valley Post"),
+        Article("n2", "Marrow Valley flood damage grows", "Around 3,000 homes were flooded in Marrow Valley after the "
+                "river burst its banks on Sunday, the regional council said on Monday.", published="2025-04-08",
+                source="National"),
+    ]  # fmt: skip
+    answerer = _index(make_settings, embedder, reports + _filler())
+    answer = answerer.ask("How many homes were flooded in Marrow Valley?")
+    assert answer.mode == "update"
+    assert [q.article_id for q in answer.quotes[:2]] == ["n2", "n1"]  # the newer figure first
+    assert answer.note is not None
+    assert "differ" not in answer.note
+    assert "2025-04-08" in answer.note
+    assert "2025-04-07" in answer.note
+
+
 def test_latest_question_prefers_the_newer_article(make_settings, embedder):
     updates = [
         Article("u1", "Glenmoor reservoir level", "The Glenmoor reservoir is at 64 percent of capacity, the water "

@@ -148,7 +148,16 @@ def test_a_question_in_another_language_gets_one_line_in_that_language(
 
 @pytest.mark.parametrize(
     "question",
-    ["Why was Erdoğan's call with Trump important?", "who is the mayor of Port Aldwick", "Was the tram late?"],
+    [
+        "Why was Erdoğan's call with Trump important?",
+        "who is the mayor of Port Aldwick",
+        "Was the tram late?",
+        "What did Müller say about the merger?",
+        "Who won La Liga this season?",
+        "What did de Gaulle say?",
+        "Why did São Paulo raise bus fares?",
+        "Who is the new U.S. ambassador to Türkiye?",
+    ],
 )
 def test_english_questions_with_foreign_names_are_read_as_english(answerer: Answerer, question: str) -> None:
     assert not (answerer.ask(question).declined_because or "").startswith("language")

@@ -38,8 +38,8 @@ _FUNCTION_WORDS = {
     "cuánto cuánta cuántos cuántas con para se al en lo su sus ha han costó",
     "fr": "le la les un une des du de et est sont été pourquoi comment quand où qui quel quelle quels quelles "
     "combien avec pour dans sur au aux ce cette a ont coûté",
-    "tr": "ve bir bu ne neden niçin niye nasıl kim kimin nerede ne zaman hangi kaç için ile mi mı mu mü da de "
-    "olan oldu edildi çıkarıldı nedir kadar",
+    "tr": "ve bir bu ne neden niçin niye nasıl kim kimi kime kimin neyi nerede nereye ne zaman hangi kaç için ile "
+    "mi mı mu mü da de ki olan oldu edildi nedir kadar yeni istedi",
     "it": "il lo la gli le un una di del della e è sono perché come quando dove chi quale quanto quanti per con",
     "pt": "o a os as um uma de do da dos das e é são foi por que porque como quando onde quem qual quanto para com",
     "nl": "de het een en is zijn was waarom hoe wie wanneer waar welke wat van voor met op in niet",
@@ -49,7 +49,7 @@ _LETTERS = {  # letters that occur in the language and not in English
     "de": re.compile(r"[äöüß]"),
     "es": re.compile(r"[ñ¿¡áéíóú]"),
     "fr": re.compile(r"[àâçèéêëîïôûœ]"),
-    "tr": re.compile(r"[ığşİ]"),
+    "tr": re.compile(r"[ığşİçöü]"),
 }
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")

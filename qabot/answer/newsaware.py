@@ -73,10 +73,11 @@ def disagreement(
     threshold: float,
     max_articles: int,
 ) -> tuple[list[Quote], str]:
-    """When another story gives a different figure for the same thing, show both quotes side by side.
+    """When another report gives a different figure for the same thing, show both quotes side by side.
 
-    Mode "disagreement" when both were published the same day (or undated): the sources differ. When one is later,
-    it is a later report that updates the figure: mode "update", the newer quote first.
+    Mode "update" when one was published later (a follow-up of the same story or a later report elsewhere): the
+    newer quote first, since news corrects itself. Mode "disagreement" when two stories give different figures on
+    the same day (or undated): the sources differ. Copies of one story on one day are never a disagreement.
     """
     if not quotes:
         return quotes, "answer"
@@ -86,20 +87,24 @@ def disagreement(
         return quotes, "answer"
     words = _content(first.text)
     story = stories.get(first.article_id, first.article_id)
+    mine_day = parse_date(first.published)
     for s in scored:
         if s.score < threshold:
             break
-        if stories.get(s.article_id, s.article_id) == story:
+        if s.article_id == first.article_id or s.article_id not in meta:
             continue
+        their_day = parse_date(meta[s.article_id].published)
+        later = mine_day is not None and their_day is not None and mine_day != their_day
+        if stories.get(s.article_id, s.article_id) == story and not later:
+            continue  # a copy of the story: it says what the first quote says
         text = meta[s.article_id].text[s.start : s.end]
         theirs = figures(text)
         overlap = len(words & _content(text)) / max(1, min(len(words), len(_content(text))))
         if theirs and not (theirs & mine) and overlap >= 0.5 and _kinds(theirs) & _kinds(mine):
             other = to_quote(meta[s.article_id], s)
             rest = [q for q in quotes[1:] if q.article_id != other.article_id]
-            mine_day, their_day = parse_date(first.published), parse_date(other.published)
-            if mine_day and their_day and mine_day != their_day:
-                newer, older = (first, other) if mine_day > their_day else (other, first)
+            if later:
+                newer, older = (first, other) if mine_day > their_day else (other, first)  # type: ignore[operator]
                 return [newer, older, *rest][:max_articles], "update"
             return [first, other, *rest][:max_articles], "disagreement"
     return quotes, "answer"

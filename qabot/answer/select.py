@@ -63,8 +63,19 @@ def choose(
             chosen.append(s)
             story_article[story] = s.article_id
             used += s.end - s.start
-        elif len(rest) < limits.more:
+        else:
             rest.append(s)
+    # "More sources" are other sources: the best passage of each article not quoted yet, one story once.
+    cited = {c.article_id for c in chosen}
+    seen_stories = {stories.get(a, a) for a in cited}
+    more: list[Candidate] = []
+    for s in rest:
+        story = stories.get(s.article_id, s.article_id)
+        if s.article_id in cited or story in seen_stories:
+            continue
+        seen_stories.add(story)
+        more.append(s)
+    rest = more[: limits.more]
     if limits.follow_chars:
         chosen = _follow(store, chosen, limits.follow_chars)
     return _passages(store, articles, chosen, limits), [to_quote(articles[s.article_id], s) for s in rest]
