@@ -8,11 +8,14 @@ What it does, each step chosen by data, none by hand:
    real pipeline retrieves, with their feature rows (``Answerer.candidates``). A candidate is positive when it is a
    gold sentence: in a gold article and holding the gold evidence (most of its content words), or the short gold
    answer word for word with some of the evidence. Unanswerable questions give only negatives.
-2. A logistic regression (Newton's method, L2), its penalty chosen by 5-fold cross-validation over questions.
-3. The decline threshold: the highest probability at which every tune half still declines at most
+2. The ranker: pointwise (logistic, Newton's method, L2) or listwise (conditional logit), way and penalty chosen by
+   5-fold cross-validated top-1 over questions, every set weighted equally; then scaled to probabilities.
+3. The gate: the best sentence's own probability, a logistic gate or boosted trees, each judged out of fold on
+   scores of a ranker that never saw the question; the one declining most unanswerable tune questions ships.
+4. The decline threshold: the highest confidence at which every tune half still declines at most
    ``--max-declined`` of its answerable questions (then as many unanswerable ones as that allows).
-4. The selection limits (``follow_chars``, ``short_sentence``): the pair that quotes the answer best (first quote
-   holds it, plus evidence coverage) within 500 characters on the tune halves.
+5. The selection limits (``follow_chars``, ``short_sentence``, ``second_min``): the triple that quotes the answer
+   best (first quote holds it, plus evidence coverage) with every tune half within 500 characters.
 The check halves are never read here. Writes the scorer with its provenance (sets, counts, commit, choices).
 """
 
@@ -35,6 +38,7 @@ from qabot.answer.training import (
     Judged,
     choose_ranker,
     choose_threshold,
+    cross_fitted_logits,
     fit_gate,
     fit_tree_gate,
     labels,
@@ -136,12 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     ranker, ranking = choose_ranker(exs, mean, scale)
     _, y, _ = stack(exs, mean, scale)
     w = ranker.weights
-    # Two ways to decide whether a question is answered, chosen by which declines more unanswerable tune questions
-    # at the same limit on answerable ones: the best sentence's own probability, or the gate (out-of-fold).
-    plain: Judged = [(e.set, float(sigmoid(ranker.logits(e.x)).max()) if len(e.x) else 0.0, e.answerable) for e in exs]
+    # The gate and the threshold learn from scores of a ranker that never saw the question (cross-fitted).
+    logits = cross_fitted_logits(exs, mean, scale, str(ranking["way"]), float(ranking["penalty"]))  # type: ignore[arg-type]
+    # Three ways to decide whether a question is answered, chosen by which declines more unanswerable tune questions
+    # at the same limit on answerable ones: the best sentence's own probability, a logistic gate or a tree gate.
+    plain: Judged = [
+        (e.set, float(sigmoid(z).max()) if len(z) else 0.0, e.answerable) for e, z in zip(exs, logits, strict=True)
+    ]
     plain_t, plain_report = choose_threshold(plain, args.max_declined)
-    linear_gate, oof, gate_penalty, gate_cv = fit_gate(exs, ranker)
-    tree_gate, tree_oof = fit_tree_gate(exs, ranker)
+    linear_gate, oof, gate_penalty, gate_cv = fit_gate(exs, logits)
+    tree_gate, tree_oof = fit_tree_gate(exs, logits)
     ways: dict[str, tuple[Linear | Trees | None, float, dict[str, object]]] = {
         "best sentence": (None, plain_t, plain_report)
     }

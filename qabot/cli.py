@@ -234,6 +234,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         cache = Path(args.cache) if args.cache else Path(tmp)
         progress = (lambda name: print(f"scoring {name}…", file=sys.stderr)) if sys.stderr.isatty() else None
         rows = list(run_suite(settings, specs, cache, names=names, splits=splits, progress=progress))
+    if not args.suite and rows and rows[0].report is None:
+        raise QabotError(f"cannot evaluate: {rows[0].missing}")
     if args.json:
         if not args.suite and rows and rows[0].report is not None:
             print(json.dumps(rows[0].report.as_dict(), indent=2))  # one set: the report itself, as before

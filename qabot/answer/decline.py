@@ -31,15 +31,19 @@ ENGLISH_ONLY = {
 # name like "Erdoğan" or "Türkiye" inside an English question does not make it Turkish or German.
 _FUNCTION_WORDS = {
     "en": "the a an is are was were what why how who when where which did does do of to in on for and with by from "
-    "that this has have had will would can could about after",
+    "that this has have had will would can could about after again still yet just also new more most much many now "
+    "then there here over under out up down off back before during into than so not no any all its their his her "
+    "said say says going get got make made take took come came go went run running win won lose lost",
     "de": "der die das den dem des und ist sind wurde wurden warum wie wer wann wo welche welcher welches hat haben "
-    "nicht ein eine einen einem aus mit von zu für auf im ins bei nach über viel viele wieviel kostet kostete",
+    "nicht ein eine einen einem aus mit von vom zu zum zur für auf im ins bei nach über viel viele wieviel kostet "
+    "kostete welches welchen ist war",
     "es": "el la los las un una unos de del y es son fue fueron por qué que cómo cuándo dónde quién quiénes cuál "
     "cuánto cuánta cuántos cuántas con para se al en lo su sus ha han costó",
     "fr": "le la les un une des du de et est sont été pourquoi comment quand où qui quel quelle quels quelles "
-    "combien avec pour dans sur au aux ce cette a ont coûté",
+    "combien avec pour dans sur au aux ce cette a ont coûté il elle ils elles t l d n qu ne pas vient sa son ses "
+    "leur prochaine dernière fois",
     "tr": "ve bir bu ne neden niçin niye nasıl kim kimi kime kimin neyi nerede nereye ne zaman hangi kaç için ile "
-    "mi mı mu mü da de ki olan oldu edildi nedir kadar yeni istedi",
+    "mi mı mu mü da de ki olan oldu edildi nedir kadar yeni istedi tane için geri konusunda",
     "it": "il lo la gli le un una di del della e è sono perché come quando dove chi quale quanto quanti per con",
     "pt": "o a os as um uma de do da dos das e é são foi por que porque como quando onde quem qual quanto para com",
     "nl": "de het een en is zijn was waarom hoe wie wanneer waar welke wat van voor met op in niet",
@@ -51,6 +55,7 @@ _LETTERS = {  # letters that occur in the language and not in English
     "fr": re.compile(r"[àâçèéêëîïôûœ]"),
     "tr": re.compile(r"[ığşİçöü]"),
 }
+_FOREIGN_SHARE = 0.3  # of a question's words: function words or letters of one other language
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -61,12 +66,20 @@ def question_language(question: str) -> str:
     cyrillic, latin = len(_CYRILLIC.findall(question)), len(_LATIN.findall(question))
     if cyrillic > latin:
         return "ru"
-    words = [w.lower() for w in _WORD.findall(question)]
-    hits = {lang: sum(w in ws for w in words) for lang, ws in _WORDSETS.items()}
+    found = _WORD.findall(question)
+    words = [w.lower() for w in found]
+    # A capitalised word past the first is a name's part ("Van Dijk", "La Liga", "De Bruyne"): it says nothing
+    # of the question's language. A word English also has ("is", "was", "in") counts for English only.
+    foreign = [w.lower() for i, w in enumerate(found) if i == 0 or not w[0].isupper()]
+    english = _WORDSETS["en"]
+    hits = {lang: sum(w in ws and w not in english for w in foreign) for lang, ws in _WORDSETS.items() if lang != "en"}
+    hits["en"] = sum(w in english for w in words)
     for lang, letters in _LETTERS.items():
-        hits[lang] += bool(letters.search(question.lower()))
-    best = max((lang for lang in hits if lang != "en"), key=lambda lang: (hits[lang], lang == "de"))
-    if hits[best] >= 2 and hits[best] > hits["en"]:
+        hits[lang] += bool(letters.search(" ".join(foreign)))  # letters of names ("Erdoğan", "Müller") don't count
+    best = max((lang for lang in hits if lang != "en"), key=lambda lang: hits[lang])
+    # Most of a question is function words and content words; a few foreign particles inside an English question
+    # ("Is von der Leyen running again?") are not enough: the evidence must cover a good part of its words.
+    if hits[best] >= 2 and hits[best] > hits["en"] and hits[best] >= _FOREIGN_SHARE * len(words):
         return best
     return "en"
 

@@ -169,9 +169,10 @@ class Answerer:
             mode = "timeline"
         else:
             quotes, more = choose(store, meta, scored, stories, self.limits)
-            quotes, mode = newsaware.disagreement(
-                meta, scored, stories, quotes, self.limits.second_min, self.settings.max_articles
-            )
+            # A conflicting figure must be as likely an answer as the other quotes beside the first, not merely
+            # quotable: a passing mention of another figure in another story is not a second source.
+            rival = max(self.limits.second_min, min((x.score for x in quotes[1:]), default=0.0))
+            quotes, mode = newsaware.disagreement(meta, scored, stories, quotes, rival, self.settings.max_articles)
         t2 = time.perf_counter()
         timings = {
             "embed": retrieval.timings_ms["embed"],
@@ -181,17 +182,19 @@ class Answerer:
         }
         confidence = self.scorer.confidence(found.features)
         if not quotes:
-            return Answer(q, True, ABSTAIN_TEXT, (), timings, id=id, declined_because=decline.NOTHING_FOUND)
+            because = decline.NOTHING_FOUND
+            return Answer(q, True, ABSTAIN_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)
         if confidence < threshold:
             log.debug("declined %r: confidence %.3f below %.3f", q, confidence, threshold)
             because = decline.LOW_CONFIDENCE
             return Answer(q, True, ABSTAIN_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)
         quotes = newsaware.also_reported(store, quotes, stories)
-        note = newsaware.stale_note(quotes, self.settings.stale_after_days, today)
+        notes = [newsaware.stale_note(quotes, self.settings.stale_after_days, today)]
         if mode == "disagreement":
-            note = "Sources differ: " + " / ".join(x.source or x.title for x in quotes[:2]) + "."
+            notes.append("Sources differ: " + " / ".join(newsaware.outlet(x) for x in quotes[:2]) + ".")
         elif mode == "update":
-            note = newsaware.update_note(quotes)
+            notes.append(newsaware.update_note(quotes))
+        note = " ".join(n for n in notes if n) or None
         text = answer_text(quotes) if note is None else f"{note}\n{answer_text(quotes)}"
         return Answer(
             q, False, text, tuple(quotes), timings, more=tuple(more), id=id, note=note, mode=mode, confidence=confidence

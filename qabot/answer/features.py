@@ -126,9 +126,13 @@ def gather(store: IndexStore, retrieval: Retrieval, question: Question, depth: i
     if not keys:
         return empty
     texts = [normalize(articles[k[0]].text[unique[k].start : unique[k].end]) for k in keys]
-    titles = {aid: normalize(a.title) for aid, a in articles.items()}
-    q_terms, *analysed = store.analyze([" ".join(question.words), *texts, *(titles[k[0]] for k in keys)])
-    sent_terms, title_terms = analysed[: len(keys)], analysed[len(keys) :]
+    title_ids = list(articles)
+    q_terms, *analysed = store.analyze(
+        [" ".join(question.words), *texts, *(normalize(articles[a].title) for a in title_ids)]
+    )
+    sent_terms = analysed[: len(keys)]
+    by_title = dict(zip(title_ids, analysed[len(keys) :], strict=True))
+    title_terms = [by_title[k[0]] for k in keys]
     idf = _idf(store, q_terms)
     total_idf = sum(idf.values()) or 1.0
     sims = np.stack([unique[k].vector for k in keys]) @ retrieval.query_vector
@@ -207,10 +211,9 @@ def _coverage(store: IndexStore, articles: dict[str, Article], idf: dict[str, fl
     total = sum(idf.values()) or 1.0
     top = max(idf.values(), default=0.0) or 1.0
     ids = list(articles)
-    terms = store.analyze([f"{articles[a].title}\n{articles[a].text}" for a in ids])
+    present = store.terms_present([f"{articles[a].title}\n{articles[a].text}" for a in ids], list(idf))
     out = {}
-    for aid, found in zip(ids, terms, strict=True):
-        have = set(found)
+    for aid, have in zip(ids, present, strict=True):
         missing = [w for t, w in idf.items() if t not in have]
         out[aid] = (sum(w for t, w in idf.items() if t in have) / total, max(missing, default=0.0) / top)
     return out

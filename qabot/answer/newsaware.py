@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from urllib.parse import urlparse
 
 from qabot.answer.candidates import Candidate, to_quote
 from qabot.models import Article, Quote
@@ -142,10 +143,24 @@ def _content(text: str) -> set[str]:
     return set(query_words(text))
 
 
+def outlet(q: Quote) -> str:
+    """Who published a quote, for a note: the source, else the link's site, else the title."""
+    return q.source or (urlparse(q.url).hostname if q.url else None) or q.title
+
+
 def update_note(quotes: list[Quote]) -> str:
     """Says in words that a later report changed the figure, and when."""
     newer, older = parse_date(quotes[0].published), parse_date(quotes[1].published)
     return f"Updated: a report from {newer} gives a newer figure than one from {older}."
 
 
-__all__ = ["also_reported", "disagreement", "originals", "rank", "stale_note", "timeline", "update_note"]
+__all__ = [
+    "also_reported",
+    "disagreement",
+    "originals",
+    "outlet",
+    "rank",
+    "stale_note",
+    "timeline",
+    "update_note",
+]

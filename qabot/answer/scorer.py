@@ -1,11 +1,12 @@
 """The fitted answer scorer: the probability that a candidate sentence answers the question, and the probability
 that the question is answered at all.
 
-Two logistic regressions, both over standardised columns. The first ranks sentences (``features.FEATURES``); the
-second, the gate, reads the question's best candidate against the rest (``GATE_FEATURES``) and gives the
-confidence that the articles answer the question, which the decline compares with the threshold. Weights,
-threshold and selection limits live in ``scorer.json`` beside this file, written by ``benchmarks/train_scorer.py``
-from the tune halves it names (the file records them). Nothing here is set by hand: change the data, refit.
+The ranker is linear over standardised ``features.FEATURES`` (fitted pointwise or listwise); the gate reads the
+question's best candidate against the rest (``GATE_FEATURES``) and gives the confidence that the articles answer the
+question, which the decline compares with the threshold. The gate is a logistic regression or boosted trees (fitted
+with scikit-learn, read here with numpy), or absent (the best sentence's own probability), whichever the fit chose.
+Weights, threshold and selection limits live in ``scorer.json`` beside this file, written by
+``benchmarks/train_scorer.py`` from the tune halves it names (the file records them). Nothing here is set by hand: change the data, refit.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ GATE_FEATURES: tuple[str, ...] = (
     "top_article_missing",
     "best_article_coverage",  # the highest coverage of the question's terms by any candidate article
     # The checks a reader makes, as the three best candidates see them (the rules of the first version, as inputs):
-    "names_missing_top3",  # a name of the question is in none of the three best candidates' articles
+    "names_missing_top3",  # none of the three best candidates' articles mentions every name of the question
     "kind_missing_top3",  # the question asks for a kind of figure none of the three best sentences states
     "numbers_missing_top",  # the best candidate's article lacks a number of the question
 )

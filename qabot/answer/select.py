@@ -78,6 +78,11 @@ def choose(
     rest = more[: limits.more]
     if limits.follow_chars:
         chosen = _follow(store, chosen, limits.follow_chars)
+    # The follow-on sentence counts against the budget too: drop the least likely quotes (last chosen) until the
+    # answer fits in the first sentence plus the budget.
+    allowed = (chosen[0].end - chosen[0].start) + limits.char_budget if chosen else 0
+    while len(chosen) > 1 and sum(c.end - c.start for c in chosen) > allowed:
+        chosen.pop()
     return _passages(store, articles, chosen, limits), [to_quote(articles[s.article_id], s) for s in rest]
 
 

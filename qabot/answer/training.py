@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qabot.answer.features import FEATURES, CandidateSet
 from qabot.answer.scorer import Linear, Scorer, Trees, gate_features, sigmoid
-from qabot.evaluate import EvalQuestion, content_words
+from qabot.text import query_words
+
+if TYPE_CHECKING:
+    from qabot.evaluate import EvalQuestion
 
 PENALTIES = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def _words(text: str) -> set[str]:
+    return set(query_words(text))
 
 
 @dataclass
@@ -38,14 +46,14 @@ def null_scorer() -> Scorer:
 
 def labels(found: CandidateSet, q: EvalQuestion, gold: set[str]) -> np.ndarray:
     """1 for each candidate that is a gold sentence of ``q``."""
-    evidence = content_words(q.evidence or q.answer)
+    evidence = _words(q.evidence or q.answer)
     wanted = " ".join(q.answer.split()).strip(' ."').lower()
     out = np.zeros(len(found.candidates), dtype=np.float64)
     for i, c in enumerate(found.candidates):
         if c.article_id not in gold:
             continue
         text = found.articles[c.article_id].text[c.start : c.end]
-        words = content_words(text)
+        words = _words(text)
         share = len(evidence & words) / len(evidence) if evidence else 0.0
         verbatim = bool(wanted) and len(wanted) <= 80 and wanted in " ".join(text.split()).lower()
         out[i] = float(share >= 0.6 or (verbatim and share >= 0.25))
@@ -135,10 +143,29 @@ def choose_ranker(exs: list[Example], mean: np.ndarray, scale: np.ndarray) -> tu
             results[f"{way} {pen}"] = round(float(np.mean(hits)), 4)
     best = max(results, key=lambda k: (results[k], k.startswith("pointwise")))
     way, pen = best.split()[0], float(best.split()[1])
+    return fit_ranker(exs, mean, scale, way, pen), {"cv_top1": results, "chosen": best, "way": way, "penalty": pen}
+
+
+def fit_ranker(exs: list[Example], mean: np.ndarray, scale: np.ndarray, way: str, penalty: float) -> Linear:
+    """The ranker's weights fitted one way, then scaled to probabilities (Platt: a logistic fit of the labels)."""
     x, y, sw = stack(exs, mean, scale)
-    w = fit(x, y, pen, sw)[0] if way == "pointwise" else fit_listwise(exs, mean, scale, pen)
+    w = fit(x, y, penalty, sw)[0] if way == "pointwise" else fit_listwise(exs, mean, scale, penalty)
     (a,), b = fit((x @ w)[:, None], y, 0.0, sw)
-    return Linear(mean, scale, w * a, b), {"cv_top1": results, "chosen": best}
+    return Linear(mean, scale, w * a, b)
+
+
+def cross_fitted_logits(
+    exs: list[Example], mean: np.ndarray, scale: np.ndarray, way: str, penalty: float
+) -> list[np.ndarray]:
+    """Each question's ranker scores from a ranker fitted without it (5 folds): what the gate learns from must look
+    like what it meets on new questions, not like the ranker's own training data."""
+    out: list[np.ndarray] = [np.zeros(0)] * len(exs)
+    for k in range(5):
+        held = list(range(k, len(exs), 5))
+        ranker = fit_ranker([e for i, e in enumerate(exs) if i % 5 != k], mean, scale, way, penalty)
+        for i in held:
+            out[i] = ranker.logits(exs[i].x) if len(exs[i].x) else np.zeros(0)
+    return out
 
 
 def stack(exs: list[Example], mean: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -196,13 +223,13 @@ def pooled_unanswerable(report: dict[str, object]) -> float:
     return sum(r["declined_unanswerable"] * r["unanswerable"] for r in rows) / max(1, total)
 
 
-def gate_rows(exs: list[Example], ranker: Linear) -> tuple[np.ndarray, np.ndarray]:
-    """The gate's feature rows and labels (answerable or not) of the tune questions."""
-    g = np.vstack([gate_features(e.x, ranker.logits(e.x)) for e in exs])
+def gate_rows(exs: list[Example], logits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The gate's feature rows and labels (answerable or not) of the tune questions, from cross-fitted logits."""
+    g = np.vstack([gate_features(e.x, z) for e, z in zip(exs, logits, strict=True)])
     return g, np.array([float(e.answerable) for e in exs])
 
 
-def fit_tree_gate(exs: list[Example], ranker: Linear) -> tuple[Trees, list[float]]:
+def fit_tree_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Trees, list[float]]:
     """Boosted trees as the gate (they can learn "a name of the question in no article" as a near-veto), with
     out-of-fold confidences. Small and shallow: there are a few hundred tune questions."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -212,7 +239,7 @@ def fit_tree_gate(exs: list[Example], ranker: Linear) -> tuple[Trees, list[float
             max_iter=100, learning_rate=0.05, max_depth=3, min_samples_leaf=10, random_state=0
         )
 
-    g, y = gate_rows(exs, ranker)
+    g, y = gate_rows(exs, logits)
     weight = set_weights(exs)
     sw = np.array([weight[e.set] for e in exs])
     oof = np.zeros(len(exs))
@@ -237,9 +264,9 @@ def fit_tree_gate(exs: list[Example], ranker: Linear) -> tuple[Trees, list[float
     return Trees(float(np.ravel(final._baseline_prediction)[0]), tuple(trees)), oof.tolist()
 
 
-def fit_gate(exs: list[Example], ranker: Linear) -> tuple[Linear, list[float], float, dict[str, float]]:
+def fit_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Linear, list[float], float, dict[str, float]]:
     """The question-level gate, with out-of-fold confidences for choosing its threshold honestly."""
-    g, y = gate_rows(exs, ranker)
+    g, y = gate_rows(exs, logits)
     mean, scale = g.mean(axis=0), g.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (g - mean) / scale
@@ -265,10 +292,12 @@ __all__ = [
     "Judged",
     "choose_ranker",
     "choose_threshold",
+    "cross_fitted_logits",
     "declines",
     "fit",
     "fit_gate",
     "fit_listwise",
+    "fit_ranker",
     "fit_tree_gate",
     "gate_rows",
     "labels",
