@@ -246,3 +246,57 @@ def test_eval_command_end_to_end(tmp_path: Path) -> None:
     assert data["chars"] > 0
     assert data["hit3"] == 1.0, data  # three easy questions, in the articles' own words, over three articles
     assert not (tmp_path / "unused").exists(), "eval builds its index in a temporary folder"
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_eval_suite_prints_one_row_per_set_and_half_and_names_a_missing_set(tmp_path: Path) -> None:
+    """`qabot eval --suite` over the sample questions shipped in the repository, plus a set whose files are absent."""
+    suite = {
+        "sets": [
+            {
+                "name": "samples",
+                "role": "ours",
+                "articles": str(REPO / "qabot" / "samples"),
+                "questions": [str(REPO / "benchmarks" / "data" / "samples.questions.jsonl")],
+                "unanswerable": [str(REPO / "benchmarks" / "data" / "samples.unanswerable.jsonl")],
+            },
+            {"name": "elsewhere", "articles": str(tmp_path / "nope.jsonl"), "build": "make-it --here"},
+        ]
+    }
+    (tmp_path / "suite.json").write_text(json.dumps(suite), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "qabot.cli", "eval", "--suite", str(tmp_path / "suite.json"), "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    halves = {(r["set"], r["split"]): r for r in rows}
+    assert set(halves) == {("samples", "tune"), ("samples", "check"), ("elsewhere", "-")}
+    tune, check = halves[("samples", "tune")], halves[("samples", "check")]
+    assert tune["n"] + check["n"] == 102
+    assert tune["n_unanswerable"] + check["n_unanswerable"] == 36
+    assert check["hit1"] >= 0.8  # the bundled scorer on questions it was never fitted on
+    assert "make-it --here" in halves[("elsewhere", "-")]["missing"]
+
+
+def test_eval_of_one_missing_set_is_an_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "qabot.cli", "eval", "--articles", "nope.jsonl", "--questions", "nope.jsonl"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot evaluate: missing")
+    assert len(result.stderr.strip().splitlines()) == 1
