@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         None,
         ge=0,
         le=1,
-        description="Decline when the best quote's probability of answering is below this; empty = the fitted value.",
+        description="Decline when the confidence that the articles answer is below this; empty = the fitted value.",
     )
     scorer_path: str = Field("", description="A scorer.json from benchmarks/train_scorer.py; empty = the shipped one.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")

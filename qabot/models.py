@@ -132,7 +132,7 @@ class Answer:
     id: str | None = None
     note: str | None = None  # a caveat shown before the quotes ("As of 2025-03-27", "Sources differ")
     mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
-    confidence: float = 0.0  # the fitted scorer's probability that the first quote answers the question
+    confidence: float = 0.0  # the fitted gate's probability that the articles answer the question (0 when not asked)
     declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
     synthesis: Synthesis | None = None  # the LLM's checked summary; None when off, declined or the LLM failed
 

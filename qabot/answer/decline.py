@@ -12,7 +12,7 @@ DECLINE_TEXT = "The articles don't answer this question."
 
 # Reasons in ``Answer.declined_because`` (stable strings: --json readers match them).
 NOTHING_FOUND = "nothing retrieved"  # the index has no passage near the question (or is empty)
-LOW_CONFIDENCE = "low confidence"  # the best sentence's probability of answering is under the threshold
+LOW_CONFIDENCE = "low confidence"  # the confidence that the articles answer the question is under the threshold
 LANGUAGE = "language"  # the question is in a language the model does not read: "language:de"
 
 # One line each, in the language of the question: the bundled model reads English only.

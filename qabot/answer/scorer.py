@@ -6,7 +6,8 @@ question's best candidate against the rest (``GATE_FEATURES``) and gives the con
 question, which the decline compares with the threshold. The gate is a logistic regression or boosted trees (fitted
 with scikit-learn, read here with numpy), or absent (the best sentence's own probability), whichever the fit chose.
 Weights, threshold and selection limits live in ``scorer.json`` beside this file, written by
-``benchmarks/train_scorer.py`` from the tune halves it names (the file records them). Nothing here is set by hand: change the data, refit.
+``benchmarks/train_scorer.py`` from the tune halves it names (the file records them). Nothing here is set by hand:
+change the data, refit.
 """
 
 from __future__ import annotations
