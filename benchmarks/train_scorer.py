@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     plain_t, plain_report = choose_threshold(plain, args.max_declined)
     linear_gate, oof, gate_penalty, gate_cv = fit_gate(exs, logits)
-    tree_gate, tree_oof = fit_tree_gate(exs, logits)
+    tree_gate, tree_oof, tree_sizes = fit_tree_gate(exs, logits, args.max_declined)
     ways: dict[str, tuple[Linear | Trees | None, float, dict[str, object]]] = {
         "best sentence": (None, plain_t, plain_report)
     }
@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         "decline_by": decline_by,
         "linear_gate_penalty": gate_penalty,
         "linear_gate_cv_log_loss": gate_cv,
+        "tree_gate_sizes_out_of_fold": tree_sizes,
         "tune_declines (gates out of fold)": {k: v[2] for k, v in ways.items()},
         "selection_grid": sel_report,
         "seconds": round(time.perf_counter() - t0),

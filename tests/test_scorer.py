@@ -88,7 +88,8 @@ def test_tree_gate_inference_reads_the_trees_as_scikit_learn_wrote_them() -> Non
         x[:, FEATURES.index("names_in_article")] = 1.0 if answerable else 0.0
         exs.append(Example("s", answerable, x, np.eye(8)[0] if answerable else np.zeros(8)))
     ranker = Linear(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), rng.normal(size=len(FEATURES)), 0.0)
-    trees, oof = fit_tree_gate(exs, [ranker.logits(e.x) for e in exs])
+    trees, oof, sizes = fit_tree_gate(exs, [ranker.logits(e.x) for e in exs])
+    assert sizes, "the tree size was chosen among several"
     assert isinstance(trees, Trees)
     assert len(oof) == len(exs)
     scorer = Scorer(FEATURES, ranker, 0.5, trees)

@@ -229,25 +229,47 @@ def gate_rows(exs: list[Example], logits: list[np.ndarray]) -> tuple[np.ndarray,
     return g, np.array([float(e.answerable) for e in exs])
 
 
-def fit_tree_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Trees, list[float]]:
+# Sizes of the tree gate tried: (trees, depth, questions per leaf at least). Small: a few hundred tune questions.
+TREE_SIZES = tuple((n, d, leaf) for n in (50, 100, 200) for d in (2, 3) for leaf in (5, 10, 20))
+
+
+def fit_tree_gate(
+    exs: list[Example], logits: list[np.ndarray], max_declined: float = 0.02
+) -> tuple[Trees, list[float], dict[str, float]]:
     """Boosted trees as the gate (they can learn "a name of the question in no article" as a near-veto), with
-    out-of-fold confidences. Small and shallow: there are a few hundred tune questions."""
+    out-of-fold confidences. The size is chosen out of fold by what the gate is for: the share of unanswerable tune
+    questions declined while no half declines more than ``max_declined`` of its answerable ones."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    def model() -> HistGradientBoostingClassifier:
+    def model(size: tuple[int, int, int]) -> HistGradientBoostingClassifier:
+        n, depth, leaf = size
         return HistGradientBoostingClassifier(
-            max_iter=100, learning_rate=0.05, max_depth=3, min_samples_leaf=10, random_state=0
+            max_iter=n, learning_rate=0.05, max_depth=depth, min_samples_leaf=leaf, random_state=0
         )
 
     g, y = gate_rows(exs, logits)
     weight = set_weights(exs)
     sw = np.array([weight[e.set] for e in exs])
-    oof = np.zeros(len(exs))
-    for k in range(5):
-        test = list(range(k, len(exs), 5))
-        train = [i for i in range(len(exs)) if i % 5 != k]
-        oof[test] = model().fit(g[train], y[train], sample_weight=sw[train]).predict_proba(g[test])[:, 1]
-    final = model().fit(g, y, sample_weight=sw)
+
+    def out_of_fold(size: tuple[int, int, int]) -> np.ndarray:
+        oof = np.zeros(len(exs))
+        for k in range(5):
+            test = list(range(k, len(exs), 5))
+            train = [i for i in range(len(exs)) if i % 5 != k]
+            oof[test] = model(size).fit(g[train], y[train], sample_weight=sw[train]).predict_proba(g[test])[:, 1]
+        return oof
+
+    tried: dict[str, float] = {}
+    best_size, best_oof, best_value = TREE_SIZES[0], np.zeros(0), -1.0
+    for size in TREE_SIZES:
+        oof = out_of_fold(size)
+        judged = [(e.set, float(p), e.answerable) for e, p in zip(exs, oof, strict=True)]
+        value = pooled_unanswerable(choose_threshold(judged, max_declined)[1])
+        tried[f"{size[0]} trees, depth {size[1]}, leaf {size[2]}"] = round(value, 4)
+        if value > best_value:
+            best_size, best_oof, best_value = size, oof, value
+    oof = best_oof
+    final = model(best_size).fit(g, y, sample_weight=sw)
     trees = []
     for (predictor,) in final._predictors:
         nodes = predictor.nodes
@@ -261,7 +283,7 @@ def fit_tree_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Trees, 
                 "value": [round(float(v), 6) for v in nodes["value"]],
             }
         )
-    return Trees(float(np.ravel(final._baseline_prediction)[0]), tuple(trees)), oof.tolist()
+    return Trees(float(np.ravel(final._baseline_prediction)[0]), tuple(trees)), oof.tolist(), tried
 
 
 def fit_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Linear, list[float], float, dict[str, float]]:
