@@ -338,6 +338,19 @@ def _redact(text: str) -> str:
     return guard.REDACTOR.redact(text) if guard is not None else text
 
 
+def _reader_went_away() -> int:
+    """``qabot … | head``: the reader closed the pipe. End quietly with 128 + SIGPIPE, as ``cat`` or ``grep`` do.
+
+    Python's recommended pattern: point stdout at devnull so the interpreter's exit flush cannot fail again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (embedded, captured): nothing to redirect
+        pass
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qabot``."""
     p = argparse.ArgumentParser(
@@ -425,7 +438,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         settings = _settings(args)
-        return int(args.func(args, settings) or 0)
+        code = int(args.func(args, settings) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush where it cannot be caught
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except QabotError as err:
         if args.debug:
             raise

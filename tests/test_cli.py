@@ -68,6 +68,32 @@ def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Com
     )
 
 
+def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0) -> tuple[int, list[str], str]:
+    """``qabot ARGS | head -KEEP``: read ``keep`` lines of stdout through a real pipe, then close it early."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    with subprocess.Popen(
+        [sys.executable, "-m", "qabot.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        stdin_pipe, stdout_pipe, stderr_pipe = proc.stdin, proc.stdout, proc.stderr
+        assert stdin_pipe is not None
+        assert stdout_pipe is not None
+        assert stderr_pipe is not None
+        stdin_pipe.write(stdin)
+        stdin_pipe.close()
+        kept = [stdout_pipe.readline() for _ in range(keep)]
+        stdout_pipe.close()  # what `head` does once it has its lines
+        err = stderr_pipe.read()
+        code = proc.wait(timeout=300)
+    return code, kept, err
+
+
 def assert_one_error_line(result: subprocess.CompletedProcess[str] | tuple[int, str, str], *needles: str) -> None:
     code, out, err = (
         (result.returncode, result.stdout, result.stderr) if isinstance(result, subprocess.CompletedProcess) else result
@@ -182,6 +208,23 @@ def test_stats_remove_and_errors_on_a_copy(cli_index: Path, workdir: Path, tmp_p
     as_json = json.loads(run_qabot("--index", str(index), "stats", "--json", cwd=tmp_path).stdout)
     assert as_json["articles"] == 1
     assert as_json["newest"] == "2025-02-14"
+
+
+def test_ask_jsonl_into_a_pipe_closed_early_ends_quietly(cli_index: Path, workdir: Path) -> None:
+    # More answers than a pipe buffers, so writing goes on after the reader has gone.
+    lines = "".join(json.dumps({"id": f"q{n}", "question": COST}) + "\n" for n in range(300))
+    code, kept, err = run_into_a_closed_pipe(
+        "--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin=lines, keep=1
+    )
+    assert json.loads(kept[0])["id"] == "q0"
+    assert err == ""
+    assert code in (0, 141)
+
+
+def test_stats_into_a_pipe_closed_at_once_ends_quietly(cli_index: Path, workdir: Path) -> None:
+    code, _, err = run_into_a_closed_pipe("--index", str(cli_index), "stats", cwd=workdir)
+    assert err == ""
+    assert code in (0, 141)
 
 
 def test_ask_without_an_index_is_one_error_line(tmp_path: Path) -> None:
