@@ -351,14 +351,32 @@ def _reader_went_away() -> int:
     return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
 
 
+def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose every instance (each subcommand) also takes ``common``'s options."""
+
+    class SubcommandParser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("parents", [common])
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    return SubcommandParser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qabot``."""
     p = argparse.ArgumentParser(
         prog="qabot", description="Ask questions of news articles; get the answering sentences quoted, with sources."
     )
-    p.add_argument("--index", metavar="DIR", help="index directory (default: QABOT_INDEX_DIR or ./index)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = p.add_subparsers(dest="cmd")
+    index_help = "index directory (default: QABOT_INDEX_DIR or ./index)"
+    debug_help = "show tracebacks and debug logs"
+    p.add_argument("--index", metavar="DIR", help=index_help)
+    p.add_argument("--debug", action="store_true", help=debug_help)
+    # The same options after the command (`qabot stats --index DIR`). SUPPRESS: when not given there, the
+    # subcommand leaves alone what was given before it instead of resetting it to the default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", metavar="DIR", default=argparse.SUPPRESS, help=index_help)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
+    sub = p.add_subparsers(dest="cmd", parser_class=_parser_with(common))
 
     s = sub.add_parser("ingest", help="add files, folders (recursively) and URLs to the index")
     s.add_argument("paths", nargs="*", help=".txt .md .html .json .jsonl files, folders, or http(s) URLs")
@@ -399,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("feeds", help="RSS/Atom feeds kept with the index")
-    fs = s.add_subparsers(dest="feeds_cmd", required=True)
+    fs = s.add_subparsers(dest="feeds_cmd", required=True, parser_class=_parser_with(common))
     for name in ("add", "remove"):
         f = fs.add_parser(name)
         f.add_argument("url")

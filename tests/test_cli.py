@@ -282,6 +282,29 @@ def test_in_process_locked_database_is_one_line_not_a_traceback(
     assert "repair" not in err
 
 
+def test_index_and_debug_after_the_command(run_main: RunMain, cli_index: Path, tmp_path: Path) -> None:
+    code, out, err = run_main("stats", "--index", str(cli_index))
+    assert (code, err) == (0, "")
+    assert f"index:    {cli_index}" in out
+    assert "articles: 2" in out
+    # given before the command, it is not reset by the command's own (absent) --index
+    code, out, _ = run_main("--index", str(cli_index), "stats", "--json")
+    assert (code, json.loads(out)["articles"]) == (0, 2)
+    assert_one_error_line(run_main("remove", "some-id", "--index", str(tmp_path / "nope")), "qabot ingest")
+
+
+def test_every_command_help_shows_index_and_debug() -> None:
+    def commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return [c for s in subs for p in s.choices.values() for c in [p, *commands(p)]]
+
+    helps = {p.prog: p.format_help() for p in commands(build_parser())}
+    assert {"qabot stats", "qabot ask", "qabot doctor", "qabot feeds list"} <= set(helps)
+    for prog, text in helps.items():
+        assert "--index DIR" in text, prog
+        assert "--debug" in text, prog
+
+
 def test_in_process_ingest_of_nothing(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "idx"), "ingest"), "nothing to ingest")
 
