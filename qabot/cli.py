@@ -152,17 +152,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
-            qid: str | None = None  # kept for the error object, so callers can match it to their question
+            # The id comes back as the JSON value it was (7 stays 7, an object stays an object), on answers and on
+            # error objects alike, so callers can match each line to their question.
+            qid: object = None
             try:
-                raw = json.loads(line)
-                if isinstance(raw, dict) and raw.get("id") is not None:
-                    qid = str(raw["id"])
+                raw = json.loads(line.rstrip("\r\n"))  # a string cut short by the line end is unterminated
+                qid = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
                     raise ValueError("expected an object with a string field 'question'")
-                answer = answerer.ask(raw["question"], id=qid, synthesis=not args.no_synthesis)
-                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+                answer = answerer.ask(raw["question"], synthesis=not args.no_synthesis)
+                print(json.dumps({**answer.to_json(), "id": qid}, ensure_ascii=False), flush=True)
             except (ValueError, QabotError) as err:
-                print(json.dumps({"id": qid, "line": n, "error": str(err).splitlines()[0]}), flush=True)
+                print(
+                    json.dumps({"id": qid, "line": n, "error": str(err).splitlines()[0]}, ensure_ascii=False),
+                    flush=True,
+                )
         return 0
     if not args.question:
         raise QabotError('ask needs a question: qabot ask "why was Turkey removed from the F-35 program?"')
@@ -385,8 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="answer one question (or JSON lines from stdin with --jsonl)")
     s.add_argument("question", nargs="*")
-    s.add_argument("--json", action="store_true", help="print the answer as JSON")
-    s.add_argument("--jsonl", action="store_true", help='read {"id", "question"} lines from stdin, write answers')
+    shape = s.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the answer as JSON")
+    shape.add_argument(
+        "--jsonl", action="store_true", help='read {"id", "question"} lines from stdin (no QUESTION), write answers'
+    )
     s.add_argument("--no-synthesis", action="store_true", help="no LLM summary even when QABOT_LLM_URL is set")
     s.set_defaults(func=cmd_ask)
 
@@ -443,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qabot`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.cmd == "ask" and args.jsonl and args.question:
+        parser.error("ask --jsonl reads its questions from stdin: give no QUESTION with it")
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -164,13 +164,15 @@ def test_ask_jsonl_answers_each_line_and_reports_bad_ones(cli_index: Path, workd
         "",
         json.dumps({"id": 7, "question": "???"}),
         json.dumps({"id": "q5", "question": "Who painted the Mona Lisa?"}),
+        json.dumps({"id": {"x": 1}, "question": COST}),
+        '{"id": 8, "question": "unterminated',
     ]
     result = run_qabot("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin="\n".join(lines) + "\n")
 
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(out) == 5  # the blank line is skipped
-    first, second, malformed, unusable, declined = out
+    assert len(out) == 7  # the blank line is skipped
+    first, second, malformed, unusable, declined, object_id, cut_short = out
     assert first["id"] == "q1"
     assert not first["abstained"]
     assert "40 million" in first["quotes"][0]["text"]
@@ -180,12 +182,34 @@ def test_ask_jsonl_answers_each_line_and_reports_bad_ones(cli_index: Path, workd
     assert malformed["line"] == 3
     assert malformed["id"] is None
     assert malformed["error"]
-    assert unusable["id"] == "7"
+    assert unusable["id"] == 7  # the id's JSON value, as given
     assert unusable["line"] == 5
     assert "question" in unusable["error"]
     assert declined["id"] == "q5"
     assert declined["abstained"] is True
     assert declined["quotes"] == []
+    assert object_id["id"] == {"x": 1}
+    assert "40 million" in object_id["quotes"][0]["text"]
+    assert cut_short == {  # no id: the line is not JSON, so it has none to give back
+        "id": None,
+        "line": 8,
+        "error": "Unterminated string starting at: line 1 column 23 (char 22)",
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "--json", "--jsonl"], ["ask", "--jsonl", "why?"], ["ask", "--json", "--jsonl", "why?"]],
+    ids=["json-and-jsonl", "jsonl-and-a-question", "all"],
+)
+def test_ask_refuses_options_it_would_ignore(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: qabot")
+    assert "error: " in err
+    assert "--jsonl" in err.splitlines()[-1]
 
 
 def test_stats_remove_and_errors_on_a_copy(cli_index: Path, workdir: Path, tmp_path: Path) -> None:
