@@ -140,6 +140,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             skipped.append(Skip(url, str(err)))
     report = ingestor.ingest_articles(articles, skipped, progress=_progress("embedding"))
     _print_report(report)
+    if report.skipped and not (report.added or report.updated or report.unchanged):
+        # Scripts and CI must see that nothing was ingested; the summary above still says what happened to each.
+        raise QabotError(f"nothing ingested: all {len(report.skipped)} inputs were skipped (reasons above)")
     return 0
 
 
@@ -148,6 +151,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from qabot.render import render_terminal
 
     answerer = _answerer(settings)
+    if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
+        raise QabotError(
+            f"the index at {settings.index_dir} is empty: add articles with `qabot ingest PATH` "
+            "(or `qabot ingest --samples`)"
+        )
     if args.jsonl:
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():

@@ -257,6 +257,27 @@ def test_ask_without_an_index_is_one_error_line(tmp_path: Path) -> None:
     assert not (tmp_path / "none").exists()
 
 
+def test_ingest_where_every_input_is_skipped_exits_1_after_its_summary(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{oops", encoding="utf-8")
+    result = run_qabot("--index", str(tmp_path / "idx"), "ingest", "broken.json", "missing.md", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == "added 0, updated 0, unchanged 0, skipped 2\n"
+    err = result.stderr.strip().splitlines()
+    assert err[0].startswith("skipped broken.json: malformed JSON")
+    assert err[1] == "skipped missing.md: no such file or directory"
+    assert err[2:] == ["Error: nothing ingested: all 2 inputs were skipped (reasons above)"]
+
+
+def test_ask_on_an_empty_index_says_it_is_empty(cli_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "emptied"
+    shutil.copytree(cli_index, index)
+    for article in ("cli-tram", "cli-bakery"):
+        assert run_qabot("--index", str(index), "remove", article, cwd=tmp_path).returncode == 0
+    for args in (["ask", COST], ["ask", "--jsonl"]):
+        result = run_qabot("--index", str(index), *args, cwd=tmp_path, stdin=json.dumps({"question": COST}))
+        assert_one_error_line(result, f"the index at {index} is empty", "`qabot ingest PATH`")
+
+
 def test_help_from_the_console_script(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "qabot"
     if not script.exists():
