@@ -25,6 +25,7 @@ import httpx
 
 from qabot.config import Settings
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
+from qabot.text import counted
 
 if TYPE_CHECKING:
     from qabot.embed import Embedder
@@ -172,7 +173,8 @@ def _check_index(settings: Settings, dimension: int | None) -> Check:
     except Exception as err:  # e.g. permissions or a damaged database: report, don't crash
         return Check("index", False, f"cannot open {where}: {_first_line(err)}", "check the directory's permissions")
     newest = f", newest {stats.newest}" if stats.newest else ""
-    return Check("index", True, f"{stats.articles} articles, {stats.chunks} chunks at {where}{newest}")
+    held = f"{counted(stats.articles, 'article')}, {counted(stats.chunks, 'chunk')}"
+    return Check("index", True, f"{held} at {where}{newest}")
 
 
 def _check_storage(index_dir: Path) -> Check:
