@@ -322,7 +322,8 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    """Check settings, model, index, storage and the bot token; exit 1 if any check fails."""
+    """Check settings, model, index, storage and the bot token; exit 1 if any check fails (not configured is not
+    failed)."""
     from qabot.doctor import format_checks, run_checks
 
     checks = run_checks(settings, webhook=args.webhook, load_model=not args.quick)
