@@ -140,6 +140,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             skipped.append(Skip(url, str(err)))
     report = ingestor.ingest_articles(articles, skipped, progress=_progress("embedding"))
     _print_report(report)
+    if report.skipped and not (report.added or report.updated or report.unchanged):
+        # Scripts and CI must see that nothing was ingested; the summary above still says what happened to each.
+        raise QabotError(f"nothing ingested: all {len(report.skipped)} inputs were skipped (reasons above)")
     return 0
 
 
@@ -148,21 +151,30 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from qabot.render import render_terminal
 
     answerer = _answerer(settings)
+    if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
+        raise QabotError(
+            f"the index at {settings.index_dir} is empty: add articles with `qabot ingest PATH` "
+            "(or `qabot ingest --samples`)"
+        )
     if args.jsonl:
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
-            qid: str | None = None  # kept for the error object, so callers can match it to their question
+            # The id comes back as the JSON value it was (7 stays 7, an object stays an object), on answers and on
+            # error objects alike, so callers can match each line to their question.
+            qid: object = None
             try:
-                raw = json.loads(line)
-                if isinstance(raw, dict) and raw.get("id") is not None:
-                    qid = str(raw["id"])
+                raw = json.loads(line.rstrip("\r\n"))  # a string cut short by the line end is unterminated
+                qid = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
                     raise ValueError("expected an object with a string field 'question'")
-                answer = answerer.ask(raw["question"], id=qid, synthesis=not args.no_synthesis)
-                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+                answer = answerer.ask(raw["question"], synthesis=not args.no_synthesis)
+                print(json.dumps({**answer.to_json(), "id": qid}, ensure_ascii=False), flush=True)
             except (ValueError, QabotError) as err:
-                print(json.dumps({"id": qid, "line": n, "error": str(err).splitlines()[0]}), flush=True)
+                print(
+                    json.dumps({"id": qid, "line": n, "error": str(err).splitlines()[0]}, ensure_ascii=False),
+                    flush=True,
+                )
         return 0
     if not args.question:
         raise QabotError('ask needs a question: qabot ask "why was Turkey removed from the F-35 program?"')
@@ -310,7 +322,8 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    """Check settings, model, index, storage and the bot token; exit 1 if any check fails."""
+    """Check settings, model, index, storage and the bot token; exit 1 if any check fails (not configured is not
+    failed)."""
     from qabot.doctor import format_checks, run_checks
 
     checks = run_checks(settings, webhook=args.webhook, load_model=not args.quick)
@@ -338,14 +351,45 @@ def _redact(text: str) -> str:
     return guard.REDACTOR.redact(text) if guard is not None else text
 
 
+def _reader_went_away() -> int:
+    """``qabot … | head``: the reader closed the pipe. End quietly with 128 + SIGPIPE, as ``cat`` or ``grep`` do.
+
+    Python's recommended pattern: point stdout at devnull so the interpreter's exit flush cannot fail again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (embedded, captured): nothing to redirect
+        pass
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
+
+
+def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose every instance (each subcommand) also takes ``common``'s options."""
+
+    class SubcommandParser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("parents", [common])
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    return SubcommandParser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qabot``."""
     p = argparse.ArgumentParser(
         prog="qabot", description="Ask questions of news articles; get the answering sentences quoted, with sources."
     )
-    p.add_argument("--index", metavar="DIR", help="index directory (default: QABOT_INDEX_DIR or ./index)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = p.add_subparsers(dest="cmd")
+    index_help = "index directory (default: QABOT_INDEX_DIR or ./index)"
+    debug_help = "show tracebacks and debug logs"
+    p.add_argument("--index", metavar="DIR", help=index_help)
+    p.add_argument("--debug", action="store_true", help=debug_help)
+    # The same options after the command (`qabot stats --index DIR`). SUPPRESS: when not given there, the
+    # subcommand leaves alone what was given before it instead of resetting it to the default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", metavar="DIR", default=argparse.SUPPRESS, help=index_help)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
+    sub = p.add_subparsers(dest="cmd", parser_class=_parser_with(common))
 
     s = sub.add_parser("ingest", help="add files, folders (recursively) and URLs to the index")
     s.add_argument("paths", nargs="*", help=".txt .md .html .json .jsonl files, folders, or http(s) URLs")
@@ -354,8 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="answer one question (or JSON lines from stdin with --jsonl)")
     s.add_argument("question", nargs="*")
-    s.add_argument("--json", action="store_true", help="print the answer as JSON")
-    s.add_argument("--jsonl", action="store_true", help='read {"id", "question"} lines from stdin, write answers')
+    shape = s.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the answer as JSON")
+    shape.add_argument(
+        "--jsonl", action="store_true", help='read {"id", "question"} lines from stdin (no QUESTION), write answers'
+    )
     s.add_argument("--no-synthesis", action="store_true", help="no LLM summary even when QABOT_LLM_URL is set")
     s.set_defaults(func=cmd_ask)
 
@@ -386,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("feeds", help="RSS/Atom feeds kept with the index")
-    fs = s.add_subparsers(dest="feeds_cmd", required=True)
+    fs = s.add_subparsers(dest="feeds_cmd", required=True, parser_class=_parser_with(common))
     for name in ("add", "remove"):
         f = fs.add_parser(name)
         f.add_argument("url")
@@ -412,6 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qabot`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.cmd == "ask" and args.jsonl and args.question:
+        parser.error("ask --jsonl reads its questions from stdin: give no QUESTION with it")
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -425,7 +474,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         settings = _settings(args)
-        return int(args.func(args, settings) or 0)
+        code = int(args.func(args, settings) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush where it cannot be caught
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except QabotError as err:
         if args.debug:
             raise

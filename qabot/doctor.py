@@ -6,6 +6,10 @@ configured model), ``storage`` (the index directory is writable: feedback and ad
 ``webhook-secret`` and ``webhook-port``. Every check runs even when an earlier one failed, so one run lists
 everything to fix.
 
+Not configured is not failed: without a bot token the ``telegram`` check is skipped (``SKIP``), since only
+``qabot serve`` needs one, and doctor still exits 0. With ``webhook=True`` the bot is clearly meant to run, so a
+missing token fails.
+
 The bot token never appears in a result (nor a webhook secret of 8 or more characters): every detail and fix
 passes through :func:`_redact`, since error texts from the HTTP client can carry the request URL.
 """
@@ -25,6 +29,7 @@ import httpx
 
 from qabot.config import Settings
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
+from qabot.text import counted
 
 if TYPE_CHECKING:
     from qabot.embed import Embedder
@@ -39,12 +44,17 @@ REDACTED = "[REDACTED]"
 
 @dataclass(frozen=True)
 class Check:
-    """One check's outcome: what was checked, whether it passed, what was found, and how to fix a failure."""
+    """One check's outcome: what was checked, whether it passed, what was found, and how to fix a failure.
+
+    ``skipped``: an optional thing that is not configured, so there was nothing to check; ``ok`` is True (nothing
+    is broken) and ``fix`` says how to configure it.
+    """
 
     name: str
     ok: bool
     detail: str
     fix: str = ""
+    skipped: bool = False
 
 
 def run_checks(
@@ -66,22 +76,29 @@ def run_checks(
         model_check, dimension = _check_model(settings, embedder)
         checks.append(model_check)
     checks += [_check_index(settings, dimension), _check_storage(settings.index_dir)]
-    checks.append(_check_telegram(settings, timeout))
+    checks.append(_check_telegram(settings, timeout, required=webhook))
     if webhook:
         checks += _check_webhook(settings)
-    return [Check(c.name, c.ok, _redact(c.detail, secrets), _redact(c.fix, secrets)) for c in checks]
+    return [Check(c.name, c.ok, _redact(c.detail, secrets), _redact(c.fix, secrets), c.skipped) for c in checks]
 
 
 def format_checks(checks: list[Check]) -> str:
-    """One line per check (``OK   name: detail`` or ``FAIL name: detail — fix``) and a closing summary."""
+    """One line per check (``OK   name: detail``, ``SKIP name: detail — fix``, ``FAIL name: detail — fix``) and
+    a closing summary."""
     lines = []
     for c in checks:
-        if c.ok:
+        if c.ok and not c.skipped:
             lines.append(f"OK   {c.name}: {c.detail}")
         else:
-            lines.append(f"FAIL {c.name}: {c.detail}" + (f" — {c.fix}" if c.fix else ""))
+            lines.append(f"{'SKIP' if c.ok else 'FAIL'} {c.name}: {c.detail}" + (f" — {c.fix}" if c.fix else ""))
     failed = sum(not c.ok for c in checks)
-    lines.append(f"{failed} of {len(checks)} checks failed." if failed else f"All {len(checks)} checks passed.")
+    skipped = sum(c.skipped for c in checks)
+    if failed:
+        lines.append(f"{failed} of {len(checks)} checks failed.")
+    elif skipped:
+        lines.append(f"{len(checks) - skipped} of {len(checks)} checks passed; {skipped} not configured.")
+    else:
+        lines.append(f"All {len(checks)} checks passed.")
     return "\n".join(lines)
 
 
@@ -172,7 +189,8 @@ def _check_index(settings: Settings, dimension: int | None) -> Check:
     except Exception as err:  # e.g. permissions or a damaged database: report, don't crash
         return Check("index", False, f"cannot open {where}: {_first_line(err)}", "check the directory's permissions")
     newest = f", newest {stats.newest}" if stats.newest else ""
-    return Check("index", True, f"{stats.articles} articles, {stats.chunks} chunks at {where}{newest}")
+    held = f"{counted(stats.articles, 'article')}, {counted(stats.chunks, 'chunk')}"
+    return Check("index", True, f"{held} at {where}{newest}")
 
 
 def _check_storage(index_dir: Path) -> Check:
@@ -201,11 +219,14 @@ def api_root(base_url: str) -> str:
     return f"{root}/bot"
 
 
-def _check_telegram(settings: Settings, timeout: float) -> Check:
+def _check_telegram(settings: Settings, timeout: float, *, required: bool) -> Check:
     token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
     if not token:
         fix = "set QABOT_TELEGRAM_TOKEN (in .env or the service's environment file) to the token from @BotFather"
-        return Check("telegram", False, "QABOT_TELEGRAM_TOKEN is not set", fix)
+        if required:
+            return Check("telegram", False, "QABOT_TELEGRAM_TOKEN is not set", fix)
+        detail = "not configured: QABOT_TELEGRAM_TOKEN is not set (only `qabot serve` needs it)"
+        return Check("telegram", True, detail, fix, skipped=True)
     if not _TOKEN_RE.fullmatch(token):
         fix = "copy the whole token from @BotFather: digits, a colon, then letters (no 'bot' prefix, no quotes)"
         return Check("telegram", False, "QABOT_TELEGRAM_TOKEN does not look like a bot token", fix)

@@ -315,13 +315,24 @@ def _html(html: str | bytes, key: str, stem: str) -> Article:
     return replace(article, id=url_id(article.url) if article.url else _path_id(key, stem))
 
 
+def _json_problem(exc: ValueError, *, with_line: bool) -> str:
+    """What is wrong and where, so the file can be fixed: "Expecting ',' delimiter: line 3 column 9".
+
+    A JSON Lines record is parsed on its own, so its line is the file's (named in the skip), and only the column
+    is its own.
+    """
+    if not isinstance(exc, json.JSONDecodeError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{exc.msg}: " + (f"line {exc.lineno} column {exc.colno}" if with_line else f"column {exc.colno}")
+
+
 def _json(text: str, where: str, key: str, stem: str) -> Iterator[Article | Skip]:
     try:
         doc = json.loads(text)
     except RecursionError:
         raise LoadError("malformed JSON: nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
-        raise LoadError(f"malformed JSON: {getattr(exc, 'msg', exc)}") from None
+        raise LoadError(f"malformed JSON: {_json_problem(exc, with_line=True)}") from None
     if isinstance(doc, dict) and isinstance(doc.get("articles"), list):
         doc = doc["articles"]
     if isinstance(doc, dict):
@@ -345,7 +356,7 @@ def _jsonl(text: str, where: str, key: str, stem: str) -> Iterator[Article | Ski
             yield Skip(f"{where}:{number}", "malformed JSON: nested too deeply")
             continue
         except ValueError as exc:
-            yield Skip(f"{where}:{number}", f"malformed JSON: {getattr(exc, 'msg', exc)}")
+            yield Skip(f"{where}:{number}", f"malformed JSON: {_json_problem(exc, with_line=False)}")
             continue
         yield _record(item, f"{where}:{number}", f"{key}:{number}", stem)
 

@@ -12,7 +12,7 @@ from typing import TextIO
 from qabot.errors import QabotError
 from qabot.models import Answer, IndexStats
 from qabot.render import render_more, render_sources, render_stats, render_terminal
-from qabot.text import clean_line
+from qabot.text import clean_line, counted
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def banner(stats: IndexStats) -> str:
     """The first lines: what the bot knows and how fresh it is."""
     newest = (stats.newest or "no dates")[:10]
     return (
-        f"qabot — {stats.articles} articles, newest {newest} ({stats.path}).\n"
+        f"qabot — {counted(stats.articles, 'article')}, newest {newest} ({stats.path}).\n"
         "Ask a question about them; :help for commands, :quit to leave."
     )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.text import counted
 
 MAX_MESSAGE = 4096
 LONG_QUOTE = 200  # longer quotes are collapsed (expandable) so a group sees a short answer first
@@ -232,7 +233,7 @@ def pack_blocks(blocks: Sequence[_Block], *, limit: int = MAX_MESSAGE) -> list[s
 
 def articles_phrase(count: int) -> str:
     """ "1 article", "2 articles"."""
-    return f"{count} article" if count == 1 else f"{count} articles"
+    return counted(count, "article")
 
 
 def start_html(stats: IndexStats, bot_username: str | None) -> str:

@@ -324,12 +324,18 @@ def has_share(text: str) -> bool:
     return SHARE.search(text) is not None
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 article", "2 articles", "0 articles": the count with its noun (a regular plural in -s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 __all__ = [
     "MONEY",
     "SHARE",
     "STOPWORDS",
     "clean_line",
     "clean_question",
+    "counted",
     "has_money",
     "has_share",
     "normalize",

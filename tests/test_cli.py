@@ -68,6 +68,32 @@ def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Com
     )
 
 
+def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0) -> tuple[int, list[str], str]:
+    """``qabot ARGS | head -KEEP``: read ``keep`` lines of stdout through a real pipe, then close it early."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    with subprocess.Popen(
+        [sys.executable, "-m", "qabot.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        stdin_pipe, stdout_pipe, stderr_pipe = proc.stdin, proc.stdout, proc.stderr
+        assert stdin_pipe is not None
+        assert stdout_pipe is not None
+        assert stderr_pipe is not None
+        stdin_pipe.write(stdin)
+        stdin_pipe.close()
+        kept = [stdout_pipe.readline() for _ in range(keep)]
+        stdout_pipe.close()  # what `head` does once it has its lines
+        err = stderr_pipe.read()
+        code = proc.wait(timeout=300)
+    return code, kept, err
+
+
 def assert_one_error_line(result: subprocess.CompletedProcess[str] | tuple[int, str, str], *needles: str) -> None:
     code, out, err = (
         (result.returncode, result.stdout, result.stderr) if isinstance(result, subprocess.CompletedProcess) else result
@@ -138,13 +164,15 @@ def test_ask_jsonl_answers_each_line_and_reports_bad_ones(cli_index: Path, workd
         "",
         json.dumps({"id": 7, "question": "???"}),
         json.dumps({"id": "q5", "question": "Who painted the Mona Lisa?"}),
+        json.dumps({"id": {"x": 1}, "question": COST}),
+        '{"id": 8, "question": "unterminated',
     ]
     result = run_qabot("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin="\n".join(lines) + "\n")
 
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(out) == 5  # the blank line is skipped
-    first, second, malformed, unusable, declined = out
+    assert len(out) == 7  # the blank line is skipped
+    first, second, malformed, unusable, declined, object_id, cut_short = out
     assert first["id"] == "q1"
     assert not first["abstained"]
     assert "40 million" in first["quotes"][0]["text"]
@@ -154,12 +182,34 @@ def test_ask_jsonl_answers_each_line_and_reports_bad_ones(cli_index: Path, workd
     assert malformed["line"] == 3
     assert malformed["id"] is None
     assert malformed["error"]
-    assert unusable["id"] == "7"
+    assert unusable["id"] == 7  # the id's JSON value, as given
     assert unusable["line"] == 5
     assert "question" in unusable["error"]
     assert declined["id"] == "q5"
     assert declined["abstained"] is True
     assert declined["quotes"] == []
+    assert object_id["id"] == {"x": 1}
+    assert "40 million" in object_id["quotes"][0]["text"]
+    assert cut_short == {  # no id: the line is not JSON, so it has none to give back
+        "id": None,
+        "line": 8,
+        "error": "Unterminated string starting at: line 1 column 23 (char 22)",
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "--json", "--jsonl"], ["ask", "--jsonl", "why?"], ["ask", "--json", "--jsonl", "why?"]],
+    ids=["json-and-jsonl", "jsonl-and-a-question", "all"],
+)
+def test_ask_refuses_options_it_would_ignore(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: qabot")
+    assert "error: " in err
+    assert "--jsonl" in err.splitlines()[-1]
 
 
 def test_stats_remove_and_errors_on_a_copy(cli_index: Path, workdir: Path, tmp_path: Path) -> None:
@@ -184,10 +234,48 @@ def test_stats_remove_and_errors_on_a_copy(cli_index: Path, workdir: Path, tmp_p
     assert as_json["newest"] == "2025-02-14"
 
 
+def test_ask_jsonl_into_a_pipe_closed_early_ends_quietly(cli_index: Path, workdir: Path) -> None:
+    # More answers than a pipe buffers, so writing goes on after the reader has gone.
+    lines = "".join(json.dumps({"id": f"q{n}", "question": COST}) + "\n" for n in range(300))
+    code, kept, err = run_into_a_closed_pipe(
+        "--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin=lines, keep=1
+    )
+    assert json.loads(kept[0])["id"] == "q0"
+    assert err == ""
+    assert code in (0, 141)
+
+
+def test_stats_into_a_pipe_closed_at_once_ends_quietly(cli_index: Path, workdir: Path) -> None:
+    code, _, err = run_into_a_closed_pipe("--index", str(cli_index), "stats", cwd=workdir)
+    assert err == ""
+    assert code in (0, 141)
+
+
 def test_ask_without_an_index_is_one_error_line(tmp_path: Path) -> None:
     result = run_qabot("--index", str(tmp_path / "none"), "ask", "anything?", cwd=tmp_path)
     assert_one_error_line(result, "qabot ingest")
     assert not (tmp_path / "none").exists()
+
+
+def test_ingest_where_every_input_is_skipped_exits_1_after_its_summary(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{oops", encoding="utf-8")
+    result = run_qabot("--index", str(tmp_path / "idx"), "ingest", "broken.json", "missing.md", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == "added 0, updated 0, unchanged 0, skipped 2\n"
+    err = result.stderr.strip().splitlines()
+    assert err[0].startswith("skipped broken.json: malformed JSON")
+    assert err[1] == "skipped missing.md: no such file or directory"
+    assert err[2:] == ["Error: nothing ingested: all 2 inputs were skipped (reasons above)"]
+
+
+def test_ask_on_an_empty_index_says_it_is_empty(cli_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "emptied"
+    shutil.copytree(cli_index, index)
+    for article in ("cli-tram", "cli-bakery"):
+        assert run_qabot("--index", str(index), "remove", article, cwd=tmp_path).returncode == 0
+    for args in (["ask", COST], ["ask", "--jsonl"]):
+        result = run_qabot("--index", str(index), *args, cwd=tmp_path, stdin=json.dumps({"question": COST}))
+        assert_one_error_line(result, f"the index at {index} is empty", "`qabot ingest PATH`")
 
 
 def test_help_from_the_console_script(tmp_path: Path) -> None:
@@ -237,6 +325,29 @@ def test_in_process_locked_database_is_one_line_not_a_traceback(
     code, out, err = run_main("--index", str(cli_index), "stats")
     assert_one_error_line((code, out, err), "could not be used", "database is locked")
     assert "repair" not in err
+
+
+def test_index_and_debug_after_the_command(run_main: RunMain, cli_index: Path, tmp_path: Path) -> None:
+    code, out, err = run_main("stats", "--index", str(cli_index))
+    assert (code, err) == (0, "")
+    assert f"index:    {cli_index}" in out
+    assert "articles: 2" in out
+    # given before the command, it is not reset by the command's own (absent) --index
+    code, out, _ = run_main("--index", str(cli_index), "stats", "--json")
+    assert (code, json.loads(out)["articles"]) == (0, 2)
+    assert_one_error_line(run_main("remove", "some-id", "--index", str(tmp_path / "nope")), "qabot ingest")
+
+
+def test_every_command_help_shows_index_and_debug() -> None:
+    def commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return [c for s in subs for p in s.choices.values() for c in [p, *commands(p)]]
+
+    helps = {p.prog: p.format_help() for p in commands(build_parser())}
+    assert {"qabot stats", "qabot ask", "qabot doctor", "qabot feeds list"} <= set(helps)
+    for prog, text in helps.items():
+        assert "--index DIR" in text, prog
+        assert "--debug" in text, prog
 
 
 def test_in_process_ingest_of_nothing(run_main: RunMain, tmp_path: Path) -> None:

@@ -140,24 +140,43 @@ def test_an_unreachable_bot_api_says_so_without_the_token(
 
 
 @pytest.mark.parametrize(
-    ("token", "detail"),
+    ("token", "webhook", "detail"),
     [
-        (None, "QABOT_TELEGRAM_TOKEN is not set"),
-        ("bot123456:TEST-fake-token", "QABOT_TELEGRAM_TOKEN does not look like a bot token"),
+        (None, True, "QABOT_TELEGRAM_TOKEN is not set"),  # --webhook: the bot is meant to run, so it is needed
+        ("bot123456:TEST-fake-token", False, "QABOT_TELEGRAM_TOKEN does not look like a bot token"),
     ],
 )
 async def test_a_missing_or_malformed_token_fails_without_calling_telegram(
-    token: str | None, detail: str, small_index: Path, make_settings: Callable[..., Settings]
+    token: str | None, webhook: bool, detail: str, small_index: Path, make_settings: Callable[..., Settings]
 ) -> None:
     async with FakeBotApi() as fake:
         settings = make_settings(index_dir=small_index, telegram_token=token, telegram_base_url=fake.base_url)
-        telegram = by_name(await checks_for(settings, load_model=False))["telegram"]
+        telegram = by_name(await checks_for(settings, load_model=False, webhook=webhook))["telegram"]
         assert fake.calls == []
     assert not telegram.ok
+    assert not telegram.skipped
     assert telegram.detail == detail
     assert "@BotFather" in telegram.fix
     if token:
         assert token not in telegram.detail + telegram.fix
+
+
+async def test_no_token_is_not_configured_rather_than_failed(
+    small_index: Path, make_settings: Callable[..., Settings]
+) -> None:
+    async with FakeBotApi() as fake:
+        settings = make_settings(index_dir=small_index, telegram_token=None, telegram_base_url=fake.base_url)
+        checks = await checks_for(settings, load_model=False)
+        assert fake.calls == []
+    telegram = by_name(checks)["telegram"]
+    assert telegram.ok
+    assert telegram.skipped
+    out = format_checks(checks).splitlines()
+    assert out[-2] == (
+        "SKIP telegram: not configured: QABOT_TELEGRAM_TOKEN is not set (only `qabot serve` needs it)"
+        " — set QABOT_TELEGRAM_TOKEN (in .env or the service's environment file) to the token from @BotFather"
+    )
+    assert out[-1] == "3 of 4 checks passed; 1 not configured."
 
 
 # ---------------------------------------------------------------------- settings, model, index, storage
@@ -311,3 +330,16 @@ async def test_qabot_doctor_exits_0_when_all_pass_and_1_when_one_fails(
     assert "FAIL webhook-url: QABOT_WEBHOOK_URL is not set" in refused
     assert_no_secret(passed, fake.token)
     assert_no_secret(refused, OTHER_TOKEN)
+
+
+def test_qabot_doctor_without_a_token_exits_0(
+    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+    monkeypatch.delenv("QABOT_TELEGRAM_TOKEN", raising=False)
+    code = main(["--index", str(small_index), "doctor", "--quick"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "FAIL" not in out
+    assert "SKIP telegram: not configured" in out
+    assert out.splitlines()[-1] == "3 of 4 checks passed; 1 not configured."

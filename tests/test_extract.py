@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +105,13 @@ def test_helpers() -> None:
     long_title = title_from_text("word " * 60)
     assert len(long_title) <= 101
     assert long_title.endswith("…")
+
+
+def test_the_html_cleaner_url_ingest_imports_is_a_declared_dependency() -> None:
+    """lxml.html.clean left lxml (5.2): with an older pip, URL ingest failed on ``import justext``."""
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
+    names = {re.split(r"[<>=~!\[; ]", d, maxsplit=1)[0].lower() for d in pyproject["project"]["dependencies"]}
+    assert "lxml_html_clean" in names
+    import justext  # trafilatura's boilerplate remover: the first importer of lxml.html.clean
+
+    assert justext.get_stoplist("English")

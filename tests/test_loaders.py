@@ -220,7 +220,7 @@ def test_jsonl_bad_line_is_skipped_and_the_others_load(tmp_path: Path) -> None:
     items = load(f)
     assert [type(i).__name__ for i in items] == ["Article", "Skip", "Skip", "Article"]
     assert items[1].where == f"{f}:2"
-    assert items[1].reason.startswith("malformed JSON")
+    assert items[1].reason == "malformed JSON: Expecting property name enclosed in double quotes: column 2"
     assert items[2] == Skip(f"{f}:4", "expected a JSON object, got a list")
     assert items[3].id == path_id("feed", f, ":5")
 
@@ -228,7 +228,12 @@ def test_jsonl_bad_line_is_skipped_and_the_others_load(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "where_suffix", "reason"),
     [
-        ('{"text": ', "", "malformed JSON"),
+        ('{"text": ', "", "malformed JSON: Expecting value: line 1 column 9"),
+        (
+            '{"title": "A",\n "text": "cut short}',
+            "",
+            "malformed JSON: Unterminated string starting at: line 2 column 10",
+        ),
         ("[" * 100_000 + "]" * 100_000, "", "malformed JSON"),
         ('"just a string"', "", "JSON must be an object"),
         ("[]", "", "no articles"),

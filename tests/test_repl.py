@@ -6,7 +6,8 @@ import io
 from collections.abc import Callable
 
 from qabot.answer import Answerer
-from qabot.repl import HELP, run_repl
+from qabot.models import IndexStats
+from qabot.repl import HELP, banner, run_repl
 
 F35 = "why was Turkey removed from the F-35 program?"
 
@@ -49,7 +50,7 @@ def test_whole_session(answerer: Answerer) -> None:
 
     assert code == 0
     first_line = out.splitlines()[0]
-    assert f"{stats.articles} articles" in first_line
+    assert f"{stats.articles} articles" in first_line  # the samples: more than one
     assert f"newest {newest.published[:10]}" in first_line  # type: ignore[index]
     q = answer.quotes[0]
     in_order(
@@ -126,3 +127,10 @@ def test_ctrl_c_drops_the_line_not_the_session(answerer: Answerer) -> None:
 def test_ctrl_d_at_a_terminal_exits(answerer: Answerer) -> None:
     stdout = io.StringIO()
     assert run_repl(answerer, stdout=stdout, read_line=fake_terminal(EOFError)) == 0
+
+
+def test_banner_counts_one_article_in_the_singular() -> None:
+    stats = IndexStats(
+        articles=1, chunks=1, model="m", dimension=384, size_bytes=0, newest="2025-03-03T10:00:00", path="index"
+    )
+    assert banner(stats).splitlines()[0] == "qabot — 1 article, newest 2025-03-03 (index)."
