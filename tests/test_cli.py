@@ -53,10 +53,16 @@ The owners said rising flour and energy prices made the business impossible to k
 COST = "What did the harbour tram line in Port Aldwick cost?"
 
 
-def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m qabot.cli ARGS`` with a clean environment (no QABOT_* from the developer, offline model)."""
+def clean_env() -> dict[str, str]:
+    """The environment a CLI subprocess runs in: no QABOT_* from the developer, the model offline."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return env
+
+
+def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m qabot.cli ARGS`` with a clean environment (no QABOT_* from the developer, offline model)."""
+    env = clean_env()
     return subprocess.run(
         [sys.executable, "-m", "qabot.cli", *args],
         cwd=cwd,
@@ -70,8 +76,7 @@ def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Com
 
 def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0) -> tuple[int, list[str], str]:
     """``qabot ARGS | head -KEEP``: read ``keep`` lines of stdout through a real pipe, then close it early."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env = clean_env()
     with subprocess.Popen(
         [sys.executable, "-m", "qabot.cli", *args],
         cwd=cwd,

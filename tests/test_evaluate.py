@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_cli import run_qabot  # one way to run the CLI in tests
 
 from qabot.evaluate import EvalQuestion, content_words, evaluate, read_questions, same_story_groups, score
 from qabot.models import Answer, Quote
@@ -215,8 +213,6 @@ def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def test_eval_command_end_to_end(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     args = [
         "--articles",
         str(write_jsonl(tmp_path / "articles.jsonl", ARTICLES)),
@@ -226,14 +222,7 @@ def test_eval_command_end_to_end(tmp_path: Path) -> None:
         str(write_jsonl(tmp_path / "unanswerable.jsonl", UNANSWERABLE)),
         "--json",
     ]
-    result = subprocess.run(
-        [sys.executable, "-m", "qabot.cli", "--index", str(tmp_path / "unused"), "eval", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_qabot("--index", str(tmp_path / "unused"), "eval", *args, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -266,16 +255,7 @@ def test_eval_suite_prints_one_row_per_set_and_half_and_names_a_missing_set(tmp_
         ]
     }
     (tmp_path / "suite.json").write_text(json.dumps(suite), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    result = subprocess.run(
-        [sys.executable, "-m", "qabot.cli", "eval", "--suite", str(tmp_path / "suite.json"), "--json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_qabot("eval", "--suite", str(tmp_path / "suite.json"), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     halves = {(r["set"], r["split"]): r for r in rows}
@@ -288,15 +268,7 @@ def test_eval_suite_prints_one_row_per_set_and_half_and_names_a_missing_set(tmp_
 
 
 def test_eval_of_one_missing_set_is_an_error(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "qabot.cli", "eval", "--articles", "nope.jsonl", "--questions", "nope.jsonl"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_qabot("eval", "--articles", "nope.jsonl", "--questions", "nope.jsonl", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: cannot evaluate: missing")
     assert len(result.stderr.strip().splitlines()) == 1

@@ -155,7 +155,7 @@ class Answerer:
         t1 = time.perf_counter()
         parsed = Question.read(q, time_hint(q, today), language)
         found = gather(store, retrieval, parsed, self.tuning.candidates)
-        probs = self.scorer.shares(found.features)
+        probs, confidence = self.scorer.judge(found.features)
         scored = [replace(c, score=float(p)) for c, p in zip(found.candidates, probs, strict=True)]
         meta = dict(found.articles)
         if self.reranker is not None:
@@ -169,10 +169,9 @@ class Answerer:
             mode = "timeline"
         else:
             quotes, more = choose(store, meta, scored, stories, self.limits)
-            # A conflicting figure must be as likely an answer as the other quotes beside the first, not merely
-            # quotable: a passing mention of another figure in another story is not a second source.
-            rival = max(self.limits.second_min, min((x.score for x in quotes[1:]), default=0.0))
-            quotes, mode = newsaware.disagreement(meta, scored, stories, quotes, rival, self.settings.max_articles)
+            quotes, mode = newsaware.disagreement(
+                meta, scored, stories, quotes, self.limits.second_min, self.settings.max_articles
+            )
         t2 = time.perf_counter()
         timings = {
             "embed": retrieval.timings_ms["embed"],
@@ -180,7 +179,6 @@ class Answerer:
             "select": (t2 - t1) * 1000,
             "total": (t2 - t0) * 1000,
         }
-        confidence = self.scorer.confidence(found.features)
         if not quotes:
             because = decline.NOTHING_FOUND
             return Answer(q, True, ABSTAIN_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)

@@ -76,6 +76,9 @@ def disagreement(
 ) -> tuple[list[Quote], str]:
     """When another report gives a different figure for the same thing, show both quotes side by side.
 
+    A rival sentence must be as likely an answer as the quotes beside the first (and at least ``threshold``): a
+    passing mention of another figure in another story is not a second source.
+
     Mode "update" when one was published later (a follow-up of the same story or a later report elsewhere): the
     newer quote first, since news corrects itself. Mode "disagreement" when two stories give different figures on
     the same day (or undated): the sources differ. Copies of one story on one day are never a disagreement.
@@ -89,8 +92,9 @@ def disagreement(
     words = _content(first.text)
     story = stories.get(first.article_id, first.article_id)
     mine_day = parse_date(first.published)
+    bar = max(threshold, min((x.score for x in quotes[1:]), default=0.0))
     for s in scored:
-        if s.score < threshold:
+        if s.score < bar:
             break
         if s.article_id == first.article_id or s.article_id not in meta:
             continue

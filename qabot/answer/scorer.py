@@ -184,14 +184,24 @@ class Scorer:
         e = np.exp(z - z.max())
         return e / e.sum()
 
+    def judge(self, x: np.ndarray) -> tuple[np.ndarray, float]:
+        """``shares(x)`` and ``confidence(x)`` from one pass of the ranker: what an answer needs of the scorer."""
+        if x.shape[0] == 0:
+            return np.zeros(0, dtype=np.float64), 0.0
+        z = self.ranker.logits(x)
+        e = np.exp(z - z.max())
+        return e / e.sum(), self._confidence(x, z)
+
+    def _confidence(self, x: np.ndarray, logits: np.ndarray) -> float:
+        if self.gate is None:
+            return float(sigmoid(logits.max()))
+        return float(sigmoid(self.gate.logits(gate_features(x, logits)))[0])
+
     def confidence(self, x: np.ndarray) -> float:
         """P(the articles answer the question) from all its candidates: the gate's, else the best sentence's."""
         if x.shape[0] == 0:
             return 0.0
-        logits = self.ranker.logits(x)
-        if self.gate is None:
-            return float(sigmoid(logits.max()))
-        return float(sigmoid(self.gate.logits(gate_features(x, logits)))[0])
+        return self._confidence(x, self.ranker.logits(x))
 
     def to_json(self) -> dict[str, Any]:
         """What ``scorer.json`` holds."""
