@@ -262,7 +262,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Telegram bot (polling, or webhook with --webhook)."""
-    from qabot.bot import run_bot
+    from qabot.bot.app import run_bot
     from qabot.ingest import Ingestor
 
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
@@ -347,7 +347,7 @@ def _redact(text: str) -> str:
         secret = os.environ.get(key, "")
         if len(secret) >= 6:
             text = text.replace(secret, "[REDACTED]")
-    guard = sys.modules.get("qabot.botguard")  # loaded only by serve: no Telegram import for other commands
+    guard = sys.modules.get("qabot.bot.guard")  # loaded only by serve: no Telegram import for other commands
     return guard.REDACTOR.redact(text) if guard is not None else text
 
 

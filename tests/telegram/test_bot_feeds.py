@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 
 from qabot import telegram_html as th
-from qabot.botjobs import ALREADY_REFRESHING
+from qabot.bot.jobs import ALREADY_REFRESHING
 from qabot.embed import Embedder
 from qabot.feeds import FeedList
 from qabot.ingest import Ingestor

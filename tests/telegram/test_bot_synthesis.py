@@ -16,7 +16,7 @@ import pytest
 
 from qabot import telegram_html as th
 from qabot.answer import Answerer
-from qabot.botguard import REDACTOR
+from qabot.bot.guard import REDACTOR
 from qabot.config import Settings
 from qabot.embed import Embedder
 from tests.fakes.llm_server import FakeLlm, Scripted, faithful, with_changed_figure

@@ -1,6 +1,6 @@
 """The bot's blocking work, kept off the event loop: answers on one worker thread, feed refreshes on another.
 
-Telegram-free; ``qabot.bot`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
+Telegram-free; ``qabot.bot.app`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
 tokenizer is not thread-safe and the box is small), so every model call holds one lock. Answers queue on a single
 answer thread. A feed refresh runs on its own thread and spends most of its time waiting for web servers; it takes
 the model lock only while it embeds and writes a feed's entries, so questions keep being answered meanwhile, from
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from qabot import telegram_html as th
+from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.errors import LoadError
-from qabot.feedback import FeedbackStore
 from qabot.feeds import FeedList, FeedRefreshReport, refresh_feeds
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 
