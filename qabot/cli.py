@@ -127,12 +127,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     articles: list[Article] = []
     skipped: list[Skip] = []
     if paths:
-        from qabot.loaders import load_paths
+        from qabot.sources.files import load_paths
 
         for item in load_paths(paths):
             (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
     for url in urls:
-        from qabot.web import fetch_article
+        from qabot.sources.fetch import fetch_article
 
         try:
             articles.append(fetch_article(url, settings))
@@ -280,7 +280,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """Manage and refresh the RSS/Atom feeds kept with the index."""
-    from qabot.feeds import FeedList, refresh_feeds
+    from qabot.sources.feeds import FeedList, refresh_feeds
 
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":

@@ -20,8 +20,8 @@ COMMAND_HELPERS = {"qabot.doctor"}
 NAMED_PIPELINE = {
     f"qabot.{name}"
     for name in (
-        "loaders extract chunking embed store retrieve answer ingest models errors config web feeds evaluate render "
-        "telegram_html"
+        "sources sources.files sources.html sources.fetch sources.feeds chunking embed store retrieve answer ingest "
+        "models errors config evaluate render telegram_html"
     ).split()
 }
 

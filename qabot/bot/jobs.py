@@ -23,8 +23,8 @@ from qabot import telegram_html as th
 from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.errors import LoadError
-from qabot.feeds import FeedList, FeedRefreshReport, refresh_feeds
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
+from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class BotJobs:
     async def ingest_url(self, url: str) -> str:
         """Fetch one page and ingest it. The URL guard (http/https, no private address unless allowed) runs first."""
         # Imported here: the fetcher pulls in trafilatura, which plain Q&A never needs.
-        from qabot.web import fetch_article
+        from qabot.sources.fetch import fetch_article
 
         try:
             article = await asyncio.to_thread(fetch_article, url, self.settings)
@@ -216,7 +216,7 @@ class BotJobs:
 
     async def ingest_upload(self, name: str, data: bytes) -> str:
         """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
-        from qabot.loaders import load_text_document  # only admins need the loaders
+        from qabot.sources.files import load_text_document  # only admins need the loaders
 
         items = await asyncio.to_thread(load_text_document, name, data)
         articles = [item for item in items if isinstance(item, Article)]

@@ -34,8 +34,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from qabot.errors import LoadError
-from qabot.extract import extract_html, host_of, title_from_text, url_id
 from qabot.models import Article, Skip
+from qabot.sources.html import extract_html, host_of, title_from_text, url_id
 from qabot.text import clean_line, strip_controls
 
 log = logging.getLogger(__name__)
