@@ -148,7 +148,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question, or one per JSON line on stdin with ``--jsonl``."""
-    from qabot.render import render_terminal
+    from qabot.render.text import render_terminal
 
     answerer = _answerer(settings)
     if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
@@ -196,7 +196,7 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     """Print what the index holds (no model load needed)."""
-    from qabot.render import render_stats
+    from qabot.render.text import render_stats
     from qabot.store import IndexStore
 
     store = IndexStore.open(settings.index_dir, model=settings.model)

@@ -27,7 +27,7 @@ from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.ingest import Ingestor
 from qabot.models import Answer, Article, Quote, Skip
-from qabot.render import render_sources, render_terminal
+from qabot.render.text import render_sources, render_terminal
 from qabot.sources.files import load_paths, load_text_document
 
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

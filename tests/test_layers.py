@@ -21,7 +21,7 @@ NAMED_PIPELINE = {
     f"qabot.{name}"
     for name in (
         "sources sources.files sources.html sources.fetch sources.feeds chunking embed store retrieve answer ingest "
-        "models errors config evaluate render telegram_html"
+        "models errors config evaluate render render.text render.telegram"
     ).split()
 }
 
@@ -120,7 +120,7 @@ def test_benchmarks_are_never_imported_by_the_package() -> None:
 def test_importing_qabot_and_its_cli_loads_no_heavy_library() -> None:
     """`qabot --help` stays instant: torch, the model library and telegram load only when used."""
     code = (
-        "import sys, qabot, qabot.cli, qabot.answer, qabot.ingest, qabot.repl, qabot.render\n"
+        "import sys, qabot, qabot.cli, qabot.answer, qabot.ingest, qabot.repl, qabot.render.text\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'telegram') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -45,12 +45,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from qabot import telegram_html as th
 from qabot.bot import address
 from qabot.bot.guard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
 from qabot.errors import BadQuestion, ConfigError
+from qabot.render import telegram as th
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from qabot import telegram_html as th
 from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.errors import LoadError
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
+from qabot.render import telegram as th
 from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
 
 log = logging.getLogger(__name__)

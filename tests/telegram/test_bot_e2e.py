@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from qabot import telegram_html as th
 from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible
 

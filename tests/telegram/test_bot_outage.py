@@ -15,9 +15,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
 import qabot.bot.app
-from qabot import telegram_html as th
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import running_bot, visible
 
