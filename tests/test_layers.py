@@ -97,7 +97,9 @@ def test_lazy_imports_inside_functions_are_seen() -> None:
 
 
 def test_only_the_store_imports_faiss() -> None:
-    assert importers_of("faiss") == {"qabot.store"}
+    found = importers_of("faiss")
+    assert found
+    assert all(under(mod, {"qabot.store"}) for mod in found), found
 
 
 def test_pipeline_never_imports_a_front_end() -> None:
