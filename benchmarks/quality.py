@@ -42,7 +42,7 @@ class TutorialBaseline:
     """
 
     def __init__(self, articles: Sequence[Article], embedder: Embedder, size: int = 1000, k: int = 3) -> None:
-        import faiss  # only this benchmark and qabot/store.py need it
+        import faiss  # only this benchmark and qabot/store/ need it
 
         self.embedder = embedder
         self.k = k

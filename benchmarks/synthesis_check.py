@@ -41,8 +41,8 @@ from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import IndexMissing
 from qabot.ingest import Ingestor
-from qabot.loaders import load_paths
 from qabot.models import Article
+from qabot.sources.files import load_paths
 
 SAMPLES = REPO / "qabot" / "samples"
 SAMPLE_QUESTIONS = REPO / "benchmarks" / "data" / "synthesis_samples.jsonl"

@@ -127,12 +127,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     articles: list[Article] = []
     skipped: list[Skip] = []
     if paths:
-        from qabot.loaders import load_paths
+        from qabot.sources.files import load_paths
 
         for item in load_paths(paths):
             (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
     for url in urls:
-        from qabot.web import fetch_article
+        from qabot.sources.fetch import fetch_article
 
         try:
             articles.append(fetch_article(url, settings))
@@ -148,7 +148,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question, or one per JSON line on stdin with ``--jsonl``."""
-    from qabot.render import render_terminal
+    from qabot.render.text import render_terminal
 
     answerer = _answerer(settings)
     if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
@@ -196,7 +196,7 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     """Print what the index holds (no model load needed)."""
-    from qabot.render import render_stats
+    from qabot.render.text import render_stats
     from qabot.store import IndexStore
 
     store = IndexStore.open(settings.index_dir, model=settings.model)
@@ -262,7 +262,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Telegram bot (polling, or webhook with --webhook)."""
-    from qabot.bot import run_bot
+    from qabot.bot.app import run_bot
     from qabot.ingest import Ingestor
 
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
@@ -280,7 +280,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """Manage and refresh the RSS/Atom feeds kept with the index."""
-    from qabot.feeds import FeedList, refresh_feeds
+    from qabot.sources.feeds import FeedList, refresh_feeds
 
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
@@ -347,7 +347,7 @@ def _redact(text: str) -> str:
         secret = os.environ.get(key, "")
         if len(secret) >= 6:
             text = text.replace(secret, "[REDACTED]")
-    guard = sys.modules.get("qabot.botguard")  # loaded only by serve: no Telegram import for other commands
+    guard = sys.modules.get("qabot.bot.guard")  # loaded only by serve: no Telegram import for other commands
     return guard.REDACTOR.redact(text) if guard is not None else text
 
 

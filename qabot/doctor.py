@@ -212,7 +212,7 @@ def _check_storage(index_dir: Path) -> Check:
 
 # ---------------------------------------------------------------------- telegram
 def api_root(base_url: str) -> str:
-    """The Bot API root the bot uses (``…/bot``), as ``qabot.bot.bot_api_urls`` derives it from the setting."""
+    """The Bot API root the bot uses (``…/bot``), as ``qabot.bot.guard.bot_api_urls`` derives it from the setting."""
     root = base_url.rstrip("/")
     if root.endswith("/bot"):
         root = root[: -len("/bot")]

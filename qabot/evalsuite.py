@@ -101,7 +101,7 @@ def read_suite(path: Path) -> list[EvalSet]:
 
 def load_set(spec: EvalSet) -> LoadedSet:
     """Read a set's files (the caller has checked ``missing()``)."""
-    from qabot.loaders import load_paths
+    from qabot.sources.files import load_paths
 
     articles = [x for x in load_paths(list(spec.articles)) if isinstance(x, Article)]
     questions = [q for p in spec.questions for q in read_questions(p) if q.supported]

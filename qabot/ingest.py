@@ -83,7 +83,7 @@ class Ingestor:
     # ------------------------------------------------------------------ public verbs
     def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
         """Load files and folders and ingest every article found; broken inputs are skipped with a reason."""
-        from qabot.loaders import load_paths
+        from qabot.sources.files import load_paths
 
         articles: list[Article] = []
         skipped: list[Skip] = []

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from qabot.errors import QabotError
 from qabot.models import Answer, IndexStats
-from qabot.render import render_more, render_sources, render_stats, render_terminal
+from qabot.render.text import render_more, render_sources, render_stats, render_terminal
 from qabot.text import clean_line, counted
 
 log = logging.getLogger(__name__)

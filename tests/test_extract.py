@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qabot.errors import LoadError
-from qabot.extract import extract_html, host_of, title_from_text, url_id
+from qabot.sources.html import extract_html, host_of, title_from_text, url_id
 
 PAGE = """<!doctype html>
 <html><head>

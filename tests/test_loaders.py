@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qabot.loaders import MAX_FILE_BYTES, load_paths, load_text_document, normalize_date
 from qabot.models import Article, Skip
+from qabot.sources.files import MAX_FILE_BYTES, load_paths, load_text_document, normalize_date
 
 BRIDGE = "The council voted on Tuesday. “It connects the city,” the mayor said.  Two  spaces stay."
 

@@ -18,8 +18,8 @@ from qabot.cli import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder, resolve_model_path
 from qabot.errors import ConfigError
-from qabot.loaders import load_paths
 from qabot.models import Article
+from qabot.sources.files import load_paths
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qabot.chunking import approx_tokens, chunk_article, split_sentences
-from qabot.loaders import load_paths, load_text_document
 from qabot.models import Article, Chunk, Skip, Span
+from qabot.sources.files import load_paths, load_text_document
 
 # tmp_path is shared by the examples of one test; every example overwrites the same file, so that is safe.
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

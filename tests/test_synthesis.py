@@ -24,11 +24,11 @@ from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import ConfigError
 from qabot.models import Answer, Dropped, Quote, Synthesis
-from qabot.render import SUMMARY_LABEL, render_terminal
+from qabot.render.telegram import SUMMARY_LABEL as TELEGRAM_LABEL
+from qabot.render.telegram import render_answer_html
+from qabot.render.text import SUMMARY_LABEL, render_terminal
 from qabot.repl import run_repl
 from qabot.synthesis import ChatClient, Synthesizer, endpoint
-from qabot.telegram_html import SUMMARY_LABEL as TELEGRAM_LABEL
-from qabot.telegram_html import render_answer_html
 from tests.fakes.llm_server import (
     FakeLlm,
     Scripted,

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qabot import store
 from qabot.answer import Answerer
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
+from qabot.store import vectors
 
 QUESTIONS = [
     "What interest rate did the Caldera Reserve Bank set?",
@@ -32,7 +32,7 @@ QUESTIONS = [
 def graph_settings(sample_index: Path, answerer: Answerer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """A copy of the sample index whose vector cache will be rebuilt as a graph."""
     answerer.store.vector_index()  # the shared sample index keeps its exact index: load it before the threshold drops
-    monkeypatch.setattr(store, "HNSW_MIN_CHUNKS", 10)
+    monkeypatch.setattr(vectors, "HNSW_MIN_CHUNKS", 10)
     copy = tmp_path / "index"
     shutil.copytree(sample_index, copy, ignore=shutil.ignore_patterns("*.faiss", ".write.lock"))
     return Settings(_env_file=None, index_dir=copy)  # type: ignore[call-arg]
@@ -43,15 +43,15 @@ def test_a_large_index_is_a_graph_that_answers_like_exact_search(
 ) -> None:
     graph = Answerer.from_settings(graph_settings, embedder=embedder)
     index, _ = graph.store.vector_index()
-    assert store.is_graph(index)
-    assert not store.is_graph(answerer.store.vector_index()[0])
+    assert vectors.is_graph(index)
+    assert not vectors.is_graph(answerer.store.vector_index()[0])
     for q in QUESTIONS:
         want, got = answerer.ask(q), graph.ask(q)
         assert got.abstained == want.abstained, q
         assert [x.text for x in got.quotes] == [x.text for x in want.quotes], q
     # And the graph's file on disk reloads as a graph, searched with the same depth.
     reopened = Answerer.from_settings(graph_settings, embedder=embedder)
-    assert store.is_graph(reopened.store.vector_index()[0])
+    assert vectors.is_graph(reopened.store.vector_index()[0])
     assert reopened.ask(QUESTIONS[0]).quotes == graph.ask(QUESTIONS[0]).quotes
 
 
@@ -65,7 +65,7 @@ def test_removed_articles_never_come_back_from_a_graph(graph_settings: Settings,
 
     index, _ = answerer.store.vector_index()
     live = answerer.store.count_chunks()
-    assert store.is_graph(index)
+    assert vectors.is_graph(index)
     assert index.ntotal > live  # the removed chunks are still in the graph...
     qvec = embedder.embed_query(QUESTIONS[0])
     hits = answerer.store.search_vectors(qvec, 40)

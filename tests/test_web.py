@@ -16,7 +16,7 @@ import pytest
 
 from qabot.config import Settings
 from qabot.errors import FetchError
-from qabot.web import USER_AGENT, check_url_allowed, fetch, fetch_article, is_public_address
+from qabot.sources.fetch import USER_AGENT, check_url_allowed, fetch, fetch_article, is_public_address
 from tests.fakes.web_server import FakeWebServer
 
 ARTICLE_HTML = """<!doctype html>

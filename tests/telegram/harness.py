@@ -18,9 +18,9 @@ from typing import Any
 
 from telegram.ext import Application
 
-from qabot.bot import build_application, jobs_of, on_startup, on_stop
-from qabot.botguard import polling_options, webhook_options
-from qabot.botjobs import AnswererLike, BotJobs, IngestorLike
+from qabot.bot.app import build_application, jobs_of, on_startup, on_stop
+from qabot.bot.guard import polling_options, webhook_options
+from qabot.bot.jobs import AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
 from tests.fakes.telegram_api import Call, FakeBotApi
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from qabot import telegram_html as th
-from qabot.feeds import FeedList
+from qabot.render import telegram as th
+from qabot.sources.feeds import FeedList
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.fakes.web_server import FakeWebServer
 from tests.telegram.conftest import WritableIndex

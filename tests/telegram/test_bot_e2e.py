@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from qabot import telegram_html as th
+from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
-from qabot.feedback import FeedbackStore
 from qabot.models import Answer, Article, IndexStats
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible
 
@@ -320,7 +320,7 @@ async def test_an_unexpected_error_gives_one_neutral_line_and_a_log_with_context
     [reply] = fake.sent()
     assert visible(reply) == th.SOMETHING_WRONG
     assert reply.params["reply_parameters"]["message_id"] == question["message_id"]
-    [record] = [r for r in caplog.records if r.name == "qabot.bot" and r.levelno == logging.ERROR]
+    [record] = [r for r in caplog.records if r.name == "qabot.bot.app" and r.levelno == logging.ERROR]
     assert f"chat {group['id']}" in record.getMessage()
     assert f"user {ANN['id']}" in record.getMessage()
     assert record.exc_info

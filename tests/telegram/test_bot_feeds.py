@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from qabot import telegram_html as th
-from qabot.botjobs import ALREADY_REFRESHING
+from qabot.bot.jobs import ALREADY_REFRESHING
 from qabot.embed import Embedder
-from qabot.feeds import FeedList
 from qabot.ingest import Ingestor
+from qabot.render import telegram as th
+from qabot.sources.feeds import FeedList
 from tests.fakes.telegram_api import FakeBotApi, private_chat, user
 from tests.fakes.web_server import FakeWebServer
 from tests.telegram.conftest import WritableIndex

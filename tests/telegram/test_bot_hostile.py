@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from qabot import telegram_html as th
 from qabot.config import Settings
 from qabot.models import Article
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import quotes_in, running_bot, visible
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from qabot import telegram_html as th
 from qabot.config import Settings
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import running_bot, visible
 

@@ -14,10 +14,10 @@ from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-import qabot.bot
-from qabot import telegram_html as th
+import qabot.bot.app
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import running_bot, visible
 
@@ -56,7 +56,7 @@ async def test_questions_sent_during_an_outage_are_each_answered_exactly_once_af
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The production back-off (1 s, doubling) is for a real outage; the same retries, faster, keep this test short.
-    monkeypatch.setattr(qabot.bot, "NETWORK_BACKOFF", 0.05)
+    monkeypatch.setattr(qabot.bot.app, "NETWORK_BACKOFF", 0.05)
     people = [user(2000 + i, f"P{i}") for i in range(6)]
     # Polling fails in three ways (PTB's updater backs off 1 s, 1.5 s, then waits out the 429) ...
     fake.fail_next("getUpdates", 500, "Internal Server Error")

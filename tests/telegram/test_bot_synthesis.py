@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from qabot import telegram_html as th
 from qabot.answer import Answerer
-from qabot.botguard import REDACTOR
+from qabot.bot.guard import REDACTOR
 from qabot.config import Settings
 from qabot.embed import Embedder
+from qabot.render import telegram as th
 from tests.fakes.llm_server import FakeLlm, Scripted, faithful, with_changed_figure
 from tests.fakes.telegram_api import FakeBotApi, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from qabot import botaddress as address
-from qabot.botguard import Guard, RedactSecrets, bot_api_urls, install_log_redaction, webhook_options
+from qabot.bot import address
+from qabot.bot.guard import Guard, RedactSecrets, bot_api_urls, install_log_redaction, webhook_options
 from qabot.config import Settings
 from qabot.errors import ConfigError
 from tests.fakes.telegram_api import group_chat, text_entities

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qabot.feedback import FeedbackStore
+from qabot.bot.feedback import FeedbackStore
 from qabot.models import Answer, Quote
 
 

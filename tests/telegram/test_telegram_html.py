@@ -8,8 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qabot import telegram_html as th
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.render import telegram as th
 from tests.fakes.telegram_api import check_html, utf16_len
 
 

@@ -34,8 +34,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from qabot.errors import LoadError
-from qabot.extract import extract_html, host_of, title_from_text, url_id
 from qabot.models import Article, Skip
+from qabot.sources.html import extract_html, host_of, title_from_text, url_id
 from qabot.text import clean_line, strip_controls
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 # Article bodies keep their own rule, not qabot.text's: only the control characters themselves are dropped (an
 # escape's "[31m" stays), because quotes are cut from the stored text verbatim and changing what is stored would move
 # every quote and content hash of articles already indexed. Bodies are made safe where they are printed
-# (qabot.render). Titles, outlets and authors are one-line labels and go through qabot.text.clean_line (_label).
+# (qabot.render.text). Titles, outlets and authors are one-line labels and go through qabot.text.clean_line (_label).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Whitespace and the invisible format characters that only make a document look non-empty.

@@ -1,10 +1,10 @@
-"""The Telegram front-end: turns updates into ``qabot.botjobs`` calls and their results into replies.
+"""The Telegram front-end: turns updates into ``qabot.bot.jobs`` calls and their results into replies.
 
 The only module that imports ``telegram``. ``build_application`` returns a python-telegram-bot ``Application``;
 ``run_bot`` runs it by polling or webhook for ``qabot serve``. In groups the bot speaks only when addressed (an
 @mention, a reply to one of its messages, ``/ask`` or ``/ask@itsname``), replies in the question's forum topic,
 and never answers edits, channel posts or other bots' commands. The rules (allowlists, cooldowns, log redaction)
-live in ``qabot.botguard``. Sends ride out flood control and a Bot API outage of about two minutes; any other
+live in ``qabot.bot.guard``. Sends ride out flood control and a Bot API outage of about two minutes; any other
 failure is logged with context and the user gets one neutral line.
 """
 
@@ -45,12 +45,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from qabot import botaddress as address
-from qabot import telegram_html as th
-from qabot.botguard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
-from qabot.botjobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
+from qabot.bot import address
+from qabot.bot.guard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
+from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
 from qabot.errors import BadQuestion, ConfigError
+from qabot.render import telegram as th
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def _add_handlers(app: Application) -> None:
     app.add_error_handler(_on_error)
 
 
-# ---------------------------------------------------------------- is the bot addressed? (rules in qabot.botaddress)
+# ---------------------------------------------------------------- is the bot addressed? (rules in qabot.bot.address)
 
 
 def _me(message: Message) -> tuple[int, str | None]:

@@ -1,6 +1,6 @@
 """The bot's blocking work, kept off the event loop: answers on one worker thread, feed refreshes on another.
 
-Telegram-free; ``qabot.bot`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
+Telegram-free; ``qabot.bot.app`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
 tokenizer is not thread-safe and the box is small), so every model call holds one lock. Answers queue on a single
 answer thread. A feed refresh runs on its own thread and spends most of its time waiting for web servers; it takes
 the model lock only while it embeds and writes a feed's entries, so questions keep being answered meanwhile, from
@@ -19,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from qabot import telegram_html as th
+from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.errors import LoadError
-from qabot.feedback import FeedbackStore
-from qabot.feeds import FeedList, FeedRefreshReport, refresh_feeds
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
+from qabot.render import telegram as th
+from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class BotJobs:
     async def ingest_url(self, url: str) -> str:
         """Fetch one page and ingest it. The URL guard (http/https, no private address unless allowed) runs first."""
         # Imported here: the fetcher pulls in trafilatura, which plain Q&A never needs.
-        from qabot.web import fetch_article
+        from qabot.sources.fetch import fetch_article
 
         try:
             article = await asyncio.to_thread(fetch_article, url, self.settings)
@@ -216,7 +216,7 @@ class BotJobs:
 
     async def ingest_upload(self, name: str, data: bytes) -> str:
         """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
-        from qabot.loaders import load_text_document  # only admins need the loaders
+        from qabot.sources.files import load_text_document  # only admins need the loaders
 
         items = await asyncio.to_thread(load_text_document, name, data)
         articles = [item for item in items if isinstance(item, Article)]

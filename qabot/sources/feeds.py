@@ -1,8 +1,8 @@
 """RSS 2.0 and Atom feeds: the feed list stored beside the index, and a refresh that ingests new entries.
 
-Feeds are fetched with :func:`qabot.web.fetch` (same address guard, caps and conditional requests) and the bytes
-handed to feedparser, which therefore never opens a URL itself. Each entry's link is fetched as a page; when that
-fails, the feed's own text for the entry becomes the article instead.
+Feeds are fetched with :func:`qabot.sources.fetch.fetch` (same address guard, caps and conditional requests) and
+the bytes handed to feedparser, which therefore never opens a URL itself. Each entry's link is fetched as a page;
+when that fails, the feed's own text for the entry becomes the article instead.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from qabot import web
 from qabot.config import Settings
 from qabot.errors import FetchError, IndexCorrupt, LoadError, QabotError
-from qabot.extract import title_from_text, url_id
 from qabot.models import Article, IngestReport, Skip
+from qabot.sources import fetch as web
+from qabot.sources.html import title_from_text, url_id
 from qabot.text import clean_line
 
 log = logging.getLogger(__name__)

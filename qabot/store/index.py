@@ -1,29 +1,14 @@
-"""The index on disk: SQLite for metadata, text and vectors; FAISS files as rebuildable caches. The only faiss importer.
+"""``IndexStore``: one index folder opened for reading — vectors, BM25 over FTS5, articles, chunks, sentences.
 
-Layout of an index directory::
-
-    manifest.json        model, dimension, schema: refuses to open with another model
-    qabot.sqlite         articles, chunks, sentences, vectors (the source of truth), FTS5 lexical index
-    chunks.g<N>.faiss    chunk vectors of generation N (a cache: rebuilt from SQLite when missing or stale)
-    .write.lock          held by the one process writing
-
-Crash safety: every ingest is one SQLite transaction that bumps ``generation``; the FAISS file for a generation is
-written to a temporary file and ``os.replace``d after the commit. A kill at any moment leaves either the old
-generation (transaction rolled back) or the new one with a missing cache, which the next open rebuilds.
-Vectors are content-addressed (hash of the embedded text), so a re-run after a kill reuses what was embedded.
+Readers never lock: each thread has its own SQLite connection, and ``snapshot()`` pins one committed generation.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import logging
-import os
 import sqlite3
-import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,49 +17,17 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
-from qabot.errors import IndexCorrupt, IndexLocked, IndexMissing, ModelMismatch
+from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from qabot.models import Article, IndexStats
+from qabot.store.layout import DB, MANIFEST, Manifest, atomic_write, faiss_file, read_manifest, write_manifest
+from qabot.store.schema import SCHEMA, SCHEMA_VERSION, TOKENIZER, connect, holds_data
+from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
+from qabot.store.writer import IndexWriter, write_lock
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
-DB = "qabot.sqlite"
-LOCK = ".write.lock"
-
-_TOKENIZER = "'porter unicode61 remove_diacritics 2'"
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT, published TEXT,
-    source TEXT, author TEXT, hash TEXT NOT NULL, added REAL NOT NULL, story TEXT);
-CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
-CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
-CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
-CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
-    vhash TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS sentences (
-    article_id TEXT NOT NULL, ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    vhash TEXT NOT NULL, PRIMARY KEY (article_id, ordinal)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize={_TOKENIZER});
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-"""
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What an index was built with; an index refuses to open with a different model or dimension."""
-
-    model: str
-    dimension: int
-    schema: int = SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -101,124 +54,7 @@ class SentenceRow:
     vector: NDArray[np.float32]
 
 
-@dataclass(frozen=True)
-class NewChunk:
-    """A chunk to write: offsets, sentence range, and the hash of the vector already saved for it."""
-
-    ordinal: int
-    start: int
-    end: int
-    first_sentence: int
-    last_sentence: int
-    vhash: str
-    lexical_text: str
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=OFF")
-    return conn
-
-
-def read_manifest(index_dir: Path) -> Manifest | None:
-    """The manifest of ``index_dir``, or None when there is no index there."""
-    path = index_dir / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        raw = json.loads(path.read_text("utf-8"))
-        return Manifest(model=str(raw["model"]), dimension=int(raw["dimension"]), schema=int(raw.get("schema", 1)))
-    except (ValueError, KeyError, TypeError) as err:
-        raise IndexCorrupt(f"{path} is unreadable ({err}): run `qabot repair` to restore it") from err
-
-
-def write_manifest(index_dir: Path, manifest: Manifest) -> None:
-    """Write ``manifest.json`` atomically."""
-    _atomic_write(index_dir / MANIFEST, json.dumps(manifest.__dict__, indent=2).encode())
-
-
-def _holds_data(db: Path) -> bool:
-    """Whether a database left without a manifest holds articles or vectors (else an index creation was cut short)."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            return any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("articles", "vectors"))
-        finally:
-            conn.close()
-    except sqlite3.OperationalError as err:
-        return "no such table" not in str(err)
-    except sqlite3.Error:
-        return True  # damaged: `qabot repair` looks at it
-
-
-# Exact search costs ~11 ms per question at 100k chunks and ~90 ms at 1M on one core; an HNSW graph answers in
-# ~1-2 ms (docs/performance.md), but takes ~35 s per 100k vectors to build, so small indexes stay exact.
-HNSW_MIN_CHUNKS = 50_000
-HNSW_NEIGHBOURS = 32
-# Candidates the graph search keeps: 256 costs ~1 ms at 1M chunks and lifted recall@10 against exact search from
-# 0.81 (at 128) to 0.89 on the benchmark's clustered synthetic vectors; real embeddings do better (0.997+ at 128).
-HNSW_EF_SEARCH = 256
-# A graph cannot delete: removed chunks stay in it, skipped at search, until they are this share of it.
-MAX_STALE_SHARE = 0.1
-
-
-def new_vector_index(dimension: int, size: int) -> faiss.Index:
-    """An empty id-mapped index for about ``size`` unit vectors: exact while small, an HNSW graph when large."""
-    if size < HNSW_MIN_CHUNKS:
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-    graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-    return _tuned(faiss.IndexIDMap2(graph))
-
-
-def is_graph(index: faiss.Index) -> bool:
-    """True for an HNSW index (approximate, append-only), False for exact search."""
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
-    return isinstance(inner, faiss.IndexHNSW)
-
-
-def _tuned(index: faiss.Index) -> faiss.Index:
-    # efSearch is not kept in the saved file: set it on every load.
-    if is_graph(index):
-        faiss.downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
-    return index
-
-
-def _fits(index: faiss.Index, chunks: int) -> bool:
-    """Whether ``index`` may serve ``chunks`` live chunks as it is, or must be rebuilt."""
-    if not is_graph(index):
-        return index.ntotal == chunks and chunks < HNSW_MIN_CHUNKS
-    return chunks <= index.ntotal and index.ntotal - chunks <= MAX_STALE_SHARE * index.ntotal
-
-
-_one_thread = False
-
-
-def _search_on_one_thread() -> None:
-    # One question is one query: FAISS's OpenMP threads only add start-up and spinning, and on 2 cores they were
-    # 2-3x slower than one thread while the embedder or another process used the other core.
-    global _one_thread
-    if not _one_thread:
-        faiss.omp_set_num_threads(1)
-        _one_thread = True
-
-
-_DF_CACHE_TERMS = 200_000  # remembered document frequencies at most (a few MB); cleared when full
+DF_CACHE_TERMS = 200_000  # remembered document frequencies at most (a few MB); cleared when full
 
 
 class IndexStore:
@@ -247,7 +83,7 @@ class IndexStore:
         """Open (or with ``create`` make) the index at ``index_dir`` for ``model``; refuse another model's index."""
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir)
-        if manifest is None and (index_dir / DB).exists() and _holds_data(index_dir / DB):
+        if manifest is None and (index_dir / DB).exists() and holds_data(index_dir / DB):
             raise IndexCorrupt(f"index {index_dir} has {DB} but no {MANIFEST}: run `qabot repair` to restore it")
         if manifest is None:
             if not create:
@@ -256,8 +92,8 @@ class IndexStore:
                 raise ValueError("dimension is needed to create an index")
             index_dir.mkdir(parents=True, exist_ok=True)
             manifest = Manifest(model=model, dimension=dimension)
-            conn = _connect(index_dir / DB)
-            conn.executescript(_SCHEMA)
+            conn = connect(index_dir / DB)
+            conn.executescript(SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
             conn.close()
             write_manifest(index_dir, manifest)
@@ -308,7 +144,7 @@ class IndexStore:
         """This thread's connection to the metadata database."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.dir / DB)
+            conn = connect(self.dir / DB)
             self._local.conn = conn
         return conn
 
@@ -327,7 +163,7 @@ class IndexStore:
 
     # ------------------------------------------------------------------ vectors (FAISS cache)
     def _faiss_path(self, gen: int) -> Path:
-        return self.dir / f"chunks.g{gen}.faiss"
+        return self.dir / faiss_file(gen)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -363,8 +199,8 @@ class IndexStore:
             try:
                 index = faiss.read_index(str(path))
                 chunks = self.count_chunks()
-                if index.d == self.manifest.dimension and _fits(index, chunks):
-                    return _tuned(index)
+                if index.d == self.manifest.dimension and fits(index, chunks):
+                    return tuned(index)
                 if index.d == self.manifest.dimension and index.ntotal == chunks:
                     log.info("vector cache %s: rebuilding it as an HNSW graph for %d chunks", path.name, chunks)
                 else:
@@ -414,7 +250,7 @@ class IndexStore:
 
     def _write_faiss(self, index: faiss.Index, gen: int) -> None:
         data = faiss.serialize_index(index).tobytes()
-        _atomic_write(self._faiss_path(gen), data)
+        atomic_write(self._faiss_path(gen), data)
         # Only older generations go: a reader rebuilding generation N while a writer commits N+1 must not delete
         # the newer cache (every process would then rebuild it from SQLite, minutes at a million chunks).
         for old in self.dir.glob("chunks.g*.faiss"):
@@ -428,7 +264,7 @@ class IndexStore:
         index, _ = self.vector_index()
         if index.ntotal == 0:
             return []
-        _search_on_one_thread()
+        search_on_one_thread()
         graph = is_graph(index)
         # A graph may still hold removed chunks (often old copies of an updated article, close to the new one):
         # fetch twice as many and keep the live ones.
@@ -463,7 +299,7 @@ class IndexStore:
         """How many chunks contain each (stemmed) term, and the number of chunks (remembered per generation)."""
         gen = self.generation
         with self._df_lock:
-            fresh = gen == self._df_gen and len(self._df) <= _DF_CACHE_TERMS
+            fresh = gen == self._df_gen and len(self._df) <= DF_CACHE_TERMS
             cached = {t: self._df[t] for t in terms if t in self._df} if fresh else {}
             n = self._n_chunks
         if not fresh:
@@ -485,7 +321,7 @@ class IndexStore:
         """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""
         conn = self.conn
         if not getattr(self._local, "analyzer", False):
-            conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok USING fts5(body, tokenize={_TOKENIZER})")
+            conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok USING fts5(body, tokenize={TOKENIZER})")
             conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok_vocab USING fts5vocab(temp, qtok, 'instance')")
             self._local.analyzer = True
         conn.execute("DELETE FROM temp.qtok")
@@ -642,189 +478,3 @@ class IndexStore:
                 yield writer
             finally:
                 writer.rollback()
-
-
-@contextlib.contextmanager
-def write_lock(index_dir: Path, wait_seconds: float = 30.0) -> Iterator[None]:
-    """Hold the lock that lets one process at a time write to ``index_dir``; IndexLocked after ``wait_seconds``."""
-    fh = open(index_dir / LOCK, "a+")  # noqa: SIM115 - held for the whole with-block
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"another ingest is writing to {index_dir}; try again when it has finished"
-                    ) from None
-                time.sleep(0.2)
-        yield
-    finally:
-        fh.close()  # releases the flock
-
-
-class IndexWriter:
-    """Changes to one index, applied in a single transaction by ``commit()``.
-
-    Vectors are saved as they are computed (``save_vectors`` commits on its own): they are invisible until
-    chunks reference them, and a re-run after a crash finds them instead of embedding again.
-    """
-
-    def __init__(self, store: IndexStore) -> None:
-        self.store = store
-        self._conn = _connect(store.dir / DB)
-        self._in_tx = False
-        self._removed_chunks: list[int] = []
-        self._added_chunks: list[tuple[int, str]] = []
-
-    def save_vectors(self, vectors: dict[str, NDArray[np.float32]]) -> None:
-        """Store vectors by text hash, committed at once (outside the article transaction)."""
-        if self._in_tx:
-            raise RuntimeError("save vectors before changing articles")
-        rows = [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()]
-        with self._conn:
-            self._conn.execute("BEGIN")
-            self._conn.executemany("INSERT OR IGNORE INTO vectors(hash, vector) VALUES (?, ?)", rows)
-
-    def _begin(self) -> None:
-        if not self._in_tx:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._in_tx = True
-
-    def remove_article(self, article_id: str) -> bool:
-        """Delete an article with its chunks and sentences; True if it existed."""
-        self._begin()
-        ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
-        self._removed_chunks.extend(ids)
-        if ids:
-            marks = ",".join("?" * len(ids))
-            self._conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", ids)
-        self._conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-        self._conn.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
-        cur = self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-        return cur.rowcount > 0
-
-    def put_article(
-        self,
-        article: Article,
-        sentences: Sequence[tuple[int, int, str]],
-        chunks: Sequence[NewChunk],
-        story: str | None = None,
-    ) -> None:
-        """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks.
-
-        ``story`` groups copies of one story (wire copies, re-publications): the id of its first-seen article.
-        """
-        self.remove_article(article.id)
-        self._conn.execute(
-            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added, story) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                article.id, article.title, article.text, article.url, article.published,
-                article.source, article.author, article.content_hash, time.time(), story or article.id,
-            ),
-        )  # fmt: skip
-        self._conn.executemany(
-            'INSERT INTO sentences(article_id, ordinal, start, "end", vhash) VALUES (?,?,?,?,?)',
-            [(article.id, i, s, e, h) for i, (s, e, h) in enumerate(sentences)],
-        )
-        for c in chunks:
-            cur = self._conn.execute(
-                'INSERT INTO chunks(article_id, ordinal, start, "end", first_sentence, last_sentence, vhash) '
-                "VALUES (?,?,?,?,?,?,?)",
-                (article.id, c.ordinal, c.start, c.end, c.first_sentence, c.last_sentence, c.vhash),
-            )
-            chunk_id = int(cur.lastrowid or 0)
-            self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
-            self._added_chunks.append((chunk_id, c.vhash))
-
-    def drop_orphans(self) -> int:
-        """Delete chunks and sentences whose article is gone and lexical rows whose chunk is gone; how many rows."""
-        self._begin()
-        orphan = "FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)"
-        self._removed_chunks.extend(r[0] for r in self._conn.execute(f"SELECT id {orphan}"))
-        dropped = self._conn.execute(f"DELETE {orphan}").rowcount
-        cur = self._conn.execute("DELETE FROM sentences WHERE article_id NOT IN (SELECT id FROM articles)")
-        dropped += cur.rowcount
-        dropped += self._conn.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)").rowcount
-        return dropped
-
-    def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
-        """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
-        if not terms:
-            return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        try:
-            rows = self._conn.execute(
-                "SELECT DISTINCT a.id, a.text, coalesce(a.story, a.id) FROM "
-                "(SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?) f "
-                "JOIN chunks c ON c.id = f.rowid JOIN articles a ON a.id = c.article_id",
-                (match, k),
-            ).fetchall()
-        except sqlite3.OperationalError:
-            return []
-        return [(r[0], r[1], r[2]) for r in rows]
-
-    def commit(self) -> int:
-        """Make every change visible at once and write the new generation's vector cache; returns it."""
-        if not self._in_tx:
-            return self.store.generation
-        gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) + 1
-        self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(gen),))
-        # Vectors nobody references any more (removed or replaced articles) are dropped with this commit.
-        self._conn.execute(
-            "DELETE FROM vectors WHERE hash NOT IN (SELECT vhash FROM chunks UNION SELECT vhash FROM sentences)"
-        )
-        prev_index, prev_gen = self._previous_index()
-        self._conn.execute("COMMIT")
-        self._in_tx = False
-        index = self._next_index(prev_index, prev_gen, gen)
-        with contextlib.suppress(OSError):
-            self.store._write_faiss(index, gen)
-        self._removed_chunks.clear()
-        self._added_chunks.clear()
-        return gen
-
-    def _previous_index(self) -> tuple[faiss.Index | None, int]:
-        gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) - 1
-        path = self.store._faiss_path(gen)
-        if path.exists():
-            with contextlib.suppress(RuntimeError):
-                return faiss.read_index(str(path)), gen
-        return None, gen
-
-    def _next_index(self, prev: faiss.Index | None, prev_gen: int, gen: int) -> faiss.Index:
-        if prev is None:
-            return self.store.build_vector_index()
-        # Apply just this transaction's removals and additions to the previous generation's vectors; a graph keeps
-        # removed chunks (search skips them) until _fits says it is time to rebuild.
-        if self._removed_chunks and not is_graph(prev):
-            prev.remove_ids(np.asarray(self._removed_chunks, dtype=np.int64))
-        if self._added_chunks:
-            vecs = self.store.vectors_for(h for _, h in self._added_chunks)
-            ids = np.asarray([i for i, _ in self._added_chunks], dtype=np.int64)
-            mat = np.stack([vecs[h] for _, h in self._added_chunks]).astype(np.float32)
-            prev.add_with_ids(mat, ids)
-        chunks = self.store.count_chunks()
-        if not _fits(prev, chunks):
-            if prev.ntotal == chunks or is_graph(prev):
-                log.info("rebuilding the vector index of generation %d for %d chunks", gen, chunks)
-            else:
-                log.warning("incremental vector update of generation %d disagrees with the metadata; rebuilding", gen)
-            return self.store.build_vector_index()
-        return _tuned(prev)
-
-    def rollback(self) -> None:
-        """Discard uncommitted article changes (vectors already saved stay, for a re-run)."""
-        if self._in_tx:
-            self._conn.execute("ROLLBACK")
-            self._in_tx = False
-        self._conn.close()
-
-
-__all__ = [
-    "ChunkRow", "IndexStore", "IndexWriter", "Manifest", "NewChunk", "SentenceRow", "read_manifest", "write_lock",
-    "write_manifest",
-]  # fmt: skip

@@ -22,8 +22,8 @@ import httpx
 from qabot import __version__
 from qabot.config import Settings
 from qabot.errors import FetchError, LoadError
-from qabot.extract import extract_html, url_id
 from qabot.models import Article
+from qabot.sources.html import extract_html, url_id
 
 USER_AGENT = f"qabot/{__version__} (+https://github.com/qabot; news question answering bot)"
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

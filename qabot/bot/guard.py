@@ -4,7 +4,7 @@
 minute, which chats were told the bot is private, groups that moved to a supergroup) and keeps it bounded, so a bot
 that runs for months in many chats does not grow. ``install_log_redaction`` puts a filter on the root logger's
 handlers that replaces the bot token (it is part of every Bot API URL that httpx and python-telegram-bot log) and
-the webhook secret in messages and tracebacks. ``qabot.bot`` wires both to Telegram updates.
+the webhook secret in messages and tracebacks. ``qabot.bot.app`` wires both to Telegram updates.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Answer → text for a terminal, and stats → text. Pure functions (Telegram HTML lives in telegram_html.py)."""
+"""Answer → text for a terminal, and stats → text. Pure functions (Telegram HTML lives in telegram.py)."""
 
 from __future__ import annotations
 

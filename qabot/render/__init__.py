@@ -1,0 +1,1 @@
+"""An ``Answer`` turned into what a front-end shows: ``text`` for the terminal, ``telegram`` for Bot API HTML."""

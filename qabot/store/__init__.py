@@ -1,0 +1,36 @@
+"""The index on disk, and the only code that knows its schema. The only faiss importer.
+
+``layout`` names every file of an index folder and reads/writes the manifest; ``schema`` is the SQLite schema and
+its connections; ``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads (vectors,
+BM25 over FTS5 with its document-frequency cache, rows); ``writer`` the lock and the one-transaction
+``IndexWriter``.
+
+Crash safety: every ingest is one SQLite transaction that bumps ``generation``; the FAISS file for a generation is
+written to a temporary file and ``os.replace``d after the commit. A kill at any moment leaves either the old
+generation (transaction rolled back) or the new one with a missing cache, which the next open rebuilds.
+Vectors are content-addressed (hash of the embedded text), so a re-run after a kill reuses what was embedded.
+"""
+
+from qabot.store.index import ChunkRow, IndexStore, SentenceRow
+from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
+from qabot.store.schema import SCHEMA_VERSION
+from qabot.store.vectors import is_graph, new_vector_index
+from qabot.store.writer import IndexWriter, NewChunk, write_lock
+
+__all__ = [
+    "DB",
+    "LOCK",
+    "MANIFEST",
+    "SCHEMA_VERSION",
+    "ChunkRow",
+    "IndexStore",
+    "IndexWriter",
+    "Manifest",
+    "NewChunk",
+    "SentenceRow",
+    "is_graph",
+    "new_vector_index",
+    "read_manifest",
+    "write_lock",
+    "write_manifest",
+]

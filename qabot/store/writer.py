@@ -1,0 +1,222 @@
+"""Writing an index: the one-writer lock and ``IndexWriter``, whose changes land in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import faiss
+import numpy as np
+
+from qabot.errors import IndexLocked
+from qabot.models import Article
+from qabot.store.layout import DB, LOCK
+from qabot.store.schema import connect
+from qabot.store.vectors import fits, is_graph, tuned
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from qabot.store.index import IndexStore  # only for types: IndexStore.writer() imports this module
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk to write: offsets, sentence range, and the hash of the vector already saved for it."""
+
+    ordinal: int
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+    vhash: str
+    lexical_text: str
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path, wait_seconds: float = 30.0) -> Iterator[None]:
+    """Hold the lock that lets one process at a time write to ``index_dir``; IndexLocked after ``wait_seconds``."""
+    fh = open(index_dir / LOCK, "a+")  # noqa: SIM115 - held for the whole with-block
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another ingest is writing to {index_dir}; try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        fh.close()  # releases the flock
+
+
+class IndexWriter:
+    """Changes to one index, applied in a single transaction by ``commit()``.
+
+    Vectors are saved as they are computed (``save_vectors`` commits on its own): they are invisible until
+    chunks reference them, and a re-run after a crash finds them instead of embedding again.
+    """
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+        self._conn = connect(store.dir / DB)
+        self._in_tx = False
+        self._removed_chunks: list[int] = []
+        self._added_chunks: list[tuple[int, str]] = []
+
+    def save_vectors(self, vectors: dict[str, NDArray[np.float32]]) -> None:
+        """Store vectors by text hash, committed at once (outside the article transaction)."""
+        if self._in_tx:
+            raise RuntimeError("save vectors before changing articles")
+        rows = [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()]
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany("INSERT OR IGNORE INTO vectors(hash, vector) VALUES (?, ?)", rows)
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+
+    def remove_article(self, article_id: str) -> bool:
+        """Delete an article with its chunks and sentences; True if it existed."""
+        self._begin()
+        ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        self._removed_chunks.extend(ids)
+        if ids:
+            marks = ",".join("?" * len(ids))
+            self._conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", ids)
+        self._conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self._conn.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
+        cur = self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return cur.rowcount > 0
+
+    def put_article(
+        self,
+        article: Article,
+        sentences: Sequence[tuple[int, int, str]],
+        chunks: Sequence[NewChunk],
+        story: str | None = None,
+    ) -> None:
+        """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks.
+
+        ``story`` groups copies of one story (wire copies, re-publications): the id of its first-seen article.
+        """
+        self.remove_article(article.id)
+        self._conn.execute(
+            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added, story) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id, article.title, article.text, article.url, article.published,
+                article.source, article.author, article.content_hash, time.time(), story or article.id,
+            ),
+        )  # fmt: skip
+        self._conn.executemany(
+            'INSERT INTO sentences(article_id, ordinal, start, "end", vhash) VALUES (?,?,?,?,?)',
+            [(article.id, i, s, e, h) for i, (s, e, h) in enumerate(sentences)],
+        )
+        for c in chunks:
+            cur = self._conn.execute(
+                'INSERT INTO chunks(article_id, ordinal, start, "end", first_sentence, last_sentence, vhash) '
+                "VALUES (?,?,?,?,?,?,?)",
+                (article.id, c.ordinal, c.start, c.end, c.first_sentence, c.last_sentence, c.vhash),
+            )
+            chunk_id = int(cur.lastrowid or 0)
+            self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
+            self._added_chunks.append((chunk_id, c.vhash))
+
+    def drop_orphans(self) -> int:
+        """Delete chunks and sentences whose article is gone and lexical rows whose chunk is gone; how many rows."""
+        self._begin()
+        orphan = "FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)"
+        self._removed_chunks.extend(r[0] for r in self._conn.execute(f"SELECT id {orphan}"))
+        dropped = self._conn.execute(f"DELETE {orphan}").rowcount
+        cur = self._conn.execute("DELETE FROM sentences WHERE article_id NOT IN (SELECT id FROM articles)")
+        dropped += cur.rowcount
+        dropped += self._conn.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)").rowcount
+        return dropped
+
+    def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
+        """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        try:
+            rows = self._conn.execute(
+                "SELECT DISTINCT a.id, a.text, coalesce(a.story, a.id) FROM "
+                "(SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?) f "
+                "JOIN chunks c ON c.id = f.rowid JOIN articles a ON a.id = c.article_id",
+                (match, k),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def commit(self) -> int:
+        """Make every change visible at once and write the new generation's vector cache; returns it."""
+        if not self._in_tx:
+            return self.store.generation
+        gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) + 1
+        self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(gen),))
+        # Vectors nobody references any more (removed or replaced articles) are dropped with this commit.
+        self._conn.execute(
+            "DELETE FROM vectors WHERE hash NOT IN (SELECT vhash FROM chunks UNION SELECT vhash FROM sentences)"
+        )
+        prev_index, prev_gen = self._previous_index()
+        self._conn.execute("COMMIT")
+        self._in_tx = False
+        index = self._next_index(prev_index, prev_gen, gen)
+        with contextlib.suppress(OSError):
+            self.store._write_faiss(index, gen)
+        self._removed_chunks.clear()
+        self._added_chunks.clear()
+        return gen
+
+    def _previous_index(self) -> tuple[faiss.Index | None, int]:
+        gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) - 1
+        path = self.store._faiss_path(gen)
+        if path.exists():
+            with contextlib.suppress(RuntimeError):
+                return faiss.read_index(str(path)), gen
+        return None, gen
+
+    def _next_index(self, prev: faiss.Index | None, prev_gen: int, gen: int) -> faiss.Index:
+        if prev is None:
+            return self.store.build_vector_index()
+        # Apply just this transaction's removals and additions to the previous generation's vectors; a graph keeps
+        # removed chunks (search skips them) until fits says it is time to rebuild.
+        if self._removed_chunks and not is_graph(prev):
+            prev.remove_ids(np.asarray(self._removed_chunks, dtype=np.int64))
+        if self._added_chunks:
+            vecs = self.store.vectors_for(h for _, h in self._added_chunks)
+            ids = np.asarray([i for i, _ in self._added_chunks], dtype=np.int64)
+            mat = np.stack([vecs[h] for _, h in self._added_chunks]).astype(np.float32)
+            prev.add_with_ids(mat, ids)
+        chunks = self.store.count_chunks()
+        if not fits(prev, chunks):
+            if prev.ntotal == chunks or is_graph(prev):
+                log.info("rebuilding the vector index of generation %d for %d chunks", gen, chunks)
+            else:
+                log.warning("incremental vector update of generation %d disagrees with the metadata; rebuilding", gen)
+            return self.store.build_vector_index()
+        return tuned(prev)
+
+    def rollback(self) -> None:
+        """Discard uncommitted article changes (vectors already saved stay, for a re-run)."""
+        if self._in_tx:
+            self._conn.execute("ROLLBACK")
+            self._in_tx = False
+        self._conn.close()
