@@ -148,6 +148,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question, or one per JSON line on stdin with ``--jsonl``."""
+    import time
+
+    from qabot.answer.followup import Context, next_context
     from qabot.render.text import render_terminal
 
     answerer = _answerer(settings)
@@ -157,6 +160,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "(or `qabot ingest --samples`)"
         )
     if args.jsonl:
+        # Lines with the same "conversation" value are one conversation: each is asked with the context the line
+        # before it left, so a line can follow up the previous one ("and when did that happen?").
+        contexts: dict[str, Context | None] = {}
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
@@ -168,7 +174,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 qid = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
                     raise ValueError("expected an object with a string field 'question'")
-                answer = answerer.ask(raw["question"], synthesis=not args.no_synthesis)
+                thread = json.dumps(raw["conversation"]) if raw.get("conversation") is not None else None
+                now = time.time()
+                context = contexts.get(thread) if thread is not None else None
+                answer = answerer.ask(raw["question"], synthesis=not args.no_synthesis, context=context, now=now)
+                if thread is not None:
+                    contexts[thread] = next_context(context, answer, now=now)
                 print(json.dumps({**answer.to_json(), "id": qid}, ensure_ascii=False), flush=True)
             except (ValueError, QabotError) as err:
                 print(
@@ -401,7 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     shape = s.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the answer as JSON")
     shape.add_argument(
-        "--jsonl", action="store_true", help='read {"id", "question"} lines from stdin (no QUESTION), write answers'
+        "--jsonl",
+        action="store_true",
+        help=(
+            'read {"id", "question"} lines from stdin (no QUESTION), write answers; lines sharing a "conversation" '
+            "value are one conversation (follow-ups)"
+        ),
     )
     s.add_argument("--no-synthesis", action="store_true", help="no LLM summary even when QABOT_LLM_URL is set")
     s.set_defaults(func=cmd_ask)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     )
     scorer_path: str = Field("", description="A scorer.json from benchmarks/train_scorer.py; empty = the shipped one.")
     stale_after_days: int = Field(30, ge=0, description="Answers whose quotes are all older get an 'as of' caveat.")
+    context_ttl_minutes: float = Field(
+        30, ge=0, description="A conversation's follow-up context expires after this many minutes; 0 = no follow-ups."
+    )
 
     # --- optional summary from your own LLM server (qabot/synthesis.py); off unless llm_url is set
     llm_url: str = Field(

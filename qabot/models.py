@@ -120,6 +120,33 @@ class Synthesis:
 
 
 @dataclass(frozen=True)
+class ContextUse:
+    """How a conversation's previous turn was used for this question (``qabot.answer.followup``).
+
+    ``followup``: the question was read as continuing the previous turn; ``query``: what retrieval read (the question
+    and the carried names and topic words; never shown as answer text); ``reason``: why ("anaphora", "new name",
+    "expired", …); ``articles``: the previous turn's articles tried first; ``narrowed``: the answer came from them
+    (False: from the whole index).
+    """
+
+    followup: bool
+    query: str
+    reason: str
+    articles: tuple[str, ...] = ()
+    narrowed: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """The ``context`` object of ``qabot ask --json``."""
+        return {
+            "followup": self.followup,
+            "query": self.query,
+            "reason": self.reason,
+            "articles": list(self.articles),
+            "narrowed": self.narrowed,
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """What every front-end renders. ``abstained`` means the articles do not answer the question."""
 
@@ -135,6 +162,7 @@ class Answer:
     confidence: float = 0.0  # the fitted gate's probability that the articles answer the question (0 when not asked)
     declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
     synthesis: Synthesis | None = None  # the LLM's checked summary; None when off, declined or the LLM failed
+    context: ContextUse | None = None  # how the conversation's previous turn was used; None when asked without one
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape of ``qabot ask --json`` and ``--jsonl``."""
@@ -149,6 +177,7 @@ class Answer:
             "declined_because": self.declined_because,
             "quotes": [quote_json(q) for q in self.quotes],
             "synthesis": self.synthesis.to_json() if self.synthesis is not None else None,
+            "context": self.context.to_json() if self.context is not None else None,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 
@@ -212,6 +241,7 @@ __all__ = [
     "Answer",
     "Article",
     "Chunk",
+    "ContextUse",
     "Dropped",
     "IndexStats",
     "IngestReport",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from qabot.answer.followup import Context, next_context
 from qabot.errors import QabotError
 from qabot.models import Answer, IndexStats
 from qabot.render.text import render_more, render_sources, render_stats, render_terminal
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 HELP = """Type a question and press Enter. Commands:
   :sources   the newest articles in the index
   :more      more passages for the last question
+  :new       start a new conversation (the next question is not read as a follow-up)
   :stats     what the index holds
   :help      this text
   :quit      leave (Ctrl-D works too; Ctrl-C cancels the line)"""
@@ -61,10 +64,14 @@ def run_repl(
     history: Path | None = None,
     read_line: Callable[[str], str] | None = None,
     synthesis: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> int:
     """Loop until :quit or end of input. ``answerer`` needs ``ask``, ``stats`` and ``recent``.
 
     ``synthesis``: show the LLM summary above the quotes when the answerer has one (``--no-synthesis`` turns it off).
+    The session is one conversation: each question is asked with the context the previous answers left (a follow-up
+    such as "and when did that happen?" is read about the last story) until ``:new``; ``clock`` (seconds since the
+    epoch) lets tests age that context past ``QABOT_CONTEXT_TTL_MINUTES``.
     """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -91,6 +98,7 @@ def run_repl(
 
     say(banner(answerer.stats()))  # type: ignore[attr-defined]
     last: Answer | None = None
+    context: Context | None = None
     while True:
         try:
             line = prompt("\n? ").strip()
@@ -111,13 +119,18 @@ def run_repl(
                 say(render_sources(answerer.recent(10)))  # type: ignore[attr-defined]
             elif line == ":stats":
                 say(render_stats(answerer.stats()))  # type: ignore[attr-defined]
+            elif line == ":new":
+                context = None
+                say("New conversation: the next question starts afresh.")
             elif line == ":more":
                 say(render_more(last) if last else "Ask a question first.")
             elif line.startswith(":"):
                 # The typed word is echoed: a pasted escape sequence in it is shown as nothing.
                 say(f"Unknown command {clean_line(line.split()[0], fold=False)}; :help lists the commands.")
             else:
-                last = answerer.ask(line, synthesis=synthesis)  # type: ignore[attr-defined]
+                now = clock()
+                last = answerer.ask(line, synthesis=synthesis, context=context, now=now)  # type: ignore[attr-defined]
+                context = next_context(context, last, now=now)
                 say(render_terminal(last))
         except QabotError as err:
             say(f"Error: {clean_line(str(err), fold=False)}")  # messages can quote file names and page titles

@@ -106,6 +106,10 @@ class Retriever:
             keep = [i for _, i in rarity[:2]]  # a small index whose every word is common: BM25 is cheap, use it
         return [words[i] for i in sorted(keep)]
 
+    def similarities(self, qvec: NDArray[np.float32], ids: list[int]) -> dict[int, float]:
+        """The exact dense similarity of ``qvec`` to the chunks ``ids`` (those in this generation's vectors)."""
+        return self._exact_similarity(qvec, ids)
+
     def _exact_similarity(self, qvec: NDArray[np.float32], ids: list[int]) -> dict[int, float]:
         if not ids:
             return {}

@@ -15,7 +15,7 @@ F35 = "why was Turkey removed from the F-35 program?"
 # The JSON contract of `qabot ask --json` (README, "The JSON answer"); other tools read these names.
 ANSWER_KEYS = {
     "id", "question", "abstained", "answer", "note", "mode", "confidence", "declined_because", "quotes", "synthesis",
-    "timings_ms",
+    "timings_ms", "context",
 }  # fmt: skip
 QUOTE_KEYS = {
     "text", "article_id", "title", "url", "published", "source", "start", "end", "score", "link", "also_reported_by",

@@ -382,3 +382,21 @@ def test_commands_named_in_messages_exist() -> None:
     assert named, "the messages name commands"
     unknown = {cmd: files for cmd, files in named.items() if cmd not in commands}
     assert not unknown, f"messages name commands that do not exist: {unknown}"
+
+
+def test_ask_jsonl_lines_of_one_conversation_follow_each_other(cli_index: Path, workdir: Path) -> None:
+    lines = [
+        json.dumps({"id": 1, "question": COST, "conversation": "a"}),
+        json.dumps({"id": 2, "question": "and how much did it cost?", "conversation": "a"}),
+        json.dumps({"id": 3, "question": "and how much did it cost?"}),  # no conversation: asked on its own
+        json.dumps({"id": 4, "question": "and how much did it cost?", "conversation": "b"}),  # another one, new
+    ]
+    result = run_qabot("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    first, second, alone, other = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["context"] is None  # the first turn has no previous one
+    assert second["context"]["followup"] is True
+    assert second["context"]["query"].startswith("and how much did it cost? ")
+    assert "40 million" in second["quotes"][0]["text"]
+    assert alone["context"] is None
+    assert other["context"] is None

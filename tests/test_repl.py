@@ -134,3 +134,67 @@ def test_banner_counts_one_article_in_the_singular() -> None:
         articles=1, chunks=1, model="m", dimension=384, size_bytes=0, newest="2025-03-03T10:00:00", path="index"
     )
     assert banner(stats).splitlines()[0] == "qabot — 1 article, newest 2025-03-03 (index)."
+
+
+# ---------------------------------------------------------------------------- conversations (issue #14)
+VELL = "what was the hottest temperature recorded in Vellmoor?"
+WHEN = "and when did that happen?"
+
+
+def conversation(answerer: Answerer, lines: list[str], times: list[float]) -> str:
+    """What the REPL prints for ``lines``, built from the answers the pipeline gives them with the same context."""
+    from qabot.answer.followup import next_context
+    from qabot.render.text import render_terminal
+
+    out = [banner(answerer.stats()) + "\n"]
+    context = None
+    clock = iter(times)
+    for line in lines:
+        out.append(f"\n? {line}\n")
+        if line == ":new":
+            context = None
+            out.append("New conversation: the next question starts afresh.\n")
+            continue
+        now = next(clock)
+        answer = answerer.ask(line, context=context, now=now)
+        context = next_context(context, answer, now=now)
+        out.append(render_terminal(answer) + "\n")
+    return "".join(out) + "\n"  # end of input: an empty line
+
+
+def run_at(answerer: Answerer, lines: list[str], times: list[float]) -> str:
+    stdin = io.StringIO("".join(line + "\n" for line in lines))
+    stdout = io.StringIO()
+    clock = iter(times)
+    assert run_repl(answerer, stdin=stdin, stdout=stdout, clock=lambda: next(clock)) == 0
+    return stdout.getvalue()
+
+
+def test_follow_up_new_and_a_standalone_question(answerer: Answerer) -> None:
+    lines = [VELL, WHEN, F35, ":new", WHEN]
+    times = [0.0, 60.0, 120.0, 180.0]
+    out = run_at(answerer, lines, times)
+    assert out == conversation(answerer, lines, times)
+    turns = out.split("\n? ")
+    # The reported bug: the follow-up is answered with the sentence that says when.
+    assert "│ “The weather station at Dunmere recorded 41.3 °C on Thursday afternoon." in turns[2]
+    # A new story after a conversation reads as if asked fresh.
+    assert turns[3].split("\n", 1)[1] == render_fresh(answerer, F35)
+    # :new forgets the story: the same follow-up alone is declined, as it is without a conversation.
+    assert "New conversation" in turns[4]
+    assert "The articles don't answer this question." in turns[5]
+    assert ":new" in HELP
+
+
+def test_context_expires(answerer: Answerer) -> None:
+    lines = [VELL, WHEN]
+    times = [0.0, 31 * 60.0]  # past the 30 minutes of QABOT_CONTEXT_TTL_MINUTES
+    out = run_at(answerer, lines, times)
+    assert out == conversation(answerer, lines, times)
+    assert "The articles don't answer this question." in out.split("\n? ")[2]
+
+
+def render_fresh(answerer: Answerer, question: str) -> str:
+    from qabot.render.text import render_terminal
+
+    return render_terminal(answerer.ask(question)) + "\n"

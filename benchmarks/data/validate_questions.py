@@ -78,10 +78,48 @@ def main():
     if dup:
         errors.append(f"duplicate ids: {dup}")
     print(f"\nids: {sum(ids.values())} total, {len(ids)} unique")
+    errors += conversations(arts)
     for e in errors:
         print("ERROR", e)
     print("OK" if not errors else f"{len(errors)} errors")
     return 1 if errors else 0
+
+
+NEWS_QA = ROOT.parent / "shared/eval/news-qa/articles.jsonl"  # beside the repository, never committed
+
+
+def conversations(samples):
+    """conversations.jsonl: 2-3 turns, a split each, every turn's answer in its evidence and its evidence in the
+    article, once (news-qa turns are checked where that set is present)."""
+    errors = []
+    news = {}
+    if NEWS_QA.exists():
+        news = {a["id"]: a["text"] for a in map(json.loads, NEWS_QA.read_text("utf-8").splitlines()) if a}
+    rows = read("conversations.jsonl")
+    by = Counter((r["set"], r["split"]) for r in rows)
+    print(f"\nconversations.jsonl: {len(rows)} conversations, {dict(by)}")
+    kinds = Counter(t["kind"] for r in rows for t in r["turns"])
+    print(f"  turns: {dict(kinds)}" + ("" if news else " (news-qa articles absent: their turns not checked)"))
+    for r in rows:
+        if not 2 <= len(r["turns"]) <= 3 or r["split"] not in ("tune", "check"):
+            errors.append(f"{r['id']}: needs 2-3 turns and a split")
+        if r["turns"][0]["kind"] != "first" or any(t["kind"] not in ("followup", "standalone") for t in r["turns"][1:]):
+            errors.append(f"{r['id']}: a first turn, then follow-ups or standalone turns")
+        for t in r["turns"]:
+            body = (samples if r["set"] == "samples" else news).get(t["article_id"])
+            if body is None:
+                if r["set"] == "samples" or news:
+                    errors.append(f"{r['id']}: unknown article {t['article_id']}")
+                continue
+            if t["answer"] not in t["evidence"]:
+                errors.append(f"{r['id']}: answer {t['answer']!r} not in its evidence")
+            if body.count(t["evidence"]) != 1:
+                errors.append(f"{r['id']}: evidence occurs {body.count(t['evidence'])} times in {t['article_id']}")
+    if abs(by[("samples", "tune")] - by[("samples", "check")]) > 1 or by[("samples", "tune")] < 15:
+        errors.append(f"conversations: unbalanced or small samples halves {dict(by)}")
+    if sum(n for (s, _), n in by.items() if s == "news-qa") < 30:
+        errors.append("conversations: fewer than 30 over news-qa")
+    return errors
 
 
 if __name__ == "__main__":

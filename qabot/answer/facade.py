@@ -19,14 +19,15 @@ from pathlib import Path
 from qabot.answer import decline, newsaware
 from qabot.answer.candidates import Candidate
 from qabot.answer.features import CandidateSet, Question, gather
+from qabot.answer.followup import Context, Followup, read_followup, vocabulary
 from qabot.answer.scorer import Scorer
 from qabot.answer.select import Limits, choose
 from qabot.config import Settings
 from qabot.embed import Embedder
-from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.models import Answer, Article, ContextUse, IndexStats, Quote
 from qabot.news import time_hint
 from qabot.rerank import Reranker
-from qabot.retrieve import Retriever
+from qabot.retrieve import Retrieval, Retriever
 from qabot.store import IndexStore
 from qabot.synthesis import Synthesizer
 from qabot.text import clean_question
@@ -51,6 +52,8 @@ class Tuning:
     follow_chars: int | None = None  # None: the scorer's fitted value
     short_sentence: int | None = None  # None: the scorer's fitted value
     second_min: float | None = None  # None: the scorer's fitted value
+    followup_narrow: bool = True  # a follow-up tries the previous turn's story alone first (then the whole index)
+    followup_parse: bool = True  # a follow-up's names and kind are read from the rewritten query, not the question
 
 
 class Answerer:
@@ -117,12 +120,21 @@ class Answerer:
 
     # ------------------------------------------------------------------ the façade
     def ask(
-        self, question: str, *, id: str | None = None, today: date | None = None, synthesis: bool = True
+        self,
+        question: str,
+        *,
+        id: str | None = None,
+        today: date | None = None,
+        synthesis: bool = True,
+        context: Context | None = None,
+        now: float | None = None,
     ) -> Answer:
         """Quote the sentences that answer ``question``, or decline; then the LLM summary, if one is set and wanted.
 
-        Deterministic for one index and question. ``today`` is the day the question is asked on ("this week",
-        staleness); default: the answerer's today.
+        Deterministic for one index, question and context. ``today`` is the day the question is asked on ("this
+        week", staleness); default: the answerer's today. ``context``: the conversation's previous turn
+        (``followup.next_context``), ignored when older than ``QABOT_CONTEXT_TTL_MINUTES`` at ``now`` (seconds since
+        the epoch; default: the clock); ``answer.context`` says how it was used.
         """
         t0 = time.perf_counter()
         q = clean_question(question, MAX_QUESTION_CHARS)
@@ -135,7 +147,11 @@ class Answerer:
         store = self._store
         # One read snapshot for the whole answer: a concurrent ingest or removal can't change the index mid-way.
         with store.snapshot():
-            answer = self._answer(q, id, store, t0, today or self.today(), language)
+            day = today or self.today()
+            if context is None:
+                answer = self._answer(q, q, Retriever(store, self.embedder).retrieve(q), id, store, t0, day, language)
+            else:
+                answer = self._converse(q, context, time.time() if now is None else now, id, store, t0, day, language)
         return self.synthesize(answer) if synthesis else answer
 
     def synthesize(self, answer: Answer) -> Answer:
@@ -150,10 +166,54 @@ class Answerer:
             parsed = Question.read(q, time_hint(q, today or self.today()), decline.question_language(q))
             return parsed, gather(self._store, retrieval, parsed, self.tuning.candidates)
 
-    def _answer(self, q: str, id: str | None, store: IndexStore, t0: float, today: date, language: str) -> Answer:
-        retrieval = Retriever(store, self.embedder).retrieve(q)
+    def _converse(
+        self, q: str, context: Context, now: float, id: str | None, store: IndexStore, t0: float, day: date, lang: str
+    ) -> Answer:
+        """A question in a conversation: a follow-up retrieves with the carried words and tries the previous story
+        first; a standalone question (or an expired context) is answered exactly as if asked fresh."""
+        if context.expired(now, self.settings.context_ttl_minutes):
+            follow = Followup(False, q, (), "expired")
+        else:
+            known = store.articles(context.articles)
+            follow = read_followup(q, context, vocabulary(f"{a.title}\n{a.text}" for a in known.values()))
+        retriever = Retriever(store, self.embedder)
+        use = ContextUse(follow.followup, follow.query, follow.reason, follow.prefer)
+        log.debug("context: %s", use)
+        if not follow.followup:
+            return replace(self._answer(q, q, retriever.retrieve(q), id, store, t0, day, lang), context=use)
+        retrieval = retriever.retrieve(follow.query)
+        if follow.prefer and self.tuning.followup_narrow:
+            # Within the previous story the question itself picks the sentence: the carried words only find the
+            # story's chunks, they would pull every follow-up back to the sentence that answered the last turn.
+            own = retriever.retrieve(q)
+            narrowed = _within(retriever, own, retrieval, self._story_of(store, follow.prefer))
+            answer = self._answer(q, q, narrowed, id, store, t0, day, lang)
+            if not answer.abstained:
+                return replace(answer, context=replace(use, narrowed=True))
+        parse = follow.query if self.tuning.followup_parse else q
+        return replace(self._answer(q, parse, retrieval, id, store, t0, day, lang), context=use)
+
+    @staticmethod
+    def _story_of(store: IndexStore, ids: Sequence[str]) -> set[str]:
+        """The articles ``ids`` and every other copy or report of their stories."""
+        stories = store.stories(ids)
+        members = store.story_members(set(stories.values()))
+        return set(ids) | {a.id for arts in members.values() for a in arts}
+
+    def _answer(
+        self,
+        q: str,
+        parse: str,
+        retrieval: Retrieval,
+        id: str | None,
+        store: IndexStore,
+        t0: float,
+        today: date,
+        language: str,
+    ) -> Answer:
+        """The answer to ``q`` from ``retrieval``; ``parse`` is the text its names, kind and period are read from."""
         t1 = time.perf_counter()
-        parsed = Question.read(q, time_hint(q, today), language)
+        parsed = Question.read(parse, time_hint(parse, today), language)
         found = gather(store, retrieval, parsed, self.tuning.candidates)
         probs, confidence = self.scorer.judge(found.features)
         scored = [replace(c, score=float(p)) for c, p in zip(found.candidates, probs, strict=True)]
@@ -225,6 +285,18 @@ class Answerer:
         blended = [replace(s, score=(1 - t.w_rerank) * s.score + t.w_rerank * c) for s, c in zip(head, ce, strict=True)]
         keep = {(s.article_id, s.ordinal) for s in head}
         return blended + [s for s in scored if (s.article_id, s.ordinal) not in keep]
+
+
+def _within(retriever: Retriever, own: Retrieval, carried: Retrieval, story: set[str]) -> Retrieval:
+    """The chunks of ``story`` that either retrieval found, measured against the question's own vector: its hits
+    in their order, then those only the carried words found, most similar first."""
+    mine = [h for h in own.hits if h.chunk.article_id in story]
+    seen = {h.chunk.id for h in mine}
+    extra = [h for h in carried.hits if h.chunk.article_id in story and h.chunk.id not in seen]
+    dense = retriever.similarities(own.query_vector, [h.chunk.id for h in extra])
+    extra = [replace(h, dense=dense.get(h.chunk.id, 0.0), lexical=0.0, fused=0.0) for h in extra]
+    extra.sort(key=lambda h: (-h.dense, h.chunk.id))
+    return replace(own, hits=mine + extra)
 
 
 def answer_text(quotes: Sequence[Quote]) -> str:
