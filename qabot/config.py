@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         "auto", description="Embedding backend: auto (onnx when installed), onnx, onnx-int8 (faster ingest), torch."
     )
     embed_cache_dir: str = Field("", description="Where the exported ONNX model is cached; empty = ~/.cache/qabot.")
+    allow_downloads: bool = Field(
+        False,
+        description=(
+            "Let a hub model name (QABOT_MODEL, QABOT_RERANKER_MODEL) be downloaded; off = local folders and the "
+            "Hugging Face cache only, checked at start."
+        ),
+    )
 
     # --- answers
     max_articles: int = Field(3, ge=1, le=10, description="Articles quoted in one answer at most.")

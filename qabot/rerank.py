@@ -3,7 +3,8 @@
 A cross-encoder reads the question and a sentence together, which judges "does this answer it" better than
 comparing two separately embedded vectors, at the price of one model call per candidate. None installs offline
 here, so it is off by default; any sentence-transformers ``CrossEncoder`` name or local path can be set.
-Like ``embed.py``, this module imports sentence-transformers lazily.
+Like ``embed.py``, this module imports sentence-transformers lazily, and a hub name must be cached (checked when
+the Answerer starts) unless ``QABOT_ALLOW_DOWNLOADS`` is on.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from qabot.errors import ConfigError
 class Reranker:
     """Scores (question, passage) pairs with a cross-encoder, loaded on first use."""
 
-    def __init__(self, model: str, *, device: str = "cpu") -> None:
+    def __init__(self, model: str, *, device: str = "cpu", allow_downloads: bool = False) -> None:
+        from qabot.embed import local_model
+
         self.model_name = model
+        self.allow_downloads = allow_downloads
+        # Resolved at start: a hub name that is not cached fails here, not with a download on the first question.
+        self.path = local_model(model, allow_downloads=allow_downloads, setting="QABOT_RERANKER_MODEL")
         self.device = device
         self._model: Any = None
         self._lock = threading.Lock()
@@ -31,7 +37,9 @@ class Reranker:
                 from sentence_transformers import CrossEncoder  # heavy: imported only when re-ranking is on
 
                 try:
-                    self._model = CrossEncoder(self.model_name, device=self.device)
+                    self._model = CrossEncoder(
+                        self.path, device=self.device, local_files_only=not self.allow_downloads
+                    )
                 except OSError as err:
                     raise ConfigError(
                         f"cannot load re-ranker {self.model_name!r} (offline?): {str(err).splitlines()[0]}; "

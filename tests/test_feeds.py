@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qabot.config import Settings
+from qabot.embed import Embedder
 from qabot.errors import FetchError, IndexCorrupt
 from qabot.models import Article, IngestReport, Skip
 from qabot.sources.feeds import FeedList, refresh_feeds
@@ -414,3 +415,41 @@ def test_no_feeds_is_a_quiet_refresh(settings: Settings, index: FakeIndex) -> No
     assert report.feeds == []
     assert report.summary() == "no feeds to refresh"
     assert index.calls == []
+
+
+def test_retention_prunes_old_articles_from_a_real_index(
+    server: FakeWebServer, tmp_path: Path, embedder: Embedder
+) -> None:
+    """``Ingestor.prune_older_than`` itself, on a real index fed by a real refresh: no stub, no FakeIndex."""
+    from datetime import UTC, datetime, timedelta
+
+    from qabot.answer import Answerer
+    from qabot.ingest import Ingestor
+
+    today = datetime.now(UTC).date()
+    old, fresh = (today - timedelta(days=400)).isoformat(), (today - timedelta(days=2)).isoformat()
+    server.route("/news/bridge", BRIDGE.replace("2024-03-05", old))
+    server.route("/news/library", LIBRARY.replace("2024-03-05", fresh))
+    items = [{"title": t, "link": server.url(p), "guid": server.url(p)} for t, p in
+             (("Bridge", "/news/bridge"), ("Library", "/news/library"))]  # fmt: skip
+    server.route("/feed.xml", rss(server.url(""), *items), content_type="application/rss+xml")
+    settings = make_settings(tmp_path / "index", max_article_age_days=30)
+    FeedList(settings.index_dir).add(server.url("/feed.xml"))
+    ingestor = Ingestor.from_settings(settings, embedder=embedder)
+
+    first = refresh_feeds(settings, ingestor.ingest_articles, prune=ingestor.prune_older_than)
+    again = refresh_feeds(settings, ingestor.ingest_articles, prune=ingestor.prune_older_than)
+
+    bridge, library = url_id(server.url("/news/bridge")), url_id(server.url("/news/library"))
+    assert first.feeds[0].added == 2
+    assert first.pruned == [bridge]
+    assert first.summary().splitlines()[-1] == "pruned 1 old articles"
+    assert again.pruned == []  # the pruned entry is still in the feed, but seen: not fetched and stored again
+    assert again.feeds[0].added == 0
+    assert server.hits("/news/bridge") == 1
+    answerer = Answerer.from_settings(settings, embedder=embedder)
+    assert answerer.store.article_ids() == [library]
+    answer = answerer.ask("How much did the harbour bridge repairs cost?")
+    assert all(q.article_id == library for q in (*answer.quotes, *answer.more))
+    assert ingestor.prune_older_than(1) == [library]  # the cut is by publication date, to the day
+    assert answerer.store.article_ids() == []

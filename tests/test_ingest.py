@@ -186,3 +186,38 @@ def test_summary_counts_every_kind() -> None:
 
     report = IngestReport(added=["a"], updated=["b", "c"], unchanged=[], skipped=[Skip("x.bin", "binary file")])
     assert report.summary() == "added 1, updated 2, unchanged 0, skipped 1"
+
+
+def test_same_id_twice_in_one_run_reports_the_dropped_copy(settings: Settings, embedder: Embedder) -> None:
+    newer = Article(**{**BAKERY.__dict__, "text": BAKERY.text + "\n\nA new bakery will open in spring."})
+    report = ingestor_for(settings, embedder).ingest_articles([BAKERY, TRAM, newer])
+    assert [(s.where, s.reason) for s in report.skipped] == [
+        ("bakery-1", "the same id comes again later in this run; the last copy wins")
+    ]
+    assert report.summary() == "added 2, updated 0, unchanged 0, skipped 1"
+
+
+def test_two_new_articles_with_an_indexed_url_one_replaces_it_the_other_is_skipped(
+    settings: Settings, embedder: Embedder
+) -> None:
+    ingestor = ingestor_for(settings, embedder)
+    ingestor.ingest_articles([TRAM, BAKERY])
+    first = Article(**{**TRAM.__dict__, "id": "tram-2", "title": "Harbour tram line opens"})
+    second = Article(**{**TRAM.__dict__, "id": "tram-3", "title": "Port Aldwick tram opens", "text": TRAM.text + " X."})
+
+    report = ingestor.ingest_articles([first, second])
+
+    # The rule: one article per URL per run, the last record wins (as for ids); the earlier one is a Skip.
+    assert report.updated == ["tram-3"]
+    assert [(s.where, s.reason) for s in report.skipped] == [
+        ("tram-2", "same URL as tram-3, later in this run; the last one wins")
+    ]
+    assert open_store(settings).article_ids() == ["bakery-1", "tram-3"]
+
+
+def test_two_new_articles_with_one_new_url_are_not_both_reported_added(settings: Settings, embedder: Embedder) -> None:
+    twin = Article(**{**TRAM.__dict__, "id": "tram-copy"})
+    report = ingestor_for(settings, embedder).ingest_articles([TRAM, twin, BAKERY])
+    assert sorted(report.added) == ["bakery-1", "tram-copy"]
+    assert [s.where for s in report.skipped] == ["tram-1"]
+    assert open_store(settings).article_ids() == ["bakery-1", "tram-copy"]

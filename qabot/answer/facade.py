@@ -79,7 +79,11 @@ class Answerer:
         self._lock = threading.Lock()
         self._today = today
         self.synthesizer = synthesizer
-        self.reranker = Reranker(settings.reranker_model, device=settings.device) if settings.reranker_model else None
+        self.reranker = (
+            Reranker(settings.reranker_model, device=settings.device, allow_downloads=settings.allow_downloads)
+            if settings.reranker_model
+            else None
+        )
 
     @classmethod
     def from_settings(

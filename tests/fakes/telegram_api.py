@@ -22,6 +22,7 @@ import itertools
 import json
 import re
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -234,6 +235,8 @@ class FakeBotApi:
         self._writers: set[asyncio.StreamWriter] = set()
         self._closing = False
         self.port = 0
+        # The fake's own bugs (an exception in a handler): answered 500, remembered here, and raised at exit.
+        self.server_errors: list[str] = []
 
     # ---- lifecycle
 
@@ -243,6 +246,8 @@ class FakeBotApi:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+        if self.server_errors and exc[0] is None:  # never mask the test's own failure
+            raise AssertionError("the fake Bot API failed in its own code:\n" + "\n".join(self.server_errors))
 
     async def start(self) -> None:
         """Listen on 127.0.0.1 with a port the OS picks."""
@@ -521,6 +526,9 @@ class FakeBotApi:
             status, content_type, payload = await self._route(verb, unquote(urlsplit(target).path), headers, body)
         except _DropError:
             return False  # the caller closes the connection: the client sees it drop without an answer
+        except Exception as err:  # a bug in the fake, not the client's doing: answer 500 and fail the test at exit
+            self.server_errors.append(f"{verb} {target}: {''.join(traceback.format_exception(err)).rstrip()}")
+            status, content_type, payload = _json(500, {"ok": False, "error_code": 500, "description": repr(err)})
         head = (
             f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
             f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n"

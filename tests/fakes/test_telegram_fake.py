@@ -142,3 +142,24 @@ async def test_sending_into_a_non_forum_thread_is_refused() -> None:
     async with FakeBotApi() as fake, Bot(fake.token, base_url=fake.base_url) as bot:
         with pytest.raises(BadRequest, match=r"(?i)thread not found"):
             await bot.send_message(-100, "hi", message_thread_id=3)
+
+
+async def test_an_error_in_the_fakes_own_code_fails_the_test_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handler bug must not vanish into the connection task (or pass for a dropped client): 500, then a failure."""
+    fake = FakeBotApi()
+
+    async def broken(params: dict) -> dict:
+        raise KeyError("a bug in the fake")
+
+    monkeypatch.setattr(fake, "_get_me", broken)
+    async with httpx.AsyncClient(trust_env=False) as client:
+        await fake.start()
+        reply = await client.post(f"{fake.base_url}{fake.token}/getMe")
+        assert reply.status_code == 500
+        assert len(fake.server_errors) == 1
+        # A ValueError (which the connection loop used to take for a client hanging up) is caught the same way.
+        monkeypatch.setattr(fake, "_get_me", lambda params: (_ for _ in ()).throw(ValueError("bad value")))
+        assert (await client.post(f"{fake.base_url}{fake.token}/getMe")).status_code == 500
+        assert len(fake.server_errors) == 2
+    with pytest.raises(AssertionError, match="a bug in the fake"):
+        await fake.__aexit__(None, None, None)

@@ -1,8 +1,8 @@
 """A small real HTTP server on 127.0.0.1 (port 0) for fetch and feed tests.
 
 Routes are registered per test; the server counts and records every request (path, headers, status served),
-answers conditional requests with 304 when a route has an ETag or Last-Modified, and can be slow, huge, or
-redirect; given an ``ssl.SSLContext`` it serves HTTPS. Use it as a context manager::
+answers conditional requests with 304 when a route has an ETag or Last-Modified, and can be slow, huge, redirect,
+or wait for the test to open a gate; given an ``ssl.SSLContext`` it serves HTTPS. Use it as a context manager::
 
     with FakeWebServer() as server:
         server.route("/a", "<html>...</html>")
@@ -31,6 +31,7 @@ class Route:
     last_modified: str | None = None
     delay: float = 0.0  # seconds to wait before answering
     send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    gate: threading.Event | None = None  # set: answer; until then the request waits (the test decides when)
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,13 @@ class FakeWebServer:
         last_modified: str | None = None,
         delay: float = 0.0,
         send_length: bool = True,
+        gate: threading.Event | None = None,
     ) -> None:
-        """Serve ``body`` at ``path`` (replacing any earlier route there)."""
+        """Serve ``body`` at ``path`` (replacing any earlier route there); with ``gate``, only once it is set."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         with self._lock:
             self._routes[path] = Route(
-                status, data, content_type, dict(headers or {}), etag, last_modified, delay, send_length
+                status, data, content_type, dict(headers or {}), etag, last_modified, delay, send_length, gate
             )
 
     def redirect(self, path: str, location: str, status: int = 302) -> None:
@@ -160,6 +162,9 @@ def _make_handler(server: FakeWebServer) -> type[BaseHTTPRequestHandler]:
             route, status = server._answer(self.path, headers)
             if route is not None and route.delay:
                 server._stopping.wait(route.delay)
+            while route is not None and route.gate is not None and not route.gate.wait(0.02):
+                if server._stopping.is_set():
+                    break
             if route is None:
                 self._send(404, b"not found", "text/plain", {})
                 return

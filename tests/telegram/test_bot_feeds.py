@@ -7,6 +7,7 @@ A real Application talks to the fake Bot API; the feeds and pages come from a re
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 
 from qabot.bot.jobs import ALREADY_REFRESHING
@@ -38,8 +39,9 @@ ONCE = 3600.0  # a refresh period no test outlives: only the refresh at startup 
 MakeIndex = Callable[..., WritableIndex]
 
 
-def _serve_feed(web: FakeWebServer, *, page_delay: float = 0.0) -> None:
-    web.route(PAGE, BRIDGE_PAGE, delay=page_delay)
+def _serve_feed(web: FakeWebServer, *, gate: threading.Event | None = None) -> None:
+    """The feed with the bridge entry; with ``gate``, its page is held until the test sets it (a slow site)."""
+    web.route(PAGE, BRIDGE_PAGE, gate=gate)
     web.route(FEED, rss(web.url(""), (BRIDGE_TITLE, web.url(PAGE))), content_type="application/rss+xml")
 
 
@@ -74,8 +76,9 @@ async def test_a_question_during_a_slow_refresh_is_answered_at_once_from_the_las
 ) -> None:
     index = writable_index(allow_private_urls=True)
     sent_when_refresh_ended: list[int] = []
+    page_held = threading.Event()
     with FakeWebServer() as web:
-        _serve_feed(web, page_delay=2.0)
+        _serve_feed(web, gate=page_held)
         FeedList(index.settings.index_dir).add(web.url(FEED))
         async with running_bot(
             fake, index.settings, index.answerer, ingestor=index.ingestor, refresh_interval=ONCE
@@ -89,12 +92,13 @@ async def test_a_question_during_a_slow_refresh_is_answered_at_once_from_the_las
             watcher = asyncio.create_task(note_refresh_end())
             fake.send_text(private_chat(ANN), ANN, BRIDGE_QUESTION)
             during = await fake.wait_for_call("sendMessage")
+            page_held.set()  # only now may the refresh finish: the answer above cannot have waited for it
             await watcher
             fake.send_text(private_chat(ANN), ANN, BRIDGE_QUESTION)
             after = await fake.wait_for_call("sendMessage", 2)
             await bot.settle()
 
-    # Event order, not timing: when the refresh (held up by the slow page) ended, the answer was already out.
+    # Event order, not timing: the refresh was held until the answer was out, and had not ended before it.
     assert sent_when_refresh_ended == [1]
     assert web.hits(PAGE) == 1
     assert visible(during) == th.NOT_FOUND  # the index before the refresh knows only the tram
@@ -105,8 +109,9 @@ async def test_refresh_command_reports_and_never_overlaps_a_running_refresh(
     fake: FakeBotApi, writable_index: MakeIndex
 ) -> None:
     index = writable_index(allow_private_urls=True, admin_ids=[ADMIN["id"]])
+    page_held = threading.Event()
     with FakeWebServer() as web:
-        _serve_feed(web, page_delay=2.0)
+        _serve_feed(web, gate=page_held)
         FeedList(index.settings.index_dir).add(web.url(FEED))
         async with running_bot(
             fake, index.settings, index.answerer, ingestor=index.ingestor, refresh_interval=ONCE
@@ -114,6 +119,7 @@ async def test_refresh_command_reports_and_never_overlaps_a_running_refresh(
             await bot.jobs.wait_for(lambda jobs: jobs.refreshing)
             fake.send_text(private_chat(ADMIN), ADMIN, "/refresh")
             busy = await fake.wait_for_call("sendMessage", chat_id=ADMIN["id"])
+            page_held.set()
             await bot.jobs.wait_for(lambda jobs: jobs.refreshes >= 1)
             fake.send_text(private_chat(ADMIN), ADMIN, "/refresh")
             report = await fake.wait_for_call("sendMessage", 2, chat_id=ADMIN["id"])
