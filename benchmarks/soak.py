@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/soak.py --minutes 5
 
-The real ``Application`` (``qabot.bot.build_application``) polls the loopback fake Bot API
+The real ``Application`` (``qabot.bot.app.build_application``) polls the loopback fake Bot API
 (``tests/fakes/telegram_api.py``) and refreshes its feed list every ``--refresh-seconds`` from a local HTTP server
 (``tests/fakes/web_server.py``) whose feed gains a new story and drops its oldest one each period. 50 chats (half
 private, half groups by @mention) ask in rounds, one question per chat per round, each round only after the last
@@ -32,13 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # first: puts the repository on sys.path and sets offline mode
 from pydantic import SecretStr
 
-from qabot import telegram_html as th
 from qabot.answer import Answerer
 from qabot.cli import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder
-from qabot.feeds import FeedList
 from qabot.ingest import Ingestor
+from qabot.render import telegram as th
+from qabot.sources.feeds import FeedList
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.fakes.web_server import FakeWebServer
 from tests.telegram.harness import running_bot
