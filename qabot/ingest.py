@@ -9,14 +9,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from qabot.chunking import chunk_article
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.models import Article, IngestReport, Skip, Span
-from qabot.news import resemblance, shingles
+from qabot.news import days_before, resemblance, shingles
 from qabot.retrieve import query_words
 from qabot.store import IndexStore, IndexWriter, NewChunk
 
@@ -139,7 +139,7 @@ class Ingestor:
 
     def prune_older_than(self, days: int) -> list[str]:
         """Remove articles published more than ``days`` days ago; returns their ids."""
-        cutoff = (datetime.now(UTC) - timedelta(days=days)).date().isoformat()
+        cutoff = days_before(datetime.now(UTC).date(), days).isoformat()  # a huge setting: nothing is that old
         store = self.open_store(create=False)
         try:
             with store.writer(self.lock_wait) as writer:

@@ -50,6 +50,15 @@ class TimeHint:
         return self.start is not None or self.end is not None
 
 
+def days_before(day: date, days: int) -> date:
+    """``day`` minus ``days``, stopping at the first day of the calendar (a clock or a setting at its far end)."""
+    return day - timedelta(days=days) if days < (day - date.min).days else date.min
+
+
+def _month_start(year: int, month: int) -> date:
+    return date(min(max(year, date.min.year), date.max.year), month, 1)
+
+
 def time_hint(question: str, today: date) -> TimeHint:
     """Read the time expressions of a question ("this week", "in 2019", "since March", "latest", "timeline of")."""
     start: date | None = None
@@ -58,23 +67,27 @@ def time_hint(question: str, today: date) -> TimeHint:
         which, unit = m.group(1).lower(), m.group(2).lower()
         span = {"week": 7, "month": 31, "year": 366}[unit]
         if which == "this":
-            start = today - timedelta(days=today.weekday()) if unit == "week" else today.replace(day=1)
+            start = days_before(today, today.weekday()) if unit == "week" else today.replace(day=1)
             if unit == "year":
                 start = date(today.year, 1, 1)
         else:
-            start = today - timedelta(days=span)
+            start = days_before(today, span)
         end = today
     elif m := _MONTH_YEAR.search(question):
         word = m.group(0).split()[0].lower()
         month = _MONTHS[m.group(1).lower()]
         # "since March" with no year means the latest March that has begun.
         year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)
-        start = date(year, month, 1)
-        month_end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+        start = _month_start(year, month)
+        month_end = (
+            date.max
+            if start.year == date.max.year and month == 12
+            else (_month_start(start.year + (month == 12), month % 12 + 1) - timedelta(days=1))
+        )
         if word in {"since", "after"}:
             end = today
         elif word == "before":
-            start, end = None, start - timedelta(days=1)
+            start, end = None, days_before(start, 1)
         else:
             end = month_end
     elif m := _IN_YEAR.search(question):

@@ -7,7 +7,7 @@ of the scorer (``features.py``), so they weigh what the fitted model says they w
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import urlparse
 
 from qabot.answer.candidates import Candidate, to_quote
@@ -133,7 +133,7 @@ def stale_note(quotes: list[Quote], days: int, today: date) -> str | None:
     if not days or not dates or any(d is None for d in dates):
         return None
     newest = max(d for d in dates if d is not None)
-    if newest < today - timedelta(days=days):
+    if (today - newest).days > days:  # not today - timedelta(days): a huge setting would leave the calendar
         return f"As of {newest.isoformat()}:"
     return None
 
