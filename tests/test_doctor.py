@@ -123,6 +123,23 @@ def test_a_404_from_the_bot_api_points_at_the_token_and_the_url(
     assert_no_secret(format_checks(checks), OTHER_TOKEN)
 
 
+def test_a_bot_api_error_that_quotes_the_request_url_is_masked(
+    small_index: Path, make_settings: Callable[..., Settings]
+) -> None:
+    # A proxy or a self-hosted Bot API server may echo the request URL, token and all, in its error description.
+    with FakeWebServer() as server:
+        echo = f"upstream failed for /bot{OTHER_TOKEN}/getMe"
+        body = json.dumps({"ok": False, "error_code": 502, "description": echo})
+        server.route(f"/bot{OTHER_TOKEN}/getMe", body, status=502, content_type="application/json")
+        settings = make_settings(
+            index_dir=small_index, telegram_token=OTHER_TOKEN, telegram_base_url=server.url("/bot")
+        )
+        checks = run_checks(settings, load_model=False)
+    telegram = by_name(checks)["telegram"]
+    assert "answered 502 upstream failed for /bot[REDACTED]/getMe" in telegram.detail
+    assert_no_secret(format_checks(checks), OTHER_TOKEN)
+
+
 def test_an_unreachable_bot_api_says_so_without_the_token(
     small_index: Path, make_settings: Callable[..., Settings]
 ) -> None:

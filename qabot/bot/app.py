@@ -46,10 +46,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from qabot.bot import address
-from qabot.bot.guard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
+from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
-from qabot.config import Settings
+from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
+from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,7 @@ def build_application(
     ``refresh_interval`` overrides that period in seconds (tests use a fraction of a second).
     """
     token = bot_token(settings)
-    install_log_redaction(
-        token,
-        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-        settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-    )
+    install_log_redaction(Redactor.from_settings(settings))
     api_url, file_url = bot_api_urls(base_url or settings.telegram_base_url)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
