@@ -158,12 +158,23 @@ def _check_index(settings: Settings, dimension: int | None) -> Check:
             "ingest again",
         )
     except IndexCorrupt as err:
-        return Check("index", False, _first_line(err), "run `qabot repair`; if that fails, re-ingest your articles")
+        return Check("index", False, *_split_advice(_first_line(err)))
     except Exception as err:  # e.g. permissions or a damaged database: report, don't crash
         return Check("index", False, f"cannot open {where}: {_first_line(err)}", "check the directory's permissions")
     newest = f", newest {stats.newest}" if stats.newest else ""
     held = f"{counted(stats.articles, 'article')}, {counted(stats.chunks, 'chunk')}"
     return Check("index", True, f"{held} at {where}{newest}")
+
+
+def _split_advice(message: str) -> tuple[str, str]:
+    """``IndexCorrupt`` says what is wrong, then what to do ("…: run `qabot repair` …"): the advice becomes the fix,
+    so the line says it once and says the right thing (a newer schema needs a new folder, not a repair)."""
+    cut = max(message.rfind(": "), message.rfind("; "))
+    if cut > 0 and "`qabot " in message[cut:]:
+        return message[:cut], message[cut + 2 :]
+    if "`qabot " in message:  # advice somewhere else in the text: keep it whole rather than repeat it
+        return message, ""
+    return message, "run `qabot repair`; if that fails, re-ingest your articles"
 
 
 def _check_storage(index_dir: Path) -> Check:
