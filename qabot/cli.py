@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import signal
 import sqlite3
 import sys
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 
 from qabot.config import Settings
 from qabot.errors import QabotError
+from qabot.redact import Redactor
 
 if TYPE_CHECKING:
     from qabot.answer import Answerer
@@ -46,13 +46,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
         # Which setting and why, in one line, without the value given: it may be a token in the wrong variable.
-        problems = []
-        for e in err.errors(include_url=False)[:2]:
-            msg = str(e["msg"])
-            given = e.get("input")
-            for part in re.split(r"[\s,;]+", given) if isinstance(given, str) else ():
-                msg = msg.replace(part, "…") if len(part) >= 4 else msg
-            problems.append(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {msg}")
+        errors = err.errors(include_url=False)[:2]
+        mask = Redactor.from_given(e.get("input") for e in errors)
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {mask(str(e['msg']))}" for e in errors]
         raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
 
@@ -348,20 +344,6 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _redact(text: str) -> str:
-    """Remove secrets from text shown to the user: exceptions from HTTP libraries may quote the bot token.
-
-    The environment covers tokens given there; a token from ``.env`` is known to the bot's log redactor, which
-    ``serve`` registers it with before connecting (PTB's InvalidToken message quotes the whole token).
-    """
-    for key in ("QABOT_TELEGRAM_TOKEN", "QABOT_WEBHOOK_SECRET", "QABOT_LLM_API_KEY"):
-        secret = os.environ.get(key, "")
-        if len(secret) >= 6:
-            text = text.replace(secret, "[REDACTED]")
-    guard = sys.modules.get("qabot.bot.guard")  # loaded only by serve: no Telegram import for other commands
-    return guard.REDACTOR.redact(text) if guard is not None else text
-
-
 def _reader_went_away() -> int:
     """``qabot … | head``: the reader closed the pipe. End quietly with 128 + SIGPIPE, as ``cat`` or ``grep`` do.
 
@@ -488,8 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (main() also runs from threads when embedded or tested).
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    mask = Redactor()  # until the settings are read; their own error hides the values given
     try:
         settings = _settings(args)
+        mask = Redactor.from_settings(settings)  # exception texts may quote a token (HTTP clients, PTB)
         code = int(args.func(args, settings) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush where it cannot be caught
         return code
@@ -498,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QabotError as err:
         if args.debug:
             raise
-        print(_redact(f"Error: {err}"), file=sys.stderr)
+        print(mask(f"Error: {err}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -509,16 +493,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked,
         # read-only or full database is not damage, and repair would not help.
         if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
-            print(f"Error: the index database could not be used ({err})", file=sys.stderr)
+            print(mask(f"Error: the index database could not be used ({err})"), file=sys.stderr)
         else:
-            print(f"Error: the index database is damaged ({err}): run `qabot repair`", file=sys.stderr)
+            print(mask(f"Error: the index database is damaged ({err}): run `qabot repair`"), file=sys.stderr)
         return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:
             raise
         first = str(err).splitlines()[0] if str(err) else "no details"
         print(
-            _redact(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
+            mask(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
             file=sys.stderr,
         )
         return 1

@@ -335,6 +335,25 @@ def test_in_process_locked_database_is_one_line_not_a_traceback(
     assert "repair" not in err
 
 
+def test_a_token_from_dotenv_quoted_by_an_exception_is_masked_on_the_error_line(
+    run_main: RunMain, cli_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP clients and PTB quote the request URL or the token in their errors: the one error line masks it, also
+    when the token comes from .env (not the environment) and the command never loaded the bot."""
+    token, key = "8675309:AAF-cli-token-from-dotenv-0123456789", "AAF-cli-token-from-dotenv-0123456789"
+    (tmp_path / ".env").write_text(f"QABOT_TELEGRAM_TOKEN={token}\nQABOT_LLM_API_KEY=sk-cli-key-42\n", "utf-8")
+
+    def leaky(self: IndexStore) -> None:
+        raise RuntimeError(f"token {token} was refused; key {key} alone; Bearer sk-cli-key-42")
+
+    monkeypatch.setattr(IndexStore, "stats", leaky)  # fault injection: an exception text that quotes the secrets
+    code, out, err = run_main("--index", str(cli_index), "stats")
+    assert_one_error_line((code, out, err), "unexpected RuntimeError: token [REDACTED] was refused")
+    assert "key [REDACTED] alone; Bearer [REDACTED]" in err
+    assert key not in err
+    assert "sk-cli-key-42" not in err
+
+
 def test_index_and_debug_after_the_command(run_main: RunMain, cli_index: Path, tmp_path: Path) -> None:
     code, out, err = run_main("stats", "--index", str(cli_index))
     assert (code, err) == (0, "")

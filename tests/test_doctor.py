@@ -123,6 +123,23 @@ def test_a_404_from_the_bot_api_points_at_the_token_and_the_url(
     assert_no_secret(format_checks(checks), OTHER_TOKEN)
 
 
+def test_a_bot_api_error_that_quotes_the_request_url_is_masked(
+    small_index: Path, make_settings: Callable[..., Settings]
+) -> None:
+    # A proxy or a self-hosted Bot API server may echo the request URL, token and all, in its error description.
+    with FakeWebServer() as server:
+        echo = f"upstream failed for /bot{OTHER_TOKEN}/getMe"
+        body = json.dumps({"ok": False, "error_code": 502, "description": echo})
+        server.route(f"/bot{OTHER_TOKEN}/getMe", body, status=502, content_type="application/json")
+        settings = make_settings(
+            index_dir=small_index, telegram_token=OTHER_TOKEN, telegram_base_url=server.url("/bot")
+        )
+        checks = run_checks(settings, load_model=False)
+    telegram = by_name(checks)["telegram"]
+    assert "answered 502 upstream failed for /bot[REDACTED]/getMe" in telegram.detail
+    assert_no_secret(format_checks(checks), OTHER_TOKEN)
+
+
 def test_an_unreachable_bot_api_says_so_without_the_token(
     small_index: Path, make_settings: Callable[..., Settings]
 ) -> None:
@@ -231,14 +248,19 @@ def test_an_index_of_another_vector_size_fails_once_the_model_is_loaded(
     assert f"built with {BUNDLED_MODEL} (768-d), but QABOT_MODEL is {BUNDLED_MODEL} (384-d)" in index.detail
 
 
-def test_a_damaged_index_points_at_repair(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
+def test_a_damaged_index_points_at_repair_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     index_dir = tmp_path / "index"
     IndexStore.open(index_dir, model=BUNDLED_MODEL, dimension=384, create=True).close()
     (index_dir / MANIFEST).write_text("{not json", "utf-8")
-    index = by_name(run_checks(make_settings(index_dir=index_dir), load_model=False))["index"]
-    assert not index.ok
-    assert "unreadable" in index.detail
-    assert "qabot repair" in index.fix
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+    assert main(["--index", str(index_dir), "doctor", "--quick"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("FAIL index:"))
+    assert f"{index_dir / MANIFEST} is unreadable" in line
+    assert line.endswith(" — run `qabot repair` to restore it")
+    assert out.count("qabot repair") == 1  # said once: not in the finding and again in the fix
 
 
 def test_an_index_directory_that_cannot_be_created_fails_storage(
