@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from qabot.answer.followup import Context
 from qabot.bot.conversations import FILENAME, ConversationStore
 from qabot.config import Settings
 from qabot.render import telegram as th
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
-from tests.telegram.harness import quotes_in, running_bot, visible
+from tests.telegram.harness import Harness, quotes_in, running_bot, visible
 
 F35_QUESTION = "why was Turkey removed from the F-35 program?"
 FOLLOW_UP = "when did that happen?"
@@ -40,11 +42,13 @@ class Clock:
         return self.now
 
 
-async def _ask(fake: FakeBotApi, chat: dict, who: dict, text: str, **kwargs: object) -> Call:
-    """Send ``text`` and wait for the bot's next message."""
-    before = len(fake.sent())
-    fake.send_text(chat, who, text, **kwargs)
-    return await fake.wait_for_call("sendMessage", before + 1)
+async def _ask(bot: Harness, chat: dict, who: dict, text: str, **kwargs: object) -> Call:
+    """Send ``text``, wait for the bot's next message and until the update is handled (its context stored)."""
+    before = len(bot.fake.sent())
+    bot.fake.send_text(chat, who, text, **kwargs)
+    reply = await bot.fake.wait_for_call("sendMessage", before + 1)
+    await bot.settle()
+    return reply
 
 
 async def test_private_follow_up_is_answered_about_the_previous_question(
@@ -52,8 +56,8 @@ async def test_private_follow_up_is_answered_about_the_previous_question(
 ) -> None:
     chat = private_chat(ANN)
     async with running_bot(fake, bot_settings(), answerer) as bot:
-        first = await _ask(fake, chat, ANN, F35_QUESTION)
-        second = await _ask(fake, chat, ANN, FOLLOW_UP)
+        first = await _ask(bot, chat, ANN, F35_QUESTION)
+        second = await _ask(bot, chat, ANN, FOLLOW_UP)
         await bot.settle()
 
     assert quotes_the_removal(first)
@@ -65,11 +69,11 @@ async def test_a_reply_to_an_answer_in_a_group_continues_that_answers_thread(
 ) -> None:
     group = group_chat(-1001)
     async with running_bot(fake, bot_settings(), answerer) as bot:
-        first = await _ask(fake, group, ANN, f"@QA_Test_Bot {F35_QUESTION}")
-        unthreaded = await _ask(fake, group, BOB, f"@QA_Test_Bot {FOLLOW_UP}")  # replies to nothing: a new thread
-        replied = await _ask(fake, group, BOB, FOLLOW_UP, reply_to=first.result)
+        first = await _ask(bot, group, ANN, f"@QA_Test_Bot {F35_QUESTION}")
+        unthreaded = await _ask(bot, group, BOB, f"@QA_Test_Bot {FOLLOW_UP}")  # replies to nothing: a new thread
+        replied = await _ask(bot, group, BOB, FOLLOW_UP, reply_to=first.result)
         # The follow-up's answer joins the thread: a reply to it still continues the story.
-        again = await _ask(fake, group, ANN, "and when did it happen", reply_to=replied.result)
+        again = await _ask(bot, group, ANN, "and when did it happen", reply_to=replied.result)
         await bot.settle()
 
     assert visible(unthreaded) == th.NOT_FOUND
@@ -83,9 +87,9 @@ async def test_forum_topics_keep_their_own_conversations(
 ) -> None:
     forum = group_chat(-1002, forum=True)
     async with running_bot(fake, bot_settings(), answerer) as bot:
-        await _ask(fake, forum, ANN, f"@QA_Test_Bot {F35_QUESTION}", thread_id=7)
-        other_topic = await _ask(fake, forum, BOB, f"@QA_Test_Bot {FOLLOW_UP}", thread_id=9)
-        same_topic = await _ask(fake, forum, BOB, f"@QA_Test_Bot {FOLLOW_UP}", thread_id=7)
+        await _ask(bot, forum, ANN, f"@QA_Test_Bot {F35_QUESTION}", thread_id=7)
+        other_topic = await _ask(bot, forum, BOB, f"@QA_Test_Bot {FOLLOW_UP}", thread_id=9)
+        same_topic = await _ask(bot, forum, BOB, f"@QA_Test_Bot {FOLLOW_UP}", thread_id=7)
         await bot.settle()
 
     assert other_topic.params["message_thread_id"] == 9
@@ -99,10 +103,10 @@ async def test_new_starts_over_and_is_in_the_command_list_and_help(
 ) -> None:
     chat = private_chat(ANN)
     async with running_bot(fake, bot_settings(), answerer) as bot:
-        await _ask(fake, chat, ANN, F35_QUESTION)
-        new = await _ask(fake, chat, ANN, "/new")
-        after = await _ask(fake, chat, ANN, FOLLOW_UP)
-        help_ = await _ask(fake, chat, ANN, "/help")
+        await _ask(bot, chat, ANN, F35_QUESTION)
+        new = await _ask(bot, chat, ANN, "/new")
+        after = await _ask(bot, chat, ANN, FOLLOW_UP)
+        help_ = await _ask(bot, chat, ANN, "/help")
         await bot.settle()
 
     assert visible(new) == th.NEW_CONVERSATION
@@ -119,12 +123,12 @@ async def test_the_conversation_survives_a_restart(
     settings = bot_settings()
     chat = private_chat(ANN)
     async with running_bot(fake, settings, answerer) as bot:
-        await _ask(fake, chat, ANN, F35_QUESTION)
+        await _ask(bot, chat, ANN, F35_QUESTION)
         await bot.settle()
     assert (Path(settings.index_dir) / FILENAME).is_file()
 
     async with running_bot(fake, settings, answerer) as bot:  # a new Application over the same index folder
-        after_restart = await _ask(fake, chat, ANN, FOLLOW_UP)
+        after_restart = await _ask(bot, chat, ANN, FOLLOW_UP)
         await bot.settle()
 
     assert quotes_the_removal(after_restart)
@@ -136,11 +140,11 @@ async def test_the_context_expires_after_the_configured_minutes(
     clock = Clock()
     chat = private_chat(ANN)
     async with running_bot(fake, bot_settings(context_ttl_minutes=30), answerer, clock=clock) as bot:
-        await _ask(fake, chat, ANN, F35_QUESTION)
+        await _ask(bot, chat, ANN, F35_QUESTION)
         clock.now += 29 * 60
-        in_time = await _ask(fake, chat, ANN, FOLLOW_UP)  # answered: the context is 29 minutes old, and renewed
+        in_time = await _ask(bot, chat, ANN, FOLLOW_UP)  # answered: the context is 29 minutes old, and renewed
         clock.now += 31 * 60
-        too_late = await _ask(fake, chat, ANN, FOLLOW_UP)
+        too_late = await _ask(bot, chat, ANN, FOLLOW_UP)
         await bot.settle()
 
     assert quotes_the_removal(in_time)
@@ -152,7 +156,7 @@ async def test_a_reply_that_is_no_question_gets_no_message_in_a_group(
 ) -> None:
     group = group_chat(-1003)
     async with running_bot(fake, bot_settings(), answerer) as bot:
-        answer = await _ask(fake, group, ANN, f"@QA_Test_Bot {F35_QUESTION}")
+        answer = await _ask(bot, group, ANN, f"@QA_Test_Bot {F35_QUESTION}")
         await bot.settle()
         typing = len(fake.calls_of("sendChatAction"))
         for text in ("thanks!", "👍", "ok", "lol", "great", "@QA_Test_Bot thank you so much"):
@@ -161,7 +165,7 @@ async def test_a_reply_that_is_no_question_gets_no_message_in_a_group(
         assert len(fake.sent()) == 1
         assert len(fake.calls_of("sendChatAction")) == typing  # not even "typing…"
         # Asked in words, without a question mark, it is a question.
-        worded = await _ask(fake, group, BOB, "when was that", reply_to=answer.result)
+        worded = await _ask(bot, group, BOB, "when was that", reply_to=answer.result)
         await bot.settle()
 
     assert quotes_the_removal(worded)
@@ -191,8 +195,8 @@ async def test_private_thanks_stickers_and_unknown_commands_get_one_line(
     photo.pop("sticker")
     photo["photo"][0]["height"] = 9
     async with running_bot(fake, bot_settings(), answerer) as bot:
-        thanks = await _ask(fake, chat, ANN, "thanks!")
-        unknown = await _ask(fake, chat, ANN, "/frobnicate now")
+        thanks = await _ask(bot, chat, ANN, "thanks!")
+        unknown = await _ask(bot, chat, ANN, "/frobnicate now")
         fake.push_update({"message": sticker})
         on_sticker = await fake.wait_for_call("sendMessage", 3)
         fake.push_update({"message": photo})
@@ -229,3 +233,22 @@ def test_the_store_drops_expired_rows_and_keeps_at_most_its_bound(tmp_path: Path
         True,
         True,
     ]
+
+
+async def test_an_unusable_conversation_store_costs_only_the_follow_up(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = bot_settings()
+    chat = private_chat(ANN)
+    async with running_bot(fake, settings, answerer) as bot:
+        await _ask(bot, chat, ANN, F35_QUESTION)
+        (Path(settings.index_dir) / FILENAME).write_bytes(b"not a database " * 100)  # damaged while running
+        follow_up = await _ask(bot, chat, ANN, FOLLOW_UP)
+        fresh = await _ask(bot, chat, ANN, F35_QUESTION)
+        await bot.settle()
+
+    assert visible(follow_up) == th.NOT_FOUND  # asked as a new question, not "something went wrong"
+    assert quotes_the_removal(fresh)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "qabot.bot.conversations"]
+    assert any("unreadable" in w for w in warnings)
+    assert any("not stored" in w for w in warnings)
