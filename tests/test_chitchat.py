@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qabot.answer.chitchat import is_question
+from qabot.answer.chitchat import is_courtesy, is_question
 
 NOT_QUESTIONS = [
     "thanks!",
@@ -58,3 +58,8 @@ def test_courtesy_and_reactions_are_not_questions(text: str) -> None:
 @pytest.mark.parametrize("text", QUESTIONS)
 def test_questions_are_recognised_by_their_wording(text: str) -> None:
     assert is_question(text)
+
+
+@pytest.mark.parametrize(("text", "courtesy"), [("thanks!", True), ("ok 👍", True), ("👍", False), ("  ", False)])
+def test_courtesy_needs_words_so_blanks_and_emoji_keep_the_ask_in_words_nudge(text: str, courtesy: bool) -> None:
+    assert is_courtesy(text) is courtesy

@@ -53,4 +53,10 @@ def is_question(text: str) -> bool:
     return any(w not in _CHITCHAT and w not in STOPWORDS for w in rest)
 
 
-__all__ = ["is_question"]
+def is_courtesy(text: str) -> bool:
+    """Courtesy or a reaction in words ("thanks!", "ok", "lol"): no question, yet more than emoji or blanks, which
+    the pipeline already meets with "please ask a question in words"."""
+    return not is_question(text) and _WORD.search(text) is not None
+
+
+__all__ = ["is_courtesy", "is_question"]

@@ -45,7 +45,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from qabot.answer.chitchat import is_question
+from qabot.answer.chitchat import is_courtesy, is_question
 from qabot.bot import address, conversations
 from qabot.bot.guard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
@@ -256,7 +256,7 @@ async def _cmd_ask(update: Update, context: Context) -> None:
 
 async def _on_private_text(update: Update, context: Context) -> None:
     text = update.effective_message.text or ""
-    if not is_question(text):  # "thanks!", "👍": a friendly line, not a decline
+    if is_courtesy(text):  # "thanks!": a friendly line, not a decline
         await _send(update.effective_message, th.esc(th.NOT_A_QUESTION))
         return
     await _answer_question(update, context, text)
