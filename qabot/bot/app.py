@@ -49,7 +49,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from qabot.bot import address
+from qabot.answer.chitchat import is_courtesy, is_question
+from qabot.bot import address, conversations
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings, bot_api_urls
@@ -71,6 +72,7 @@ INFO_COMMANDS = ("start", "help", "stats", "sources")
 ADMIN_COMMANDS = ("ingest", "remove", "reload", "refresh")
 MENU = (
     ("ask", "Ask a question about the news"),
+    ("new", "Start a new conversation"),
     ("sources", "The most recent articles"),
     ("stats", "What the index holds"),
     ("help", "How to use this bot"),
@@ -136,11 +138,13 @@ def build_application(
     base_url: str | None = None,
     request: BaseRequest | None = None,
     refresh_interval: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> BotApplication:
     """A configured ``Application`` (not started): HTML answers, flood control, handlers and error handler.
 
     Feeds are refreshed every ``settings.feed_refresh_minutes`` while it runs (when an ``ingestor`` is given);
-    ``refresh_interval`` overrides that period in seconds (tests use a fraction of a second).
+    ``refresh_interval`` overrides that period in seconds (tests use a fraction of a second); ``clock`` (seconds
+    since the epoch) dates conversation context, so tests can let it expire.
     """
     token = bot_token(settings)
     install_log_redaction(Redactor.from_settings(settings))
@@ -151,7 +155,8 @@ def build_application(
         allow_sending_without_reply=True,
     )
     state = BotState(
-        settings, BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval), Guard(settings)
+        settings, BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval, clock=clock),
+        Guard(settings),
     )
     builder = (
         ApplicationBuilder()
@@ -216,12 +221,17 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("ask", _cmd_ask, filters=new))
     app.add_handler(CommandHandler(INFO_COMMANDS, _cmd_info, filters=new))
     app.add_handler(CommandHandler(ADMIN_COMMANDS, _cmd_admin, filters=new))
+    app.add_handler(CommandHandler("new", _cmd_new, filters=new))
     text = new & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, _on_private_text))
     app.add_handler(MessageHandler(text & filters.ChatType.GROUPS & _AddressedToBot(), _on_group_text))
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & filters.Document.ALL, _on_document))
     app.add_handler(CallbackQueryHandler(_on_feedback, pattern=r"^fb:[+-]:"))
     app.add_handler(CallbackQueryHandler(_on_more, pattern=r"^more:"))
+    # Last in the group: only what no handler above took. Status updates (pins, joins) are not messages to answer.
+    private = new & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(private & filters.COMMAND, _on_unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.TEXT, _on_not_text))
     app.add_error_handler(_on_error)
 
 
@@ -289,12 +299,35 @@ async def _cmd_ask(update: Update, context: Context) -> None:
 
 
 async def _on_private_text(update: Update, context: Context) -> None:
-    await _answer_question(update, context, update.effective_message.text or "")
+    text = update.effective_message.text or ""
+    if is_courtesy(text):  # "thanks!": a friendly line, not a decline
+        await _send(update.effective_message, th.esc(th.NOT_A_QUESTION))
+        return
+    await _answer_question(update, context, text)
 
 
 async def _on_group_text(update: Update, context: Context) -> None:
     message = update.effective_message
-    await _answer_question(update, context, address.group_question(message.to_dict(), *_me(message)))
+    question = address.group_question(message.to_dict(), *_me(message))
+    if question.strip() and not is_question(question):
+        return  # "thanks!" to an answer: the whole group would see a decline
+    await _answer_question(update, context, question)
+
+
+async def _cmd_new(update: Update, context: Context) -> None:
+    message = update.effective_message
+    thread = conversations.thread_of(message.to_dict(), context.bot.id)
+    await context.state.jobs.conversations.start_over(thread)
+    await _send(message, th.esc(th.NEW_CONVERSATION))
+
+
+async def _on_unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    await _send(message, th.unknown_command_html(address.command_name(message.to_dict())))
+
+
+async def _on_not_text(update: Update, context: Context) -> None:
+    await _send(update.effective_message, th.esc(th.NOT_TEXT))
 
 
 async def _answer_question(update: Update, context: Context, question: str) -> None:
@@ -310,13 +343,16 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         if warning:
             await _send(message, th.esc(warning))
         return
+    jobs = context.state.jobs
+    thread = conversations.thread_of(message.to_dict(), context.bot.id)
     async with _typing(message):
         try:
-            reply = await context.state.jobs.answer(question, message.chat_id)
+            reply = await jobs.answer(question, message.chat_id, thread)
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return
-    await _send_parts(message, reply.parts, _answer_keyboard(reply.answer_id, more=reply.more))
+    sent = await _send_parts(message, reply.parts, _answer_keyboard(reply.answer_id, more=reply.more))
+    await jobs.conversations.remember(thread, reply.context, [m.message_id for m in sent])
 
 
 def _answer_keyboard(answer_id: str, *, more: bool) -> InlineKeyboardMarkup:
@@ -420,11 +456,14 @@ async def _typing(message: Message) -> AsyncIterator[None]:
 
 async def _send_parts(
     message: Message, parts: list[str], keyboard: InlineKeyboardMarkup | None, *, quote_first: bool | None = None
-) -> None:
+) -> list[Message]:
     """Send a split answer in order; the first part replies to the question, the buttons go under the last."""
+    sent = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await _send(message, part, reply_markup=keyboard if last else None, do_quote=quote_first if i == 0 else False)
+        markup = keyboard if last else None
+        sent.append(await _send(message, part, reply_markup=markup, do_quote=quote_first if i == 0 else False))
+    return sent
 
 
 async def _send(message: Message, text: str, **kwargs: Any) -> Message:

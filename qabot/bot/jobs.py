@@ -14,11 +14,14 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from qabot.answer.followup import Context, next_context
+from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.errors import LoadError
@@ -39,7 +42,15 @@ SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer
 class AnswererLike(Protocol):
     """What the bot needs from ``qabot.answer.Answerer``."""
 
-    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        *,
+        id: str | None = None,
+        synthesis: bool = True,
+        context: Context | None = None,
+        now: float | None = None,
+    ) -> Answer: ...
     def synthesize(self, answer: Answer) -> Answer: ...
     def stats(self) -> IndexStats: ...
     def recent(self, n: int = 10) -> list[Article]: ...
@@ -66,11 +77,15 @@ def refresh_changed(report: FeedRefreshReport) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources)."""
+    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources).
+
+    ``context``: what the next question in the same thread carries (``Conversations.remember`` stores it).
+    """
 
     parts: list[str]
     answer_id: str
     more: bool
+    context: Context | None = None
 
 
 class BotJobs:
@@ -83,6 +98,7 @@ class BotJobs:
         ingestor: IngestorLike | None = None,
         *,
         refresh_interval: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.answerer = answerer
@@ -92,6 +108,7 @@ class BotJobs:
         self.refreshes = 0  # completed refreshes, scheduled or asked for
         self.last_refresh: FeedRefreshReport | None = None
         self.feedback = FeedbackStore.from_settings(settings)
+        self.conversations = Conversations(settings, clock=clock)
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
         self._feeds = ThreadPoolExecutor(1, thread_name_prefix="qabot-feeds")
@@ -109,13 +126,16 @@ class BotJobs:
 
         return await asyncio.get_running_loop().run_in_executor(self._answers, locked)
 
-    async def ask(self, question: str) -> Answer:
-        """Answer from the newest complete index: a newer generation written by anyone is loaded first."""
+    async def ask(self, question: str, context: Context | None = None, now: float | None = None) -> Answer:
+        """Answer from the newest complete index: a newer generation written by anyone is loaded first.
+
+        ``context``: the thread's previous turn, so a follow-up is read about its story.
+        """
 
         def reload_and_ask() -> Answer:
             if self.answerer.reload():  # one SQLite read when nothing changed
                 log.info("Loaded a newer index before answering")
-            return self.answerer.ask(question, synthesis=False)
+            return self.answerer.ask(question, synthesis=False, context=context, now=now)
 
         answer = await self.run(reload_and_ask)
         return await self.synthesize(answer)
@@ -137,11 +157,17 @@ class BotJobs:
             log.debug("Sent without the LLM summary after %g s", limit)  # the client logs its own give-up
             return answer
 
-    async def answer(self, question: str, chat_id: int) -> Reply:
-        """Ask, remember the answer for its buttons, and render it (raises BadQuestion for a question without words)."""
-        answer = await self.ask(question)
+    async def answer(self, question: str, chat_id: int, thread: Thread | None = None) -> Reply:
+        """Ask in ``thread``'s conversation, remember the answer for its buttons, and render it.
+
+        Raises BadQuestion for a question without words. The reply carries the context for the thread's next turn.
+        """
+        now = self.conversations.clock()
+        context = await self.conversations.context(thread, now)
+        answer = await self.ask(question, context, now)
         answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id)
-        return Reply(th.render_answer_html(answer), answer_id, bool(answer.more) and not answer.abstained)
+        more = bool(answer.more) and not answer.abstained
+        return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
 
     async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
         """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""

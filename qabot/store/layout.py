@@ -8,6 +8,8 @@ An index directory::
     .write.lock          held by the one process writing
     feeds.json           the RSS/Atom feed list (named and written by qabot.sources.feeds)
     feedback.sqlite      chat answers and their 👍/👎 (named and written by qabot.bot.feedback: no index lock)
+    conversations.sqlite the bot's follow-up context per chat/topic/thread (named and written by
+                         qabot.bot.conversations: no index lock)
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -295,7 +296,7 @@ async def test_network_errors_are_retried(fake: FakeBotApi, bot_settings: Settin
 class _BrokenAnswerer:
     """An answerer whose index broke under it: every question raises."""
 
-    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+    def ask(self, question: str, **options: Any) -> Answer:
         raise RuntimeError("disk on fire at /srv/qabot/index/chunks.sqlite")
 
     def stats(self) -> IndexStats:
@@ -335,10 +336,10 @@ async def test_the_event_loop_stays_free_while_a_slow_question_is_worked_on(
     class SlowAnswerer:
         """The real answerer, but one question takes as long as the test says."""
 
-        def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+        def ask(self, question: str, **options: Any) -> Answer:
             if "Turkey" in question:
                 release.wait(30)
-            return answerer.ask(question, id=id, synthesis=synthesis)  # type: ignore[attr-defined]
+            return answerer.ask(question, **options)  # type: ignore[attr-defined]
 
         def __getattr__(self, name: str) -> object:
             return getattr(answerer, name)

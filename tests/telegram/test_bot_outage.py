@@ -8,6 +8,7 @@ import io
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -119,10 +120,10 @@ class _ExplodingAnswerer:
     def __init__(self, inner: object) -> None:
         self.inner = inner
 
-    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+    def ask(self, question: str, **options: Any) -> Answer:
         if "volcano" in question:
             raise RuntimeError("index exploded at /srv/qabot/index/chunks.sqlite")
-        return self.inner.ask(question, id=id, synthesis=synthesis)  # type: ignore[attr-defined]
+        return self.inner.ask(question, **options)  # type: ignore[attr-defined]
 
     def stats(self) -> IndexStats:
         return self.inner.stats()  # type: ignore[attr-defined]
