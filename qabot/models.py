@@ -22,6 +22,9 @@ class Article:
     published: str | None = None  # ISO 8601 date or datetime, as given by the source
     source: str | None = None  # site or outlet name
     author: str | None = None
+    # The resolved path of the file it was read from; None for web pages, feeds and uploads. Not part of the
+    # content (nor of equality): the same article moved to another file is the same article.
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def content_hash(self) -> str:
@@ -209,19 +212,26 @@ class Skip:
 
 @dataclass
 class IngestReport:
-    """What one ingest run did; ``summary()`` is the line the CLI prints last."""
+    """What one ingest run did; ``summary()`` is the line the CLI prints last.
+
+    ``removed``: with ``--sync``, the articles dropped because their files are gone (None: no sync was asked for).
+    ``titles``: id → title of every article the run read (added, updated or unchanged).
+    """
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    removed: list[str] | None = None
+    titles: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """One line: counts of added, updated, unchanged and skipped articles."""
-        return (
+        """One line: counts of added, updated, unchanged and skipped articles (and removed ones, with a sync)."""
+        line = (
             f"added {len(self.added)}, updated {len(self.updated)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}"
         )
+        return line if self.removed is None else f"{line}, removed {len(self.removed)} (files gone)"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote as _pct
+from urllib.parse import urlsplit, urlunsplit
 
 _MONTHS = {
     m: i
@@ -180,6 +181,27 @@ def text_fragment_url(url: str | None, quote_text: str, *, max_words: int = 8) -
     return f"{base}#:~:text={frag}"
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_key(url: str) -> str | None:
+    """What every trivial spelling of one page's URL has in common, or None for anything but an http(s) URL.
+
+    A trailing "/" on the path, a fragment, the case of the scheme and host and a default port make no difference:
+    ``https://Example.com:443/a/#top`` and ``https://example.com/a`` have the same key. The query stays.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname if port in (None, _DEFAULT_PORTS[scheme]) else f"{parts.hostname}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
 __all__ = [
     "TimeHint",
     "figures",
@@ -189,4 +211,5 @@ __all__ = [
     "shingles",
     "text_fragment_url",
     "time_hint",
+    "url_key",
 ]

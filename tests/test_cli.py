@@ -1,7 +1,8 @@
-"""The `qabot` command as a user runs it: ingest, ask (text, --json, --jsonl), stats, remove, errors, help.
+"""The `qabot` command as a user runs it: ingest (renames, --sync), ask (text, --json, --jsonl), stats, list, remove,
+errors, help.
 
 Commands that embed run as real subprocesses (each loads its own model, so there are few of them); commands that
-never embed run in-process through ``qabot.cli.main``.
+never embed, and the short ingests of the list/remove/rename/--sync tests, run in-process through ``qabot.cli.main``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from test_answer import ANSWER_KEYS, QUOTE_KEYS  # the JSON contract, written do
 
 from qabot.cli import build_parser, main
 from qabot.store import IndexStore
+from tests.fakes.web_server import FakeWebServer
+from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE
 
 TRAM_MD = """---
 id: cli-tram
@@ -422,3 +425,150 @@ def test_ask_jsonl_lines_of_one_conversation_follow_each_other(cli_index: Path, 
     assert "40 million" in second["quotes"][0]["text"]
     assert alone["context"] is None
     assert other["context"] is None
+
+
+# ---------------------------------------------------------------------- articles: list, remove, renames, --sync
+HARBOUR_TXT = "Harbour ferry timetable changes\nThe harbour ferry to Fenwick Island will leave every forty minutes.\n"
+FERRY = "How often will the harbour ferry to Fenwick Island leave?"
+
+
+def listed(run: RunMain, index: Path, *args: str) -> list[dict[str, object]]:
+    code, out, err = run("--index", str(index), "list", "--json", *args)
+    assert (code, err) == (0, ""), err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    (news / "bakery.md").write_text(BAKERY_MD, encoding="utf-8")
+    (news / "ferry.txt").write_text(HARBOUR_TXT, encoding="utf-8")
+    return news
+
+
+def test_list_shows_ids_dates_titles_and_sources_newest_first_with_filters(
+    run_main: RunMain, folder: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+
+    code, out, err = run_main("--index", str(index), "list")
+    assert (code, err) == (0, "")
+    ferry_id = next(a["id"] for a in listed(run_main, index) if a["title"] == "Harbour ferry timetable changes")
+    assert out.splitlines() == [
+        "cli-tram  2025-03-03  Port Aldwick opens its harbour tram line · Aldwick Herald · "
+        "https://news.example.invalid/tram",
+        "cli-bakery  2025-02-14  Oldest bakery in Fenwater closes · Fenwater Post · https://news.example.invalid/bakery",
+        f"{ferry_id}  undated  Harbour ferry timetable changes · {folder.resolve() / 'ferry.txt'}",
+        "3 articles",
+    ]
+    assert run_main("--index", str(index), "list", "--source", "fenwater POST")[1].splitlines() == [
+        "cli-bakery  2025-02-14  Oldest bakery in Fenwater closes · Fenwater Post · https://news.example.invalid/bakery",
+        "1 article",
+    ]
+    assert [a["id"] for a in listed(run_main, index, "--source", "ferry.txt")] == [ferry_id]
+    assert [a["id"] for a in listed(run_main, index, "--since", "2025-03-01")] == ["cli-tram"]
+    assert [a["id"] for a in listed(run_main, index, "--until", "2025-03-02")] == ["cli-bakery"]
+    assert [a["id"] for a in listed(run_main, index, "--since", "2025-02-14", "--until", "2025-03-03")] == [
+        "cli-tram",
+        "cli-bakery",
+    ]
+    assert listed(run_main, index)[0] == {
+        "id": "cli-tram", "title": "Port Aldwick opens its harbour tram line", "published": "2025-03-03",
+        "source": "Aldwick Herald", "url": "https://news.example.invalid/tram",
+        "file": str(folder.resolve() / "tram.md"),
+    }  # fmt: skip
+    assert run_main("--index", str(index), "list", "--source", "nowhere")[1] == "0 articles\n"
+    assert_one_error_line(run_main("--index", str(index), "list", "--since", "March"), "--since", "YYYY-MM-DD")
+    assert_one_error_line(run_main("--index", str(tmp_path / "none"), "list"), "qabot ingest")
+
+
+def test_remove_finds_a_url_spelled_with_a_trailing_slash_fragment_or_capitals(
+    run_main: RunMain, folder: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+
+    code, out, err = run_main("--index", str(index), "remove", "https://news.example.invalid/tram/")
+    assert (code, out, err) == (0, "removed https://news.example.invalid/tram/\n", "")
+    assert run_main("--index", str(index), "remove", "HTTPS://news.example.invalid:443/bakery#comments")[0] == 0
+    assert_one_error_line(
+        run_main("--index", str(index), "remove", "https://news.example.invalid/tram/"), "no article with id or URL"
+    )
+    assert_one_error_line(run_main("--index", str(index), "remove", "https://news.example.invalid/tr"), "no article")
+    assert [a["title"] for a in listed(run_main, index)] == ["Harbour ferry timetable changes"]
+
+
+def test_a_renamed_file_is_still_one_article_quoted_once(run_main: RunMain, folder: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+    (folder / "ferry.txt").rename(folder / "ferry-2025.txt")
+    (folder / "tram.md").rename(folder / "tram-line.md")  # its id is its own: the same article, from a new file
+
+    code, out, err = run_main("--index", str(index), "ingest", str(folder))
+
+    assert (code, out, err) == (0, "added 0, updated 1, unchanged 2, skipped 0\n", "")
+    articles = listed(run_main, index)
+    assert [(a["title"], a["file"]) for a in articles] == [
+        ("Port Aldwick opens its harbour tram line", str(folder.resolve() / "tram-line.md")),
+        ("Oldest bakery in Fenwater closes", str(folder.resolve() / "bakery.md")),
+        ("Harbour ferry timetable changes", str(folder.resolve() / "ferry-2025.txt")),
+    ]
+    code, out, _ = run_main("--index", str(index), "ask", "--json", FERRY)
+    quotes = json.loads(out)["quotes"]
+    assert code == 0
+    assert [q["text"] for q in quotes] == ["The harbour ferry to Fenwick Island will leave every forty minutes."]
+    assert quotes[0]["article_id"] == articles[2]["id"]
+
+
+def test_ingest_sync_removes_the_articles_of_deleted_files_only(
+    run_main: RunMain, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QABOT_ALLOW_PRIVATE_URLS", "true")  # the page is served on loopback
+    index = tmp_path / "index"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bakery.md").write_text(BAKERY_MD.replace("cli-bakery", "other-bakery").replace("/bakery", "/b2"))
+    with FakeWebServer() as web:
+        web.route("/bridge", BRIDGE_PAGE)
+        assert run_main("--index", str(index), "ingest", str(folder), str(other), web.url("/bridge"))[0] == 0
+    before = shutil.copytree(index, tmp_path / "before")
+    (folder / "bakery.md").unlink()
+    (folder / "ferry.txt").unlink()
+    (other / "bakery.md").unlink()  # not under a synced folder: it stays
+
+    code, out, err = run_main("--index", str(index), "ingest", "--sync", str(folder))
+
+    assert (code, out, err) == (0, "added 0, updated 0, unchanged 1, skipped 0, removed 2 (files gone)\n", "")
+    assert [a["title"] for a in listed(run_main, index)] == [
+        BRIDGE_TITLE,
+        "Port Aldwick opens its harbour tram line",
+        "Oldest bakery in Fenwater closes",  # from the other folder
+    ]
+    assert run_main("--index", str(index), "ingest", "--sync", str(folder))[1] == (
+        "added 0, updated 0, unchanged 1, skipped 0, removed 0 (files gone)\n"
+    )
+    # A folder that is not there (an unmounted disk, a typo) removes nothing, and the run says it read nothing.
+    shutil.rmtree(folder)
+    code, out, err = run_main("--index", str(index), "ingest", "--sync", str(folder))
+    assert (code, out) == (1, "added 0, updated 0, unchanged 0, skipped 1, removed 0 (files gone)\n")
+    assert err.splitlines()[-1].startswith("Error: nothing ingested")
+    assert len(listed(run_main, index)) == 3
+    assert len(listed(run_main, before)) == 5
+
+
+def test_an_index_from_before_origins_learns_them(run_main: RunMain, folder: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+    conn = sqlite3.connect(index / "qabot.sqlite")
+    conn.executescript("DROP INDEX articles_origin; ALTER TABLE articles DROP COLUMN origin;")  # as older qabot made it
+    conn.close()
+
+    assert [a["file"] for a in listed(run_main, index)] == [None, None, None]
+    code, out, _ = run_main("--index", str(index), "ingest", str(folder))
+    assert (code, out) == (0, "added 0, updated 0, unchanged 3, skipped 0\n")
+    assert [a["file"] for a in listed(run_main, index)] == [
+        str(folder.resolve() / name) for name in ("tram.md", "bakery.md", "ferry.txt")
+    ]

@@ -24,10 +24,10 @@ from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
-from qabot.errors import LoadError
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
 from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
+from qabot.sources.inputs import Sources, Upload
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ class IngestorLike(Protocol):
     """What the admin commands and feed refreshes need from ``qabot.ingest.Ingestor``."""
 
     def ingest_articles(self, articles: Iterable[Article], skipped: Sequence[Skip] = ()) -> IngestReport: ...
+    def ingest_sources(
+        self, sources: Sources, *, hold: contextlib.AbstractContextManager[object] | None = None
+    ) -> IngestReport: ...
     def remove(self, ref: str) -> bool: ...
     def prune_older_than(self, days: int) -> list[str]: ...
 
@@ -190,10 +193,11 @@ class BotJobs:
         stats = await self.run(self.answerer.stats)
         return th.start_html(stats, bot_username) if command == "start" else th.stats_html(stats)
 
-    async def ingest(self, articles: list[Article], skipped: list[Skip]) -> IngestReport:
-        """Admin ingest on the answer thread, then reload so the next question sees it."""
+    async def ingest(self, sources: Sources) -> IngestReport:
+        """Admin ingest, then reload so the next question sees it. Pages are fetched off the answer thread and
+        without the model lock (questions go on meanwhile); embedding and writing hold it."""
         assert self.ingestor is not None
-        report = await self.run(self.ingestor.ingest_articles, articles, skipped)
+        report = await asyncio.to_thread(self.ingestor.ingest_sources, sources, hold=self._model)
         await self.run(self.answerer.reload)
         log.info("Admin ingest: %s", report.summary())
         return report
@@ -230,24 +234,14 @@ class BotJobs:
 
     async def ingest_url(self, url: str) -> str:
         """Fetch one page and ingest it. The URL guard (http/https, no private address unless allowed) runs first."""
-        # Imported here: the fetcher pulls in trafilatura, which plain Q&A never needs.
-        from qabot.sources.fetch import fetch_article
-
-        try:
-            article = await asyncio.to_thread(fetch_article, url, self.settings)
-        except LoadError as err:
-            return f"Not ingested: {err}"
-        report = await self.ingest([article], [])
-        return f"{article.title}: {report.summary()}"
+        report = await self.ingest(Sources(urls=(url,)))
+        if not report.titles:
+            return f"Not ingested: {report.skipped[0].reason if report.skipped else 'no article found'}"
+        return f"{next(iter(report.titles.values()))}: {report.summary()}"
 
     async def ingest_upload(self, name: str, data: bytes) -> str:
         """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
-        from qabot.sources.files import load_text_document  # only admins need the loaders
-
-        items = await asyncio.to_thread(load_text_document, name, data)
-        articles = [item for item in items if isinstance(item, Article)]
-        skipped = [item for item in items if isinstance(item, Skip)]
-        report = await self.ingest(articles, skipped)
+        report = await self.ingest(Sources(uploads=(Upload(name, data),)))
         return "\n".join([report.summary(), *(f"skipped {s.where}: {s.reason}" for s in report.skipped[:5])])
 
     # ---------------------------------------------------------------- feed refreshes

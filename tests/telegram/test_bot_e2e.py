@@ -447,7 +447,8 @@ def own_index(tmp_path: Path, embedder: object, make_settings: SettingsFactory) 
     from qabot.answer import Answerer
     from qabot.ingest import Ingestor
 
-    settings = make_settings(index_dir=tmp_path / "own-index")
+    # The ingestor fetches what admins /ingest: the fake web server is on loopback.
+    settings = make_settings(index_dir=tmp_path / "own-index", allow_private_urls=True)
     ingestor = Ingestor.from_settings(settings, embedder=embedder)
     ingestor.ingest_articles([TRAM])
     return ingestor, Answerer.from_settings(settings, embedder=embedder)
