@@ -517,6 +517,7 @@ class Kill:
 def kill_when(run: Run, index: Path, stage: str, settle: float = 0.5) -> Kill | None:
     """SIGKILL ``run`` as soon as it is in ``stage``; None if it finished first.
 
+    startup    running for ``settle`` seconds without the writer lock: importing, loading the model, reading files
     embedding  holding the writer lock for ``settle`` seconds with nothing saved: embedding its first batch
     vectors    its first batch of vectors committed, the articles not: between two embedding calls
     metadata   it logged that all vectors are saved and holds SQLite's write lock: inside the article transaction
@@ -526,9 +527,13 @@ def kill_when(run: Run, index: Path, stage: str, settle: float = 0.5) -> Kill | 
     try:
         vectors0, gen0 = watch.committed()
         locked_since: float | None = None
+        started, seen_lock = time.monotonic(), False
         while run.proc.poll() is None:
             vectors, gen = watch.committed()
-            if stage == "embedding":
+            if stage == "startup":
+                seen_lock = seen_lock or watch.holds_write_lock()
+                hit = not seen_lock and time.monotonic() - started > settle
+            elif stage == "embedding":
                 locked = watch.holds_write_lock()
                 locked_since = (locked_since or time.monotonic()) if locked else None
                 hit = locked_since is not None and time.monotonic() - locked_since > settle and vectors == vectors0
@@ -569,8 +574,12 @@ def index_state(settings: Settings, embedder: Embedder) -> str:
         assert orphans[0] == 0
         vectors, _ = store.vector_index()
         assert vectors.ntotal == chunks
-        assert "40 million" in answerer.ask(BASELINE_Q).quotes[0].text
-        new = answerer.ask(NEW_Q)
+        base, new = answerer.ask(BASELINE_Q), answerer.ask(NEW_Q)
+        quotes = (*base.quotes, *new.quotes)
+        articles = store.articles(q.article_id for q in quotes)
+        for q in quotes:
+            assert q.text == articles[q.article_id].text[q.start : q.end], "a quote is not its article's own words"
+        assert "40 million" in base.quotes[0].text
         if state == "all":
             assert "2.4 metres" in new.quotes[0].text
         else:
@@ -603,16 +612,17 @@ def test_kill_at_every_stage_of_an_ingest_loses_nothing(
     assert index_state(settings, embedder) == "baseline"
 
     kills: dict[str, Kill] = {}
-    for stage in ("embedding", "vectors", "metadata"):
+    for stage in ("startup", "embedding", "vectors", "metadata"):
         for attempt in range(3):  # the moment is chosen by watching; if a run slips past it, try again
             snapshot = tmp_path / f"before-{stage}"
             shutil.rmtree(snapshot, ignore_errors=True)
             shutil.copytree(index, snapshot, ignore=shutil.ignore_patterns("*-shm"))
             run = spawn("--debug", "--index", str(index), "ingest", str(folder), logs=tmp_path / f"{stage}{attempt}")
-            kill = kill_when(run, index, stage, settle=0.5 / (attempt + 1))
+            # Start-up is killed late (after the imports, in the model load or the file reading), the rest early.
+            kill = kill_when(run, index, stage, settle=(2.0 if stage == "startup" else 0.5) / (attempt + 1))
             run.assert_no_secrets()
             landed = kill is not None and kill.generation_after == kill.generation_before
-            if landed and stage == "embedding":
+            if landed and stage in ("startup", "embedding"):
                 landed = kill.vectors_after == kill.vectors_before and not kill.logged_embedding_done
             elif landed and stage == "vectors":
                 landed = kill.vectors_after > kill.vectors_before and not kill.logged_embedding_done
