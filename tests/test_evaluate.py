@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli import run_qabot  # one way to run the CLI in tests
 
 from qabot.evaluate import EvalQuestion, content_words, evaluate, read_questions, same_story_groups, score
 from qabot.models import Answer, Quote
+from tests.helpers import run_qabot  # one way to run the CLI in tests
 
 TITLES = {
     "rates": "Bank holds rates",
