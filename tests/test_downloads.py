@@ -80,6 +80,7 @@ def test_an_uncached_hub_reranker_fails_at_start_in_one_line_without_a_request(
     assert hub.requests == []
 
 
+@pytest.mark.slow
 def test_with_downloads_allowed_the_hub_is_asked(hub: Hub, tmp_path: Path) -> None:
     """The other side of the setting: the recording server does see a download when it is allowed."""
     (tmp_path / "a.md").write_text("# Tram\n\nThe tram line opened on Monday.\n", encoding="utf-8")

@@ -117,6 +117,7 @@ def _can_mount_read_only(tmp_path: Path) -> bool:
         "when no -wal/-shm exists) without the journal_mode pragma, and a lost vector cache then stays in memory"
     ),
 )
+@pytest.mark.slow
 @pytest.mark.parametrize("cache", ["kept", "lost"])
 def test_an_index_on_a_read_only_filesystem_still_answers(small_index: Settings, tmp_path: Path, cache: str) -> None:
     if os.geteuid() != 0 or not _can_mount_read_only(tmp_path):
