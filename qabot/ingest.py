@@ -17,12 +17,13 @@ from pathlib import Path
 
 from qabot.chunking import chunk_article
 from qabot.config import Settings
+from qabot.dates import days_before
 from qabot.embed import Embedder
 from qabot.models import Article, IngestReport, Skip, Span
-from qabot.news import days_before, resemblance, shingles
 from qabot.retrieve import query_words
 from qabot.sources.inputs import Sources, load_sources
 from qabot.store import IndexStore, IndexWriter, NewChunk
+from qabot.stories import resemblance, shingles
 
 log = logging.getLogger(__name__)
 

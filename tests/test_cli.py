@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,57 +22,11 @@ from test_answer import ANSWER_KEYS, QUOTE_KEYS  # the JSON contract, written do
 from qabot.cli import build_parser, main
 from qabot.store import IndexStore
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import BAKERY, COST, TRAM, RunMain, as_markdown, assert_one_error_line, clean_env, run_qabot
 from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE
 
-TRAM_MD = """---
-id: cli-tram
-url: https://news.example.invalid/tram
-published: 2025-03-03
-source: Aldwick Herald
----
-# Port Aldwick opens its harbour tram line
-
-The harbour tram line in Port Aldwick opened on Monday after three years of work.
-
-The line cost 40 million crowns and was paid for by the regional council.
-
-Trams run every ten minutes between the ferry terminal and the old fish market.
-"""
-BAKERY_MD = """---
-id: cli-bakery
-url: https://news.example.invalid/bakery
-published: 2025-02-14
-source: Fenwater Post
----
-# Oldest bakery in Fenwater closes
-
-The Marlow family bakery in Fenwater closed its doors on Saturday after 112 years.
-
-The owners said rising flour and energy prices made the business impossible to keep open.
-"""
-# In the article's own words: these tests are about the index, not about paraphrase.
-COST = "What did the harbour tram line in Port Aldwick cost?"
-
-
-def clean_env() -> dict[str, str]:
-    """The environment a CLI subprocess runs in: no QABOT_* from the developer, the model offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
-
-
-def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m qabot.cli ARGS`` with a clean environment (no QABOT_* from the developer, offline model)."""
-    env = clean_env()
-    return subprocess.run(
-        [sys.executable, "-m", "qabot.cli", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+TRAM_MD = as_markdown(TRAM, id="cli-tram")
+BAKERY_MD = as_markdown(BAKERY, id="cli-bakery")
 
 
 def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0) -> tuple[int, list[str], str]:
@@ -100,20 +52,6 @@ def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0
         err = stderr_pipe.read()
         code = proc.wait(timeout=300)
     return code, kept, err
-
-
-def assert_one_error_line(result: subprocess.CompletedProcess[str] | tuple[int, str, str], *needles: str) -> None:
-    code, out, err = (
-        (result.returncode, result.stdout, result.stderr) if isinstance(result, subprocess.CompletedProcess) else result
-    )
-    assert code == 1
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -301,21 +239,6 @@ def test_help_from_the_console_script(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- in-process: commands that never embed
-RunMain = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> RunMain:
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def test_in_process_stats_of_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "stats"), "qabot ingest")
 

@@ -21,6 +21,7 @@ from qabot.ingest import Ingestor
 from qabot.store import MANIFEST, IndexStore
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import RunMain
 
 OTHER_TOKEN = "654321:AAH-other-token-that-telegram-refuses"
 
@@ -355,12 +356,10 @@ async def test_qabot_doctor_exits_0_when_all_pass_and_1_when_one_fails(
 
 
 def test_qabot_doctor_without_a_token_exits_0(
-    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    small_index: Path, monkeypatch: pytest.MonkeyPatch, run_main: RunMain
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
     monkeypatch.delenv("QABOT_TELEGRAM_TOKEN", raising=False)
-    code = main(["--index", str(small_index), "doctor", "--quick"])
-    out = capsys.readouterr().out
+    code, out, _ = run_main("--index", str(small_index), "doctor", "--quick")
     assert code == 0, out
     assert "FAIL" not in out
     assert "SKIP telegram: not configured" in out

@@ -20,11 +20,11 @@ import numpy as np
 
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from qabot.models import Article, IndexStats
-from qabot.news import url_key
 from qabot.store.layout import DB, MANIFEST, Manifest, atomic_write, faiss_file, read_manifest, write_manifest
 from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, TOKENIZER, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
 from qabot.store.writer import IndexWriter, write_lock
+from qabot.text import url_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -439,7 +439,7 @@ class IndexStore:
         return row[0] if row else None
 
     def find_by_url(self, url: str) -> str | None:
-        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.news.url_key``)."""
+        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.text.url_key``)."""
         key = url_key(url)
         if key is None:
             return None

@@ -28,6 +28,7 @@ from qabot.models import Answer, Article, IndexStats
 from qabot.render import telegram as th
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible
+from tests.telegram.pages import BRIDGE_QUESTION, TRAM
 
 SAMPLES = Path(__file__).resolve().parents[2] / "qabot" / "samples"
 F35_URL = "https://samples.qabot.invalid/2025/03/turkey-f35-removal"
@@ -430,15 +431,6 @@ A ribbon was cut by the oldest resident of the market square, who is one hundred
 slippery for bicycle tyres when it rains. Lighting under the deck will be switched on at dusk every evening.</p>
 </article></body></html>"""
 
-TRAM = Article(
-    id="tram",
-    title="Harbour tram runs every ten minutes",
-    text="The harbour tram now runs every ten minutes. Tickets cost two crowns.",
-    url="https://example.com/tram",
-    published="2025-04-01",
-    source="Port Times",
-)
-BRIDGE_QUESTION = "When did the glass footbridge over the river Marrow open?"
 
 
 @pytest.fixture
