@@ -290,6 +290,9 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
+        from qabot.sources.fetch import check_not_private
+
+        check_not_private(args.url, settings.allow_private_urls)  # what every refresh would refuse: refused now
         print(f"added {args.url}" if feeds.add(args.url) else f"already following {args.url}")
     elif args.feeds_cmd == "remove":
         if not feeds.remove(args.url):
@@ -316,6 +319,10 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
         report = refresh_feeds(settings, ingest, feeds=feeds, prune=ingestor.prune_older_than)
         print(report.summary())
+        if report.feeds:
+            print(report.totals())
+        if report.failed:  # cron and CI must see it; every feed's result is printed above
+            raise QabotError(f"{len(report.failed)} of {len(report.feeds)} feeds could not be refreshed (above)")
     return 0
 
 

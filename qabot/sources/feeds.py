@@ -181,6 +181,14 @@ class FeedRefreshReport:
             lines.append(f"pruning failed: {self.prune_error}")
         return "\n".join(lines)
 
+    def totals(self) -> str:
+        """One line over all feeds, e.g. ``3 feeds: 2 refreshed, 1 failed; added 4, updated 1``."""
+        count = len(self.feeds)
+        ok = count - len(self.failed)
+        added, updated = sum(f.added for f in self.feeds), sum(f.updated for f in self.feeds)
+        feeds = f"{count} feed{'' if count == 1 else 's'}"
+        return f"{feeds}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
+
 
 def refresh_feeds(
     settings: Settings,
