@@ -72,6 +72,17 @@ def _progress(desc: str) -> Callable[[int, int], None] | None:
     return update
 
 
+def _read_stdin_as_utf8() -> None:
+    """Read piped stdin as UTF-8, keeping bytes that are not (``surrogateescape``) so the line can be refused.
+
+    The locale's strict decoder would end the whole run at the first bad byte; a lenient one would change the
+    question. ``qabot.text.undecodable`` tells such a line.
+    """
+    reconfigure = getattr(sys.stdin, "reconfigure", None)  # an embedding program's own text stream has none
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8-sig", errors="surrogateescape")  # -sig: a BOM is no question
+
+
 def _print_report(report: IngestReport) -> None:
     for skip in report.skipped:
         print(f"skipped {skip.where}: {skip.reason}", file=sys.stderr)
@@ -133,7 +144,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     from qabot.answer.followup import Context, next_context
     from qabot.render.text import render_terminal
+    from qabot.text import undecodable
 
+    if undecodable(" ".join(args.question)):  # checked before the model loads: nothing to answer
+        raise QabotError("the question is not valid UTF-8: is the terminal set to another encoding?")
     answerer = _answerer(settings)
     if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
         raise QabotError(
@@ -144,6 +158,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         # Lines with the same "conversation" value are one conversation: each is asked with the context the line
         # before it left, so a line can follow up the previous one ("and when did that happen?").
         contexts: dict[str, Context | None] = {}
+        _read_stdin_as_utf8()
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
@@ -151,6 +166,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             # error objects alike, so callers can match each line to their question.
             qid: object = None
             try:
+                if undecodable(line):  # refused whole: its id cannot be trusted either
+                    raise ValueError(f"line {n} is not valid UTF-8")
                 raw = json.loads(line.rstrip("\r\n"))  # a string cut short by the line end is unterminated
                 qid = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
@@ -182,6 +199,8 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
     """The interactive loop; over the bundled samples when there is no index yet."""
     from qabot.repl import run_repl
 
+    if not sys.stdin.isatty():
+        _read_stdin_as_utf8()  # piped questions: a line that is not UTF-8 is refused by number, not guessed at
     answerer = _answerer(settings, samples_if_missing=True)
     return run_repl(answerer, history=Path.home() / ".qabot_history", synthesis=not args.no_synthesis)
 

@@ -572,3 +572,46 @@ def test_an_index_from_before_origins_learns_them(run_main: RunMain, folder: Pat
     assert [a["file"] for a in listed(run_main, index)] == [
         str(folder.resolve() / name) for name in ("tram.md", "bakery.md", "ferry.txt")
     ]
+
+
+# ---------------------------------------------------------------------- input that is not UTF-8 (#15)
+def run_qabot_bytes(*args: str | bytes, cwd: Path, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """``qabot ARGS`` fed raw bytes on stdin, as a pipe from a file in another encoding delivers them."""
+    return subprocess.run(
+        [sys.executable, "-m", "qabot.cli", *args], cwd=cwd, env=clean_env(), input=stdin, capture_output=True,
+        timeout=300,
+    )  # fmt: skip
+
+
+def test_ask_jsonl_refuses_a_line_that_is_not_utf8_and_answers_the_others(cli_index: Path, workdir: Path) -> None:
+    lines = [
+        json.dumps({"id": "q1", "question": COST}).encode(),
+        '{"id": "q2", "question": "caf\xe9 prices in Fenwater?"}'.encode("latin-1"),  # "é" as one Latin-1 byte
+        json.dumps({"id": "q3", "question": "Why did the Fenwater bakery close?"}).encode(),
+    ]
+    result = run_qabot_bytes("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin=b"\n".join(lines) + b"\n")
+
+    assert result.returncode == 0, result.stderr
+    first, refused, third = (json.loads(line) for line in result.stdout.decode().splitlines())
+    assert refused == {"id": None, "line": 2, "error": "line 2 is not valid UTF-8"}  # not asked as "caf?"
+    assert "40 million" in first["quotes"][0]["text"]
+    assert third["id"] == "q3"
+    assert third["quotes"][0]["article_id"] == "cli-bakery"
+
+
+def test_piped_questions_refuse_a_line_that_is_not_utf8_and_go_on(cli_index: Path, workdir: Path) -> None:
+    stdin = "caf\xe9 prices?\n".encode("latin-1") + f"{COST}\n".encode()
+    result = run_qabot_bytes("--index", str(cli_index), cwd=workdir, stdin=stdin)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "Error: line 1 is not valid UTF-8" in out
+    assert out.count("Error:") == 1
+    assert "40 million crowns" in out.split("Error: line 1 is not valid UTF-8", 1)[1]
+
+
+def test_a_question_argument_that_is_not_utf8_is_refused(run_main: RunMain, tmp_path: Path) -> None:
+    question = b"caf\xe9 prices?".decode("utf-8", "surrogateescape")  # how Python hands such an argv word over
+    assert_one_error_line(
+        run_main("--index", str(tmp_path / "none"), "ask", question), "the question is not valid UTF-8"
+    )

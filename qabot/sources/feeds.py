@@ -27,7 +27,7 @@ from qabot.errors import FetchError, IndexCorrupt, LoadError, QabotError
 from qabot.models import Article, IngestReport, Skip
 from qabot.sources import fetch as web
 from qabot.sources.html import title_from_text, url_id
-from qabot.text import clean_line
+from qabot.text import clean_line, counted
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +186,7 @@ class FeedRefreshReport:
         count = len(self.feeds)
         ok = count - len(self.failed)
         added, updated = sum(f.added for f in self.feeds), sum(f.updated for f in self.feeds)
-        feeds = f"{count} feed{'' if count == 1 else 's'}"
-        return f"{feeds}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
+        return f"{counted(count, 'feed')}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
 
 
 def refresh_feeds(
