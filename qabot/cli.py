@@ -52,10 +52,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
 
+# Below this many texts to embed a run is over in seconds: no progress lines in a log for it.
+_LONG_RUN_TEXTS = 500
+
+
 def _progress(desc: str) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr when a person is watching; nothing when output is piped."""
+    """A progress bar on stderr when a person is watching; when stderr is a log or a pipe, one plain line per tenth
+    of a long run (a bar's redraws would fill a log, and silence for minutes reads as a hang)."""
     if not sys.stderr.isatty():
-        return None
+        return _progress_lines(desc)
     from tqdm import tqdm
 
     bar: list[tqdm] = []
@@ -81,6 +86,18 @@ def _read_stdin_as_utf8() -> None:
     reconfigure = getattr(sys.stdin, "reconfigure", None)  # an embedding program's own text stream has none
     if reconfigure is not None:
         reconfigure(encoding="utf-8-sig", errors="surrogateescape")  # -sig: a BOM is no question
+
+
+def _progress_lines(desc: str) -> Callable[[int, int], None]:
+    tenths_shown = [0]
+
+    def update(done: int, total: int) -> None:
+        tenths = done * 10 // total if total >= _LONG_RUN_TEXTS else 0
+        if tenths > tenths_shown[0]:
+            tenths_shown[0] = tenths
+            print(f"{desc}: {done} of {total} texts ({tenths * 10}%)", file=sys.stderr, flush=True)
+
+    return update
 
 
 def _print_report(report: IngestReport) -> None:
@@ -363,6 +380,46 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+class _Notices(logging.Handler):
+    """Log records a library meant for the person running the command (``extra={"notice": True}``: "Preparing the
+    embedding model…", "big.txt is 20.0 MB…"), shown on stderr as the plain message.
+
+    ``sys.stderr`` is looked up for each record, so a ``main()`` run embedded or under test writes to the stderr of
+    its own moment.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addFilter(_is_notice)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(record.getMessage(), file=sys.stderr, flush=True)
+        except Exception:  # logging must never end the command
+            self.handleError(record)
+
+
+def _is_notice(record: logging.LogRecord) -> bool:
+    return bool(getattr(record, "notice", False))
+
+
+def _configure_logging(*, debug: bool) -> None:
+    """Diagnostics on stderr as ``LEVEL logger: message`` (WARNING and up; DEBUG with --debug), notices plainly.
+
+    Libraries only log (house style); this is where what shows is decided. As with ``logging.basicConfig``, a
+    process that configured logging already keeps its own handlers and level; the notices are added to them once.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        diagnostics = logging.StreamHandler(sys.stderr)
+        diagnostics.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        diagnostics.addFilter(lambda record: not _is_notice(record))  # shown once, by _Notices
+        root.addHandler(diagnostics)
+        root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if not any(isinstance(h, _Notices) for h in root.handlers):
+        root.addHandler(_Notices())
+
+
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     # SIGTERM (systemctl stop, docker stop) unwinds like Ctrl-C: an ingest's transaction rolls back and the command
     # exits 130. Without a handler a qabot running as PID 1 in a container would ignore SIGTERM altogether.
@@ -495,11 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "ask" and args.jsonl and args.question:
         parser.error("ask --jsonl reads its questions from stdin: give no QUESTION with it")
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(debug=args.debug)
     if args.cmd is None:
         args.func, args.no_synthesis = cmd_repl, False
     # serve: PTB's run_polling replaces this with its own graceful stop. Only the main thread may set handlers
