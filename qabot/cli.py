@@ -52,10 +52,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
 
+# Below this many texts to embed a run is over in seconds: no progress lines in a log for it.
+_LONG_RUN_TEXTS = 500
+
+
 def _progress(desc: str) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr when a person is watching; nothing when output is piped."""
+    """A progress bar on stderr when a person is watching; when stderr is a log or a pipe, one plain line per tenth
+    of a long run (a bar's redraws would fill a log, and silence for minutes reads as a hang)."""
     if not sys.stderr.isatty():
-        return None
+        return _progress_lines(desc)
     from tqdm import tqdm
 
     bar: list[tqdm] = []
@@ -68,6 +73,29 @@ def _progress(desc: str) -> Callable[[int, int], None] | None:
         bar[0].refresh()
         if done >= total:
             bar[0].close()
+
+    return update
+
+
+def _read_stdin_as_utf8() -> None:
+    """Read piped stdin as UTF-8, keeping bytes that are not (``surrogateescape``) so the line can be refused.
+
+    The locale's strict decoder would end the whole run at the first bad byte; a lenient one would change the
+    question. ``qabot.text.undecodable`` tells such a line.
+    """
+    reconfigure = getattr(sys.stdin, "reconfigure", None)  # an embedding program's own text stream has none
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8-sig", errors="surrogateescape")  # -sig: a BOM is no question
+
+
+def _progress_lines(desc: str) -> Callable[[int, int], None]:
+    tenths_shown = [0]
+
+    def update(done: int, total: int) -> None:
+        tenths = done * 10 // total if total >= _LONG_RUN_TEXTS else 0
+        if tenths > tenths_shown[0]:
+            tenths_shown[0] = tenths
+            print(f"{desc}: {done} of {total} texts ({tenths * 10}%)", file=sys.stderr, flush=True)
 
     return update
 
@@ -133,7 +161,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     from qabot.answer.followup import Context, next_context
     from qabot.render.text import render_terminal
+    from qabot.text import undecodable
 
+    if undecodable(" ".join(args.question)):  # checked before the model loads: nothing to answer
+        raise QabotError("the question is not valid UTF-8: is the terminal set to another encoding?")
     answerer = _answerer(settings)
     if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
         raise QabotError(
@@ -144,6 +175,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         # Lines with the same "conversation" value are one conversation: each is asked with the context the line
         # before it left, so a line can follow up the previous one ("and when did that happen?").
         contexts: dict[str, Context | None] = {}
+        _read_stdin_as_utf8()
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
@@ -151,6 +183,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             # error objects alike, so callers can match each line to their question.
             qid: object = None
             try:
+                if undecodable(line):  # refused whole: its id cannot be trusted either
+                    raise ValueError(f"line {n} is not valid UTF-8")
                 raw = json.loads(line.rstrip("\r\n"))  # a string cut short by the line end is unterminated
                 qid = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
@@ -182,6 +216,8 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
     """The interactive loop; over the bundled samples when there is no index yet."""
     from qabot.repl import run_repl
 
+    if not sys.stdin.isatty():
+        _read_stdin_as_utf8()  # piped questions: a line that is not UTF-8 is refused by number, not guessed at
     answerer = _answerer(settings, samples_if_missing=True)
     return run_repl(answerer, history=Path.home() / ".qabot_history", synthesis=not args.no_synthesis)
 
@@ -290,6 +326,9 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
+        from qabot.sources.fetch import check_not_private
+
+        check_not_private(args.url, settings.allow_private_urls)  # what every refresh would refuse: refused now
         print(f"added {args.url}" if feeds.add(args.url) else f"already following {args.url}")
     elif args.feeds_cmd == "remove":
         if not feeds.remove(args.url):
@@ -316,6 +355,10 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
         report = refresh_feeds(settings, ingest, feeds=feeds, prune=ingestor.prune_older_than)
         print(report.summary())
+        if report.feeds:
+            print(report.totals())
+        if report.failed:  # cron and CI must see it; every feed's result is printed above
+            raise QabotError(f"{len(report.failed)} of {len(report.feeds)} feeds could not be refreshed (above)")
     return 0
 
 
@@ -335,6 +378,46 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     checks = run_checks(settings, webhook=args.webhook, load_model=not args.quick)
     print(format_checks(checks))
     return 0 if all(c.ok for c in checks) else 1
+
+
+class _Notices(logging.Handler):
+    """Log records a library meant for the person running the command (``extra={"notice": True}``: "Preparing the
+    embedding model…", "big.txt is 20.0 MB…"), shown on stderr as the plain message.
+
+    ``sys.stderr`` is looked up for each record, so a ``main()`` run embedded or under test writes to the stderr of
+    its own moment.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addFilter(_is_notice)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(record.getMessage(), file=sys.stderr, flush=True)
+        except Exception:  # logging must never end the command
+            self.handleError(record)
+
+
+def _is_notice(record: logging.LogRecord) -> bool:
+    return bool(getattr(record, "notice", False))
+
+
+def _configure_logging(*, debug: bool) -> None:
+    """Diagnostics on stderr as ``LEVEL logger: message`` (WARNING and up; DEBUG with --debug), notices plainly.
+
+    Libraries only log (house style); this is where what shows is decided. As with ``logging.basicConfig``, a
+    process that configured logging already keeps its own handlers and level; the notices are added to them once.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        diagnostics = logging.StreamHandler(sys.stderr)
+        diagnostics.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        diagnostics.addFilter(lambda record: not _is_notice(record))  # shown once, by _Notices
+        root.addHandler(diagnostics)
+        root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if not any(isinstance(h, _Notices) for h in root.handlers):
+        root.addHandler(_Notices())
 
 
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
@@ -469,11 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "ask" and args.jsonl and args.question:
         parser.error("ask --jsonl reads its questions from stdin: give no QUESTION with it")
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(debug=args.debug)
     if args.cmd is None:
         args.func, args.no_synthesis = cmd_repl, False
     # serve: PTB's run_polling replaces this with its own graceful stop. Only the main thread may set handlers

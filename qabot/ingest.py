@@ -258,7 +258,9 @@ class Ingestor:
             progress(0, total)
         for i in range(0, total, _EMBED_CALL):
             part = missing[i : i + _EMBED_CALL]
-            vecs = self.embedder.embed_texts([t for _, t in part])
+            # Reported per model batch too: a bar that waits for a whole call of 512 texts looks stuck at 0%.
+            within = (lambda done, before=i: progress(before + done, total)) if progress else None
+            vecs = self.embedder.embed_texts([t for _, t in part], progress=within)
             writer.save_vectors({h: v for (h, _), v in zip(part, vecs, strict=True)})
             if progress:
                 progress(min(i + _EMBED_CALL, total), total)

@@ -14,7 +14,7 @@ from qabot.answer.followup import Context, next_context
 from qabot.errors import QabotError
 from qabot.models import Answer, IndexStats
 from qabot.render.text import render_more, render_sources, render_stats, render_terminal
-from qabot.text import clean_line, counted
+from qabot.text import clean_line, counted, undecodable
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ def run_repl(
     if interactive and history is not None:
         _enable_line_editing(history)
 
+    lines_read = 0
+
     def prompt(text: str) -> str:
+        nonlocal lines_read
         if read_line is not None:
             return read_line(text)
         if interactive:
@@ -87,6 +90,7 @@ def run_repl(
         line = stdin.readline()
         if not line:
             raise EOFError
+        lines_read += 1
         # Echo piped input after the prompt so a transcript reads like the interactive session; cleaned, as piped
         # questions can come from anywhere.
         stdout.write(text + clean_line(line, fold=False) + "\n")
@@ -109,6 +113,9 @@ def run_repl(
             say("")  # Ctrl-C drops the line being typed, not the session
             continue
         if not line:
+            continue
+        if undecodable(line):  # piped bytes that are not UTF-8 (the CLI keeps them so): refused, never guessed at
+            say(f"Error: line {lines_read} is not valid UTF-8")
             continue
         try:
             if line in {":quit", ":q", ":exit"}:

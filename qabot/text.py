@@ -146,6 +146,20 @@ def clean_question(text: str, max_chars: int = 1000) -> str:
     return question
 
 
+# Where Python's "surrogateescape" error handler puts bytes that are not valid UTF-8 (command-line arguments, and
+# stdin as the CLI reads it): a lone surrogate in U+DC80-U+DCFF is one undecodable byte.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable(text: str) -> bool:
+    """True when ``text`` was decoded with ``surrogateescape`` from bytes that are not valid UTF-8.
+
+    Such input is refused, never repaired: a question with a guessed or replaced character ("caf?") would be
+    answered as another question.
+    """
+    return _UNDECODABLE.search(text) is not None
+
+
 # ====================================================================== numbers
 
 # A figure as news writes it: 1,600,000 and Indian 1,00,000; European 1.234.567,89 (two or more dot groups, so
@@ -365,5 +379,6 @@ __all__ = [
     "numbers",
     "query_words",
     "strip_controls",
+    "undecodable",
     "url_key",
 ]

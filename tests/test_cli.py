@@ -495,3 +495,96 @@ def test_an_index_from_before_origins_learns_them(run_main: RunMain, folder: Pat
     assert [a["file"] for a in listed(run_main, index)] == [
         str(folder.resolve() / name) for name in ("tram.md", "bakery.md", "ferry.txt")
     ]
+
+
+# ---------------------------------------------------------------------- input that is not UTF-8 (#15)
+def run_qabot_bytes(*args: str | bytes, cwd: Path, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """``qabot ARGS`` fed raw bytes on stdin, as a pipe from a file in another encoding delivers them."""
+    return subprocess.run(
+        [sys.executable, "-m", "qabot.cli", *args], cwd=cwd, env=clean_env(), input=stdin, capture_output=True,
+        timeout=300,
+    )  # fmt: skip
+
+
+def test_ask_jsonl_refuses_a_line_that_is_not_utf8_and_answers_the_others(cli_index: Path, workdir: Path) -> None:
+    lines = [
+        json.dumps({"id": "q1", "question": COST}).encode(),
+        '{"id": "q2", "question": "caf\xe9 prices in Fenwater?"}'.encode("latin-1"),  # "é" as one Latin-1 byte
+        json.dumps({"id": "q3", "question": "Why did the Fenwater bakery close?"}).encode(),
+    ]
+    result = run_qabot_bytes("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin=b"\n".join(lines) + b"\n")
+
+    assert result.returncode == 0, result.stderr
+    first, refused, third = (json.loads(line) for line in result.stdout.decode().splitlines())
+    assert refused == {"id": None, "line": 2, "error": "line 2 is not valid UTF-8"}  # not asked as "caf?"
+    assert "40 million" in first["quotes"][0]["text"]
+    assert third["id"] == "q3"
+    assert third["quotes"][0]["article_id"] == "cli-bakery"
+
+
+def test_piped_questions_refuse_a_line_that_is_not_utf8_and_go_on(cli_index: Path, workdir: Path) -> None:
+    stdin = "caf\xe9 prices?\n".encode("latin-1") + f"{COST}\n".encode()
+    result = run_qabot_bytes("--index", str(cli_index), cwd=workdir, stdin=stdin)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "Error: line 1 is not valid UTF-8" in out
+    assert out.count("Error:") == 1
+    assert "40 million crowns" in out.split("Error: line 1 is not valid UTF-8", 1)[1]
+
+
+def test_a_question_argument_that_is_not_utf8_is_refused(run_main: RunMain, tmp_path: Path) -> None:
+    question = b"caf\xe9 prices?".decode("utf-8", "surrogateescape")  # how Python hands such an argv word over
+    assert_one_error_line(
+        run_main("--index", str(tmp_path / "none"), "ask", question), "the question is not valid UTF-8"
+    )
+
+
+# ---------------------------------------------------------------------- what a long first day shows on stderr (#15)
+def test_the_model_export_is_announced_on_stderr_only_when_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qabot.cli import _configure_logging
+    from qabot.embed import resolve_model_path
+    from qabot.onnx_backend import ensure_model, read_layout
+
+    layout = read_layout(resolve_model_path("bundled"))
+    assert layout is not None
+    exported: list[str] = []
+
+    def stand_in(model_dir: Path, out: Path) -> None:  # torch's exporter takes ~15 s (the real one: test_onnx_backend)
+        exported.append(out.name)
+        out.write_bytes(b"an fp32 graph")
+
+    _configure_logging(debug=False)  # as main() sets up every command
+    model = ensure_model(layout, tmp_path / "fresh-cache", stand_in, precision="fp32")
+    assert capsys.readouterr().err == "Preparing the embedding model (once; about 15 s)…\n"
+    assert ensure_model(layout, tmp_path / "fresh-cache", stand_in, precision="fp32") == model
+    assert capsys.readouterr().err == ""  # the cached export exists: nothing is prepared, nothing said
+    assert exported == ["model-fp32.onnx"]
+
+
+def test_a_long_ingest_logs_plain_progress_lines_that_start_before_the_first_512_texts(tmp_path: Path) -> None:
+    towns = ["Aldwick", "Fenwater", "Vellmoor", "Dunmere", "Hallberg", "Brindlewick"]
+    with (tmp_path / "council.jsonl").open("w", encoding="utf-8") as fh:
+        for n in range(40):
+            town = towns[n % len(towns)]
+            text = " ".join(
+                f"The {town} council approved budget line {n}-{k} worth {n * 31 + k * 7} thousand crowns on day {k}."
+                for k in range(14)
+            )
+            fh.write(json.dumps({"id": f"c{n}", "title": f"{town} council budget, part {n}", "text": text}) + "\n")
+
+    result = run_qabot("--index", str(tmp_path / "index"), "ingest", "council.jsonl", cwd=tmp_path)  # stderr a pipe
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    progress = [re.fullmatch(r"embedding: (\d+) of (\d+) texts \((\d+)%\)", line) for line in lines]
+    assert all(progress), lines
+    done, total, percent = zip(*((int(m[1]), int(m[2]), int(m[3])) for m in progress if m), strict=True)
+    assert len(set(total)) == 1
+    assert total[0] > 512  # more than one call to the model
+    assert percent == (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)  # one line per tenth, none repeated
+    assert done[0] < 512  # the first line comes within the first call to the model, not after it
+    assert done[-1] == total[0]
+    assert result.stdout == "added 40, updated 0, unchanged 0, skipped 0\n"

@@ -342,6 +342,29 @@ def test_files_over_50_mb_are_skipped_unread(tmp_path: Path) -> None:
     assert load(f) == [Skip(str(f), "file is larger than 50 MB")]
 
 
+def test_a_text_file_of_many_megabytes_is_one_article_with_a_notice_to_split_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    paragraph = "Issue {n} of the newsletter reports on the harbour, the council and the weather.\n\n"
+    Path("big.txt").write_text("Newsletter archive\n\n" + "".join(paragraph.format(n=n) for n in range(80_000)))
+    Path("news.jsonl").write_text(  # one article per line: many articles, whatever the file's size
+        "".join(json.dumps({"title": f"Issue {n}", "text": paragraph.format(n=n) * 40}) + "\n" for n in range(1700))
+    )
+    Path("small.txt").write_text("Short\n\nOne article, small.")
+    assert Path("big.txt").stat().st_size == 6_708_910  # 6.4 MB of 1024 × 1024 bytes, as the 50 MB limit counts
+    assert Path("news.jsonl").stat().st_size > 5 * 1024 * 1024
+
+    with caplog.at_level("WARNING"):
+        items = load(Path("big.txt"), Path("news.jsonl"), Path("small.txt"))
+
+    assert [type(i) for i in items] == [Article] * 1702  # still ingested: a notice, not a refusal
+    notices = [r for r in caplog.records if getattr(r, "notice", False)]
+    assert [r.getMessage() for r in notices] == [
+        "big.txt is 6.4 MB; ingested as one article — split it if it holds many"
+    ]
+
+
 # --- uploads
 
 

@@ -27,7 +27,7 @@ from qabot.errors import FetchError, IndexCorrupt, LoadError, QabotError
 from qabot.models import Article, IngestReport, Skip
 from qabot.sources import fetch as web
 from qabot.sources.html import title_from_text, url_id
-from qabot.text import clean_line
+from qabot.text import clean_line, counted
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +180,13 @@ class FeedRefreshReport:
         if self.prune_error:
             lines.append(f"pruning failed: {self.prune_error}")
         return "\n".join(lines)
+
+    def totals(self) -> str:
+        """One line over all feeds, e.g. ``3 feeds: 2 refreshed, 1 failed; added 4, updated 1``."""
+        count = len(self.feeds)
+        ok = count - len(self.failed)
+        added, updated = sum(f.added for f in self.feeds), sum(f.updated for f in self.feeds)
+        return f"{counted(count, 'feed')}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
 
 
 def refresh_feeds(

@@ -43,6 +43,10 @@ from qabot.text import clean_line, strip_controls
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# A .txt, .md or .html file is one article. Past this size it is more likely a collection pasted into one file (a
+# year of a newsletter, a whole export), which answers badly as one article: the loader says so, once per file.
+LARGE_ARTICLE_BYTES = 5 * 1024 * 1024
+_NOTICE = {"notice": True}  # a log record meant for the person running the command (see qabot.cli)
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 _TXT_TITLE_MAX = 200
 
@@ -221,13 +225,18 @@ def _parse(data: bytes, suffix: str, where: str, key: str, stem: str) -> Iterato
             raise LoadError("empty file")
         if suffix in (".json", ".jsonl"):
             yield from (_jsonl if suffix == ".jsonl" else _json)(text, where, key, stem)
-        elif suffix in (".html", ".htm"):
+            return
+        if suffix in (".html", ".htm"):
             # Bytes let trafilatura honour the page's own <meta charset>; UTF-16 it would not recognise.
-            yield _html(text if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else data, key, stem)
+            article = _html(text if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else data, key, stem)
         elif suffix == ".txt":
-            yield _txt(text, key, stem)
+            article = _txt(text, key, stem)
         else:
-            yield _markdown(text, key, stem)
+            article = _markdown(text, key, stem)
+        if len(data) > LARGE_ARTICLE_BYTES:  # for the person ingesting (a notice): front-ends show it as it is
+            mb = len(data) / (1024 * 1024)
+            log.warning("%s is %.1f MB; ingested as one article — split it if it holds many", where, mb, extra=_NOTICE)
+        yield article
     except LoadError as exc:
         yield Skip(where, str(exc))
     # One odd file must not stop a folder of thousands; the traceback goes to the log for a bug report.
@@ -463,4 +472,11 @@ def _unsupported(suffix: str) -> str:
     return f"unsupported file type {suffix}" if suffix else "unsupported file type (no extension)"
 
 
-__all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "load_paths", "load_text_document", "normalize_date"]
+__all__ = [
+    "LARGE_ARTICLE_BYTES",
+    "MAX_FILE_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "load_paths",
+    "load_text_document",
+    "normalize_date",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from urllib.parse import urlsplit
 
 from qabot.errors import LoadError
@@ -16,6 +17,9 @@ from qabot.models import Article
 log = logging.getLogger(__name__)
 
 _TITLE_MAX = 100
+# The title or heading servers give their generated folder listings: Apache, nginx and lighttpd write "Index of
+# /path", Python's http.server "Directory listing for /path". Such a page lists file names, not an article.
+_LISTING = re.compile(rb"<(?:title|h1)\b[^>]*>\s*(?:index of|directory listing for)\s+/", re.IGNORECASE)
 
 
 def url_id(url: str) -> str:
@@ -48,6 +52,12 @@ def title_from_text(text: str) -> str:
         return first
     cut = first.rfind(" ", 0, _TITLE_MAX)
     return first[: cut if cut > _TITLE_MAX // 2 else _TITLE_MAX].rstrip(" ,;:-") + "…"
+
+
+def is_directory_listing(html: str | bytes) -> bool:
+    """True for a web server's generated listing of a folder (its head is enough to tell)."""
+    head = (html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html)[:65536]
+    return _LISTING.search(head) is not None
 
 
 def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = None) -> Article:
@@ -99,4 +109,4 @@ def _paragraphs(raw: str) -> str:
     return "\n\n".join(line.strip() for line in raw.replace("\r\n", "\n").split("\n") if line.strip())
 
 
-__all__ = ["extract_html", "host_of", "text_id", "title_from_text", "url_id"]
+__all__ = ["extract_html", "host_of", "is_directory_listing", "text_id", "title_from_text", "url_id"]
