@@ -48,7 +48,7 @@ FERRY_DIGEST = FERRY + " " + FERRY_TALKS
 
 
 def corpus() -> list[Article]:
-    """The bundled samples plus generated copies, updates and boilerplate: 20 articles."""
+    """The bundled samples plus generated copies, a chained story and boilerplate: 20 articles."""
     samples = {a.id: a for a in load_paths([samples_dir()]) if isinstance(a, Article)}
     rates = samples["sample-caldera-reserve-bank-rates"]
     heat = samples["sample-vellmoor-heatwave-water"]
@@ -147,12 +147,17 @@ def test_an_index_with_a_history_answers_like_a_clean_one(
     articles = {a.id: a for a in corpus()}
     index = tmp_path / "index"
     first = [articles.pop("ferry-digest"), articles.pop("wire-rates-b")]
-    # Another version of an article first (its chunks and vectors are replaced later), and an article that is added
-    # and removed again: row ids, arrival times and the stories seen along the way all differ from a clean run.
+    # Another version of an article first (its chunks and vectors are replaced later), and articles that are added
+    # and removed again: row ids, arrival times and the stories seen along the way all differ from a clean run. One
+    # of them copies two stories whole, joining them into one until it goes.
     draft = replace(articles["ferry-talks"], text=articles["ferry-talks"].text.replace("1,450", "1,300"))
     passing = replace(articles["sample-caldera-reserve-bank-rates"], id="aaa-passing", url="https://x.example/p")
-    ingest(index, embedder, [first, [draft, passing], list(articles.values())])
-    assert Ingestor.from_settings(Settings(_env_file=None, index_dir=index), embedder=embedder).remove("aaa-passing")
+    roads, tram = articles["council-roads"], articles["tram-repeat"]
+    bridge = Article("aaa-bridge", "Council roundup", f"{roads.text}\n\n{tram.text}", url="https://x.example/b")
+    ingest(index, embedder, [first, [draft, passing, bridge], list(articles.values())])
+    ingestor = Ingestor.from_settings(Settings(_env_file=None, index_dir=index), embedder=embedder)
+    assert ingestor.remove("aaa-passing")
+    assert ingestor.remove("https://x.example/b")
     assert answers(index, embedder) == clean[1]
 
 
