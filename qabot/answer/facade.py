@@ -27,7 +27,7 @@ from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.models import Answer, Article, ContextUse, IndexStats, Quote
 from qabot.rerank import Reranker
-from qabot.retrieve import Retrieval, Retriever
+from qabot.retrieve import Retrieval, Retriever, content_key
 from qabot.store import IndexStore
 from qabot.synthesis import Synthesizer
 from qabot.text import clean_question
@@ -299,7 +299,7 @@ def _within(retriever: Retriever, own: Retrieval, carried: Retrieval, story: set
     extra = [h for h in carried.hits if h.chunk.article_id in story and h.chunk.id not in seen]
     dense = retriever.similarities(own.query_vector, [h.chunk.id for h in extra])
     extra = [replace(h, dense=dense.get(h.chunk.id, 0.0), lexical=0.0, fused=0.0) for h in extra]
-    extra.sort(key=lambda h: (-h.dense, h.chunk.id))
+    extra.sort(key=lambda h: (-h.dense, *content_key(h.chunk)))
     return replace(own, hits=mine + extra)
 
 

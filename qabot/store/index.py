@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from qabot.models import Article, IndexStats
 from qabot.store.layout import DB, MANIFEST, Manifest, atomic_write, faiss_file, read_manifest, write_manifest
-from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, TOKENIZER, connect, holds_data
+from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, TOKENIZER, batches, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
 from qabot.store.writer import IndexWriter, write_lock
 from qabot.text import url_key
@@ -226,7 +226,10 @@ class IndexStore:
         """A fresh FAISS index of every chunk vector in the database (see ``new_vector_index``)."""
         d = self.manifest.dimension
         index = new_vector_index(d, self.count_chunks())
-        cur = self.conn.execute("SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash ORDER BY c.id")
+        # In content order, not row-id order: a rebuilt cache is then the same for the same articles however they came.
+        cur = self.conn.execute(
+            "SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash ORDER BY c.article_id, c.ordinal"
+        )
         while batch := cur.fetchmany(4096):
             ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
             vecs = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32)
@@ -282,9 +285,7 @@ class IndexStore:
         scores, ids = index.search(query.reshape(1, -1).astype(np.float32), fetch)
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         if graph:
-            marks = ",".join("?" * len(found))
-            rows = self.conn.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", [i for i, _ in found])
-            live = {r[0] for r in rows}
+            live = {r[0] for r in self._in("SELECT id FROM chunks WHERE id IN ({})", [i for i, _ in found])}
             found = [(i, s) for i, s in found if i in live]
         return found[:k]
 
@@ -369,17 +370,12 @@ class IndexStore:
 
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
         """Chunk rows by id; ids deleted since the vector cache was built are simply absent."""
-        ids = list(ids)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
         # A chunk whose article row is gone (a damaged index, until `qabot repair`) cannot be quoted: leave it out.
-        rows = self.conn.execute(
-            f'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
-            f"WHERE id IN ({marks}) AND article_id IN (SELECT id FROM articles)",
-            ids,
-        ).fetchall()
-        return {r[0]: ChunkRow(*r) for r in rows}
+        sql = (
+            'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
+            "WHERE id IN ({}) AND article_id IN (SELECT id FROM articles)"
+        )
+        return {r[0]: ChunkRow(*r) for r in self._in(sql, list(ids))}
 
     def sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
         """Sentences ``first..last`` (inclusive) of an article, with their vectors."""
@@ -393,40 +389,29 @@ class IndexStore:
 
     def articles(self, ids: Iterable[str]) -> dict[str, Article]:
         """Articles by id (with their full text)."""
-        ids = list(dict.fromkeys(ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(
-            f"SELECT id, title, text, url, published, source, author FROM articles WHERE id IN ({marks})", ids
-        ).fetchall()
-        return {r[0]: Article(*r) for r in rows}
+        sql = "SELECT id, title, text, url, published, source, author FROM articles WHERE id IN ({})"
+        return {r[0]: Article(*r) for r in self._in(sql, list(dict.fromkeys(ids)))}
 
     def stories(self, ids: Iterable[str]) -> dict[str, str]:
         """Article id → story id (copies of one story share it)."""
-        ids = list(dict.fromkeys(ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT id, coalesce(story, id) FROM articles WHERE id IN ({marks})", ids)
-        return {r[0]: r[1] for r in rows}
+        sql = "SELECT id, coalesce(story, id) FROM articles WHERE id IN ({})"
+        return {r[0]: r[1] for r in self._in(sql, list(dict.fromkeys(ids)))}
 
     def story_members(self, story_ids: Iterable[str]) -> dict[str, list[Article]]:
-        """Story id → its articles (without text), earliest published first."""
-        story_ids = list(dict.fromkeys(story_ids))
-        if not story_ids:
-            return {}
-        marks = ",".join("?" * len(story_ids))
-        rows = self.conn.execute(
+        """Story id → its articles (without text), earliest published first, then by id.
+
+        Not by arrival: the same articles ingested in another order (or stored again by a repair) must name the
+        same original and list the other outlets in the same order.
+        """
+        sql = (
             # Two indexed lookups instead of one expression, which no index serves (a full scan per answer).
-            f"SELECT coalesce(story, id), id, title, '', url, published, source, author FROM articles "
-            f"WHERE story IN ({marks}) OR (story IS NULL AND id IN ({marks})) "
-            "ORDER BY published IS NULL, published, added",
-            story_ids + story_ids,
-        ).fetchall()
+            "SELECT coalesce(story, id), id, title, '', url, published, source, author, published IS NULL FROM "
+            "articles WHERE story IN ({}) OR (story IS NULL AND id IN ({}))"
+        )
+        rows = sorted(self._in(sql, list(dict.fromkeys(story_ids)), 2), key=lambda r: (r[8], r[5] or "", r[1]))
         out: dict[str, list[Article]] = {}
         for r in rows:
-            out.setdefault(r[0], []).append(Article(*r[1:]))
+            out.setdefault(r[0], []).append(Article(*r[1:8]))
         return out
 
     def article_ids(self) -> list[str]:
@@ -515,14 +500,15 @@ class IndexStore:
 
     def vectors_for(self, hashes: Iterable[str]) -> dict[str, NDArray[np.float32]]:
         """Vectors already stored for these text hashes (so the same text is never embedded twice)."""
-        found: dict[str, NDArray[np.float32]] = {}
-        hashes = list(dict.fromkeys(hashes))
-        for i in range(0, len(hashes), 500):
-            part = hashes[i : i + 500]
+        sql = "SELECT hash, vector FROM vectors WHERE hash IN ({})"
+        return {h: np.frombuffer(blob, dtype=np.float32) for h, blob in self._in(sql, list(dict.fromkeys(hashes)))}
+
+    def _in(self, sql: str, values: Sequence[object], lists: int = 1) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` with each of its ``lists`` ``{}`` an IN-list of ``values``, in parts that keep every
+        statement within SQLite's variable limit."""
+        for part in batches(values):
             marks = ",".join("?" * len(part))
-            for h, blob in self.conn.execute(f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", part):
-                found[h] = np.frombuffer(blob, dtype=np.float32)
-        return found
+            yield from self.conn.execute(sql.format(*[marks] * lists), list(part) * lists)
 
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
@@ -32,8 +36,22 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row
 """
 
 
+# Values one statement may bind: SQLite builds before 3.32 allow 999, later ones 32766, some distributions more.
+# Every connection is held to this, so a statement that binds too many fails here as it would on the oldest build;
+# long lists of ids go in parts (``batches``).
+MAX_VARIABLES = 999
+
+
+def batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in parts small enough that a statement may bind two of them and one more value."""
+    size = max(1, (MAX_VARIABLES - 1) // 2)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MAX_VARIABLES)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=OFF")
