@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from qabot.config import Settings
 from qabot.errors import QabotError
 from qabot.redact import Redactor
+from qabot.text import clean_label
 
 if TYPE_CHECKING:
     from qabot.answer import Answerer
@@ -100,9 +101,14 @@ def _progress_lines(desc: str) -> Callable[[int, int], None]:
     return update
 
 
+def _error(line: str) -> None:
+    # Messages quote paths, URLs and page titles: an escape sequence in one is shown as nothing, never obeyed.
+    print(clean_label(line), file=sys.stderr)
+
+
 def _print_report(report: IngestReport) -> None:
     for skip in report.skipped:
-        print(f"skipped {skip.where}: {skip.reason}", file=sys.stderr)
+        print(clean_label(f"skipped {skip.where}: {skip.reason}"), file=sys.stderr)
     print(report.summary())
 
 
@@ -344,7 +350,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
                 if f.last_error
                 else (f"refreshed {f.last_refresh}" if f.last_refresh else "never refreshed")
             )
-            print(f"{f.url}  ({state})")
+            print(clean_label(f.url), f"({clean_label(state)})", sep="  ")  # an error can quote what a server sent
     else:
         from qabot.ingest import Ingestor
 
@@ -571,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QabotError as err:
         if args.debug:
             raise
-        print(mask(f"Error: {err}"), file=sys.stderr)
+        _error(mask(f"Error: {err}"))
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -582,18 +588,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked,
         # read-only or full database is not damage, and repair would not help.
         if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
-            print(mask(f"Error: the index database could not be used ({err})"), file=sys.stderr)
+            _error(mask(f"Error: the index database could not be used ({err})"))
         else:
-            print(mask(f"Error: the index database is damaged ({err}): run `qabot repair`"), file=sys.stderr)
+            _error(mask(f"Error: the index database is damaged ({err}): run `qabot repair`"))
         return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:
             raise
         first = str(err).splitlines()[0] if str(err) else "no details"
-        print(
-            mask(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
-            file=sys.stderr,
-        )
+        _error(mask(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"))
         return 1
 
 

@@ -32,6 +32,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("QABOT_"):
             monkeypatch.delenv(key)
+    # Nor the width of their terminal: answers wrap to it (a test that needs a width sets COLUMNS itself).
+    monkeypatch.setenv("COLUMNS", "88")
 
 
 @pytest.fixture(scope="session")

@@ -243,6 +243,15 @@ def test_in_process_stats_of_a_missing_index(run_main: RunMain, tmp_path: Path) 
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "stats"), "qabot ingest")
 
 
+def test_an_error_line_never_carries_an_escape_sequence(run_main: RunMain, tmp_path: Path) -> None:
+    # Messages quote paths, URLs and page titles: the OSC 52 in this folder name would set the terminal's clipboard.
+    code, out, err = run_main("--index", str(tmp_path / "x\x1b]52;c;cm0gLXJmIH4=\x07\u202eyy"), "stats")
+    assert_one_error_line((code, out, err), "qabot ingest")
+    assert "xyy" in err
+    for left in ("\x1b", "\x07", "52;c;", "\u202e"):
+        assert left not in err
+
+
 def test_in_process_remove_on_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "remove", "some-id"), "qabot ingest")
 

@@ -235,6 +235,9 @@ def test_escape_sequences_in_a_document_never_reach_the_terminal(tmp_path: Path,
             shown = render_terminal(answer)
             assert needle in shown
             assert not CONTROL.search(shown)
+            for left in ("[2J", "0;owned", "[5m"):  # the rest of a sequence goes with its ESC, at load
+                assert left not in shown
+            assert_verbatim(answerer, answer)
     finally:
         answerer.store.close()
 

@@ -21,7 +21,7 @@ NAMED_PIPELINE = {
     f"qabot.{name}"
     for name in (
         "sources sources.files sources.html sources.fetch sources.feeds chunking embed store retrieve answer ingest "
-        "models errors config evaluate render render.text render.telegram"
+        "models errors config evaluate render render.common render.text render.telegram"
     ).split()
 }
 

@@ -134,6 +134,31 @@ def test_html_file_keeps_the_article_and_drops_navigation(tmp_path: Path) -> Non
     assert article.id == url_id("https://www.gazette.example/bridge")
 
 
+ESCAPED = (
+    "The tram cost \x1b[2J\x1b[31m40 million crowns\x1b[0m and opened on Monday.\x1b]52;c;cm0gLXJmIH4=\x07 "
+    + "Trams run every ten minutes between the ferry terminal and the old fish market. " * 4
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("tram.txt", f"Harbour tram\n\n{ESCAPED}"),
+        ("tram.md", f"# Harbour \x1b[1mtram\x1b[0m\n\n{ESCAPED}"),
+        ("tram.json", json.dumps({"title": "Harbour tram", "text": ESCAPED})),
+        ("tram.html", f"<html><head><title>Tram</title></head><body><article><p>{ESCAPED}</p></article></body></html>"),
+    ],
+)
+def test_escape_sequences_are_removed_whole_before_anything_is_quoted(tmp_path: Path, name: str, content: str) -> None:
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
+    article = only_article(f)
+    # Not just the ESC: the "[2J" and "52;c;..." after it would otherwise be stored and quoted as article text.
+    assert "The tram cost 40 million crowns and opened on Monday. Trams run" in article.text
+    for left in ("\x1b", "[2J", "[31m", "[0m", "[1m", "52;c;", "cm0g"):
+        assert left not in article.text + article.title
+
+
 def test_html_file_without_a_url_gets_a_path_id(tmp_path: Path) -> None:
     f = tmp_path / "Saved Page.htm"
     f.write_text(

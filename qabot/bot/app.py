@@ -57,6 +57,7 @@ from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
+from qabot.render.common import NO_MORE
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +378,7 @@ async def _on_more(update: Update, context: Context) -> None:
     answer_id = (query.data or "").split(":", 1)[1]
     page = await context.state.jobs.more_sources(answer_id)
     if page is None or not isinstance(query.message, Message):
-        await query.answer(th.NO_MORE)
+        await query.answer(NO_MORE)
         return
     await query.answer()
     parts, remaining = page

@@ -177,7 +177,7 @@ class BotJobs:
         page = await asyncio.to_thread(self.feedback.next_more, answer_id, self.settings.max_articles)
         if page is None or not page.quotes:
             return None
-        parts = th.render_quotes_html(page.quotes, numbered_from=len(th.source_groups(page.before)) + 1)
+        parts = th.render_quotes_html(page.quotes, before=page.before)
         return parts, page.remaining > 0
 
     async def vote(self, answer_id: str, user_id: int, vote: int) -> bool:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from qabot.errors import LoadError
 from qabot.models import Article
+from qabot.text import clean_label, clean_stored
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,14 @@ def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = 
     """
     # Imported here: trafilatura pulls in lxml, htmldate and friends, which `qabot --help` does not need.
     import trafilatura
+    from trafilatura.utils import decode_file
 
     try:
+        # Decoded as trafilatura would (the page's own charset), so escape sequences can go whole before the parser
+        # sees them: lxml drops a bare ESC and would leave its "[2J" in the text.
+        page = clean_stored(decode_file(html))
         doc = trafilatura.bare_extraction(
-            html,
+            page,
             url=url,
             with_metadata=True,
             include_comments=False,
@@ -84,8 +89,8 @@ def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = 
     except Exception as exc:
         log.debug("trafilatura failed on %s", url or "a page", exc_info=True)
         raise LoadError(f"could not parse the HTML ({type(exc).__name__}); save the page again or skip it") from exc
-    text = _paragraphs(getattr(doc, "text", None) or "")
-    title = (getattr(doc, "title", None) or "").strip()
+    text = _paragraphs(clean_stored(getattr(doc, "text", None) or ""))  # what character references made
+    title = clean_label(getattr(doc, "title", None))
     if text and title:
         first, _, rest = text.partition("\n\n")
         if first.strip() == title and rest:
@@ -99,8 +104,8 @@ def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = 
         text=text,
         url=page_url,
         published=(getattr(doc, "date", None) or None),
-        source=(getattr(doc, "sitename", None) or "").strip() or host_of(page_url),
-        author=(getattr(doc, "author", None) or "").strip() or None,
+        source=clean_label(getattr(doc, "sitename", None)) or host_of(page_url),
+        author=clean_label(getattr(doc, "author", None)) or None,
     )
 
 
