@@ -19,7 +19,6 @@ from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.text import counted
 
 MAX_MESSAGE = 4096
-LONG_QUOTE = 200  # longer quotes are collapsed (expandable) so a group sees a short answer first
 BLOCK_SEP = "\n\n"
 
 NOT_FOUND = "I couldn't find this in the articles."
@@ -100,8 +99,13 @@ def source_groups(quotes: Sequence[Quote]) -> list[list[Quote]]:
 
 def quote_blocks(quotes: Sequence[Quote], *, numbered_from: int = 1, limit: int = MAX_MESSAGE) -> list[_Block]:
     """Blocks for quotes: a blockquote per passage (cut into several when too long); after each article's
-    passages, its source line, joined to the last passage so the two are never split apart."""
+    passages, its source line, joined to the last passage so the two are never split apart.
+
+    The first passage, the best one, shows in full; the later ones are expandable (collapsed to a few lines), so a
+    group sees the answer first and the rest on a tap.
+    """
     blocks: list[_Block] = []
+    first = quotes[0] if quotes else None
     for number, group in enumerate(source_groups(quotes), start=numbered_from):
         src_html, src_text = source_line(group[0], number)
         for q_index, quote in enumerate(group):
@@ -109,8 +113,8 @@ def quote_blocks(quotes: Sequence[Quote], *, numbered_from: int = 1, limit: int 
             # Room for the source line and the newline that joins it to the last piece of the quote.
             room = limit - utf16_len(src_text) - 1 if last_quote else limit
             pieces = cut_text(quote.text.strip(), room)
+            tag = "<blockquote>" if quote is first else "<blockquote expandable>"
             for i, piece in enumerate(pieces):
-                tag = "<blockquote expandable>" if utf16_len(piece) > LONG_QUOTE else "<blockquote>"
                 quote_html = f"{tag}{esc(piece)}</blockquote>"
                 if last_quote and i == len(pieces) - 1:
                     blocks.append(_Block(f"{quote_html}\n{src_html}", f"{piece}\n{src_text}"))
@@ -268,7 +272,7 @@ def help_html(bot_username: str | None) -> str:
         "in groups reply to my answer (each forum topic is its own conversation). /new starts over.\n\n"
         "<b>Commands</b>\n"
         "/ask — ask a question\n/new — start a new conversation\n/sources — the most recent articles\n"
-        "/stats — what the index holds\n/help — this text"
+        "/stats — what the index holds\n/privacy — what I keep; /forget deletes yours\n/help — this text"
     )
 
 
@@ -310,7 +314,6 @@ def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> st
 __all__ = [
     "ADMIN_ONLY",
     "EMPTY_QUESTION",
-    "LONG_QUOTE",
     "MAX_MESSAGE",
     "NEW_CONVERSATION",
     "NOT_A_QUESTION",

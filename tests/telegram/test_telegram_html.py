@@ -59,7 +59,7 @@ def test_answer_shows_each_quote_with_a_numbered_linked_source() -> None:
     assert message == (
         "<blockquote>First passage.</blockquote>\n"
         f'<b>1.</b> — <a href="{link1}">Turkey hopes to rejoin the F-35 programme</a>, Example News, 2025-03-27\n\n'
-        "<blockquote>Second passage.</blockquote>\n"
+        "<blockquote expandable>Second passage.</blockquote>\n"
         f'<b>2.</b> — <a href="{link2}">Turkey hopes to rejoin the F-35 programme</a>, news.example, 2025-03-27, '
         "also reported by Other Daily, The Wire"
     )
@@ -105,12 +105,12 @@ def test_only_web_links_become_links() -> None:
     assert "<a " not in message
 
 
-def test_long_quotes_are_expandable_and_numbering_can_continue() -> None:
-    short, long = _quote("Short one."), _quote("Long one. " * 30, article_id="a2")
-    [message] = th.render_answer_html(_answer(short, long), numbered_from=4)
-    assert message.count("<blockquote>") == 1
-    assert message.count("<blockquote expandable>") == 1
-    assert re.findall(r"<b>(\d+)\.</b>", message) == ["4", "5"]
+def test_the_first_quote_shows_in_full_the_rest_collapse_and_numbering_can_continue() -> None:
+    long, short = _quote("Long one. " * 30), _quote("Short one.", article_id="a2")
+    [message] = th.render_answer_html(_answer(long, short, _quote("Third.", article_id="a3")), numbered_from=4)
+    assert re.findall(r"<blockquote[^>]*>", message) == ["<blockquote>", *["<blockquote expandable>"] * 2]
+    assert message.index("Long one.") < message.index("<blockquote expandable>")
+    assert re.findall(r"<b>(\d+)\.</b>", message) == ["4", "5", "6"]
 
 
 def test_many_quotes_are_split_between_whole_blocks() -> None:
