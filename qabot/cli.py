@@ -325,7 +325,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.debug:  # a running bot is watched through its log: the setting decides, --debug overrides it
         logging.getLogger().setLevel(level)
     for handler in logging.getLogger().handlers:  # one-shot commands print bare lines; a bot's log needs times
-        handler.setFormatter(IsoTimeFormatter(SERVE_LOG_FORMAT))
+        handler.setFormatter(IsoTimeFormatter(SERVE_LOG_FORMAT))  # notices too: the log is read later, in order
     answerer = _answerer(settings, samples_if_missing=True)
     ingestor = Ingestor.from_settings(settings, embedder=answerer.embedder)
     run_bot(settings, answerer, ingestor, webhook=args.webhook)
@@ -406,7 +406,7 @@ class _Notices(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            print(record.getMessage(), file=sys.stderr, flush=True)
+            print(self.format(record), file=sys.stderr, flush=True)  # the bare message, unless serve stamps it
         except Exception:  # logging must never end the command
             self.handleError(record)
 
