@@ -357,9 +357,9 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         return
     jobs = context.state.jobs
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
+    asker = message.from_user.id if message.from_user else None  # stored with the answer, so /forget finds it
     async with _typing(message):
         try:
-            asker = message.from_user.id if message.from_user else None
             reply = await jobs.answer(question, message.chat_id, thread, user_id=asker)
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
