@@ -15,6 +15,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,15 @@ if TYPE_CHECKING:
     from qabot.models import IngestReport
 
 log = logging.getLogger("qabot")
+SERVE_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class IsoTimeFormatter(logging.Formatter):
+    """Log times in ISO 8601, UTC, to the millisecond (``2026-12-03T09:14:07.123Z``): a bot's log is read days
+    later, next to Telegram's and the server's times, so it names the zone and sorts as text."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def samples_dir() -> Path:
@@ -320,6 +330,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise QabotError(f"QABOT_LOG_LEVEL={settings.log_level!r} is not a level: use DEBUG, INFO, WARNING or ERROR")
     if not args.debug:  # a running bot is watched through its log: the setting decides, --debug overrides it
         logging.getLogger().setLevel(level)
+    for handler in logging.getLogger().handlers:  # one-shot commands print bare lines; a bot's log needs times
+        handler.setFormatter(IsoTimeFormatter(SERVE_LOG_FORMAT))  # notices too: the log is read later, in order
     answerer = _answerer(settings, samples_if_missing=True)
     ingestor = Ingestor.from_settings(settings, embedder=answerer.embedder)
     run_bot(settings, answerer, ingestor, webhook=args.webhook)
@@ -400,7 +412,7 @@ class _Notices(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            print(record.getMessage(), file=sys.stderr, flush=True)
+            print(self.format(record), file=sys.stderr, flush=True)  # the bare message, unless serve stamps it
         except Exception:  # logging must never end the command
             self.handleError(record)
 

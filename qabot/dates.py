@@ -113,6 +113,14 @@ def parse_date(value: str | None) -> date | None:
             return None
 
 
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+
+
+def spoken_date(day: date) -> str:
+    """ "2 April 2025": a date as a sentence says it (the same in every locale, unlike ``%B``)."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 def in_range(published: str | None, hint: TimeHint) -> bool:
     """True when the article's date falls in the hint's range (undated articles never do)."""
     d = parse_date(published)
@@ -122,9 +130,11 @@ def in_range(published: str | None, hint: TimeHint) -> bool:
 
 
 __all__ = [
+    "MONTH_NAMES",
     "TimeHint",
     "days_before",
     "in_range",
     "parse_date",
+    "spoken_date",
     "time_hint",
 ]

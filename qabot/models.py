@@ -179,7 +179,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     more: tuple[Quote, ...] = ()  # the next passages, for "more sources"
     id: str | None = None
-    note: str | None = None  # a caveat shown before the quotes ("As of 2025-03-27", "Sources differ")
+    note: str | None = None  # a caveat before the quotes ("These articles are from … or earlier", "Sources differ")
     mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
     confidence: float = 0.0  # the fitted gate's probability that the articles answer the question (0 when not asked)
     declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …

@@ -33,7 +33,6 @@ from qabot.render.common import (
 from qabot.text import counted, strip_controls
 
 MAX_MESSAGE = 4096
-LONG_QUOTE = 200  # longer quotes are collapsed (expandable) so a group sees a short answer first
 BLOCK_SEP = "\n\n"
 
 SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again later."
@@ -103,8 +102,13 @@ def render_quotes_html(quotes: Sequence[Quote], *, before: Sequence[Quote] = (),
 
 def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> list[_Block]:
     """Blocks for quotes: a blockquote per passage (cut into several when too long); after each article's
-    passages, its source line, joined to the last passage so the two are never split apart."""
+    passages, its source line, joined to the last passage so the two are never split apart.
+
+    The first passage, the best one, shows in full; the later ones are expandable (collapsed to a few lines), so a
+    group sees the answer first and the rest on a tap.
+    """
     blocks: list[_Block] = []
+    first = groups[0].quotes[0] if groups and groups[0].quotes else None
     for group in groups:
         src_html, src_text = source_html(group.number, group.source)
         for q_index, quote in enumerate(group.quotes):
@@ -112,8 +116,8 @@ def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> 
             # Room for the source line and the newline that joins it to the last piece of the quote.
             room = limit - utf16_len(src_text) - 1 if last_quote else limit
             pieces = cut_text(clean(quote.text).strip(), room)
+            tag = "<blockquote>" if quote is first else "<blockquote expandable>"
             for i, piece in enumerate(pieces):
-                tag = "<blockquote expandable>" if utf16_len(piece) > LONG_QUOTE else "<blockquote>"
                 quote_html = f"{tag}{esc(piece)}</blockquote>"
                 if last_quote and i == len(pieces) - 1:
                     blocks.append(_Block(f"{quote_html}\n{src_html}", f"{piece}\n{src_text}"))
@@ -225,7 +229,7 @@ def help_html(bot_username: str | None) -> str:
         "in groups reply to my answer (each forum topic is its own conversation). /new starts over.\n\n"
         "<b>Commands</b>\n"
         "/ask — ask a question\n/new — start a new conversation\n/sources — the most recent articles\n"
-        "/stats — what the index holds\n/help — this text"
+        "/stats — what the index holds\n/privacy — what I keep; /forget deletes yours\n/help — this text"
     )
 
 
@@ -263,7 +267,6 @@ def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> st
 __all__ = [
     "ADMIN_ONLY",
     "EMPTY_QUESTION",
-    "LONG_QUOTE",
     "MAX_MESSAGE",
     "NEW_CONVERSATION",
     "NOT_A_QUESTION",

@@ -60,7 +60,8 @@ async def test_the_summary_comes_above_the_same_quotes_in_one_message(
 
     summary = faithful([llm.requests[0].quotes[0]])
     text = visible(with_summary)
-    assert text.startswith(f"As of 2025-03-27:\n\n{SUMMARY_LABEL}\n{summary}\n\n")
+    stale = "These articles are from 27 March 2025 or earlier; newer news may exist."
+    assert text.startswith(f"{stale}\n\n{SUMMARY_LABEL}\n{summary}\n\n")
     assert f"<i>{SUMMARY_LABEL}</i>" in with_summary.params["text"]
     assert quotes_in(with_summary) == quotes_in(dropped)  # the quotes don't change with the summary
     assert SUMMARY_LABEL not in visible(dropped)  # the changed figure was caught: no summary at all

@@ -62,7 +62,7 @@ def test_answer_shows_each_quote_with_a_numbered_linked_source() -> None:
     assert message == (
         "<blockquote>First passage.</blockquote>\n"
         f'<b>[1]</b> <a href="{link1}">Turkey hopes to rejoin the F-35 programme</a> · Example News · 2025-03-27\n\n'
-        "<blockquote>Second passage.</blockquote>\n"
+        "<blockquote expandable>Second passage.</blockquote>\n"
         f'<b>[2]</b> <a href="{link2}">Turkey hopes to rejoin the F-35 programme</a> · news.example · 2025-03-27\n'
         "also reported by Other Daily, The Wire"
     )
@@ -108,13 +108,13 @@ def test_only_web_links_become_links() -> None:
     assert "<a " not in message
 
 
-def test_long_quotes_are_expandable_and_numbering_can_continue() -> None:
-    short, long = _quote("Short one."), _quote("Long one. " * 30, article_id="a2")
+def test_the_first_quote_shows_in_full_the_rest_collapse_and_numbering_can_continue() -> None:
+    long, short = _quote("Long one. " * 30), _quote("Short one.", article_id="a2")
     shown_before = [_quote("Before.", article_id=f"b{i}") for i in range(3)]
-    [message] = th.render_answer_html(_answer(short, long), before=shown_before)
-    assert message.count("<blockquote>") == 1
-    assert message.count("<blockquote expandable>") == 1
-    assert re.findall(r"<b>\[(\d+)\]</b>", message) == ["4", "5"]
+    [message] = th.render_answer_html(_answer(long, short, _quote("Third.", article_id="a3")), before=shown_before)
+    assert re.findall(r"<blockquote[^>]*>", message) == ["<blockquote>", *["<blockquote expandable>"] * 2]
+    assert message.index("Long one.") < message.index("<blockquote expandable>")
+    assert re.findall(r"<b>\[(\d+)\]</b>", message) == ["4", "5", "6"]
     [again] = th.render_quotes_html([short], before=[short, *shown_before])
     assert re.findall(r"<b>\[(\d+)\]</b>", again) == ["1"]  # an article already shown keeps its number
 
