@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import signal
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -503,16 +502,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except sqlite3.DatabaseError as err:
-        if args.debug:
-            raise
-        # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked,
-        # read-only or full database is not damage, and repair would not help.
-        if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
-            print(f"Error: the index database could not be used ({err})", file=sys.stderr)
-        else:
-            print(f"Error: the index database is damaged ({err}): run `qabot repair`", file=sys.stderr)
-        return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:
             raise

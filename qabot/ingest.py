@@ -5,7 +5,6 @@ An ingest run is one transaction on the index: other readers see all of it or no
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from qabot.embed import Embedder
 from qabot.models import Article, IngestReport, Skip, Span
 from qabot.news import days_before, resemblance, shingles
 from qabot.retrieve import query_words
-from qabot.store import IndexStore, IndexWriter, NewChunk
+from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +33,6 @@ class _Prepared:
     article: Article
     sentences: list[tuple[int, int, str]]  # start, end, vector hash
     chunks: list[NewChunk]
-
-
-def _vhash(model: str, text: str) -> str:
-    return hashlib.sha1(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def chunk_embedding_text(article: Article, text: str) -> str:
@@ -143,9 +138,7 @@ class Ingestor:
         store = self.open_store(create=False)
         try:
             with store.writer(self.lock_wait) as writer:
-                old = [r[0] for r in store.conn.execute("SELECT id FROM articles WHERE published < ?", (cutoff,))]
-                for article_id in old:
-                    writer.remove_article(article_id)
+                old = writer.remove_published_before(cutoff)
                 writer.commit()
                 return old
         finally:
@@ -196,7 +189,7 @@ class Ingestor:
             article, max_tokens=budget, overlap=self.settings.chunk_overlap, count_tokens=self.embedder.count_tokens
         )
         index_of: dict[Span, int] = {span: i for i, span in enumerate(spans)}
-        sentences = [(s.start, s.end, _vhash(model, article.text[s.start : s.end])) for s in spans]
+        sentences = [(s.start, s.end, vector_hash(model, article.text[s.start : s.end])) for s in spans]
         new_chunks = []
         for chunk in chunks:
             ordinals = [index_of[s] for s in chunk.sentences]
@@ -208,7 +201,7 @@ class Ingestor:
                     end=chunk.end,
                     first_sentence=min(ordinals),
                     last_sentence=max(ordinals),
-                    vhash=_vhash(model, embed_text),
+                    vhash=vector_hash(model, embed_text),
                     lexical_text=embed_text,
                 )
             )
