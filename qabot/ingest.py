@@ -18,6 +18,7 @@ from qabot.models import Article, IngestReport, Skip, Span
 from qabot.news import days_before, resemblance, shingles
 from qabot.retrieve import query_words
 from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
+from qabot.store.layout import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Ingestor:
         cls, settings: Settings, embedder: Embedder | None = None, *, lock_wait: float = 30.0
     ) -> Ingestor:
         """An ingestor for the settings' index, sharing ``embedder`` when one is loaded already."""
+        check_folder(settings.index_dir)  # a path that can never be an index is refused before the model loads
         return cls(settings, embedder or Embedder.from_settings(settings), lock_wait=lock_wait)
 
     def open_store(self, create: bool = True) -> IndexStore:

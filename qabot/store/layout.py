@@ -87,7 +87,11 @@ def check_folder(index_dir: Path) -> None:
             if not path.is_dir():
                 raise NotAnIndex(f"--index {path} is a file, not a folder")
             break
-    if not index_dir.is_dir() or (index_dir / MANIFEST).exists():
+    if not index_dir.is_dir():
+        return
+    if (index_dir / MANIFEST).exists():
+        with contextlib.suppress(IndexCorrupt):  # a garbled manifest of qabot's is for `qabot repair`
+            read_manifest(index_dir)  # another tool's raises NotAnIndex
         return
     strangers = sorted(p.name for p in index_dir.iterdir() if not _is_own(p.name))
     if strangers:
