@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from qabot.config import Settings
-from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
+from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch, NotAnIndex
 from qabot.text import counted
 
 if TYPE_CHECKING:
@@ -186,6 +186,8 @@ def _check_index(settings: Settings, dimension: int | None) -> Check:
         )
     except IndexCorrupt as err:
         return Check("index", False, _first_line(err), "run `qabot repair`; if that fails, re-ingest your articles")
+    except NotAnIndex as err:
+        return Check("index", False, _first_line(err), "point QABOT_INDEX_DIR (or --index) at a new or empty folder")
     except Exception as err:  # e.g. permissions or a damaged database: report, don't crash
         return Check("index", False, f"cannot open {where}: {_first_line(err)}", "check the directory's permissions")
     newest = f", newest {stats.newest}" if stats.newest else ""

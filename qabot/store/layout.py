@@ -28,6 +28,8 @@ from qabot.store.schema import SCHEMA_VERSION, foreign_tables
 MANIFEST = "manifest.json"
 DB = "qabot.sqlite"
 LOCK = ".write.lock"
+# Named by their owners (qabot.sources.feeds, qabot.bot.feedback), which must not import faiss through this package;
+# repeated here to know them as qabot's files (tests/test_store.py holds the names equal).
 FEEDS = "feeds.json"
 FEEDBACK = "feedback.sqlite"
 # Files a folder may hold and still be taken for a new index: a mount point's own, a desktop's, a placeholder.
