@@ -51,7 +51,6 @@ def raise_as_qabot_error(err: sqlite3.Error, db: Path) -> None:
     or column of qabot's schema has gone missing.
     """
     code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
-    name = getattr(err, "sqlite_errorname", "") or ""
     lost_schema = code == sqlite3.SQLITE_ERROR and str(err).startswith(("no such table", "no such column"))
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or lost_schema:
         raise IndexCorrupt(f"{db} is damaged ({err}); run `qabot repair`") from err
@@ -59,9 +58,7 @@ def raise_as_qabot_error(err: sqlite3.Error, db: Path) -> None:
         raise IndexLocked(f"another process is writing to {db} ({err}); try again when it has finished") from err
     if code == sqlite3.SQLITE_READONLY or (code == sqlite3.SQLITE_CANTOPEN and not os.access(db.parent, os.W_OK)):
         raise IndexReadOnly(f"index {db.parent} is read-only ({err}): it can answer, but not take changes") from err
-    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM) or (
-        name.startswith("SQLITE_IOERR")
-    ):
+    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
         raise IndexIOError(
             f"the index database could not be used ({err}): check that the disk under {db.parent} has free space "
             "and qabot may write there, then try again"
