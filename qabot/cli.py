@@ -291,7 +291,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """Manage and refresh the RSS/Atom feeds kept with the index."""
     from qabot.sources.feeds import FeedList, refresh_feeds
+    from qabot.store.layout import check_folder
 
+    check_folder(settings.index_dir)  # feeds.json lives in the index folder: refuse a file or another tool's folder
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
         print(f"added {args.url}" if feeds.add(args.url) else f"already following {args.url}")

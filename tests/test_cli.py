@@ -331,8 +331,11 @@ def folder_contents(root: Path) -> dict[str, bytes | None]:
 
 @pytest.mark.parametrize(
     "command",
-    [["stats"], ["ask", COST], ["ingest", "tram.md"], [], ["remove", "cli-tram"], ["repair"]],
-    ids=["stats", "ask", "ingest", "repl", "remove", "repair"],
+    [
+        ["stats"], ["ask", COST], ["ingest", "tram.md"], [], ["remove", "cli-tram"], ["repair"],
+        ["feeds", "add", "https://news.example.invalid/feed.xml"], ["feeds", "list"],
+    ],
+    ids=["stats", "ask", "ingest", "repl", "remove", "repair", "feeds-add", "feeds-list"],
 )
 def test_index_pointing_at_a_file_is_one_line_for_every_command(
     run_main: RunMain, tmp_path: Path, command: list[str]
