@@ -16,7 +16,6 @@ Nothing is deleted that an answer could still use, so a repair killed half-way l
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,12 +25,11 @@ from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from qabot.store import DB, MANIFEST, IndexStore, Manifest, read_manifest, vector_hash, write_lock, write_manifest
 from qabot.store.layout import check_folder
 from qabot.store.maintenance import (
-    checkpoint,
     drop_vector_caches,
     integrity_problem,
     missing_vectors,
     readable_articles,
-    set_aside,
+    replace_database,
     uncovered_articles,
     vector_evidence,
 )
@@ -165,11 +163,7 @@ def _salvage(settings: Settings, embedder: Embedder, damage: str) -> str:
         with tempfile.TemporaryDirectory(dir=index_dir, prefix=".repair-") as tmp:
             fresh = settings.model_copy(update={"index_dir": Path(tmp)})
             Ingestor.from_settings(fresh, embedder=embedder).ingest_articles(articles)
-            checkpoint(Path(tmp) / DB)
-            kept = set_aside(db)
-            os.replace(Path(tmp) / DB, db)
-            os.replace(Path(tmp) / MANIFEST, index_dir / MANIFEST)
-        drop_vector_caches(index_dir)
+            kept = replace_database(index_dir, Path(tmp))
     store = IndexStore.open(index_dir, model=settings.model)
     try:
         _, gen = store.vector_index()

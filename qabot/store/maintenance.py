@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qabot.models import Article
 from qabot.store.index import IndexStore
-from qabot.store.layout import DB
+from qabot.store.layout import DB, MANIFEST
 from qabot.store.schema import connect
 
 
@@ -181,6 +181,17 @@ def _pad_to_declared_size(path: Path) -> None:
         size = fh.seek(0, os.SEEK_END)
         if page_size and size < pages * page_size:
             fh.truncate(pages * page_size)
+
+
+def replace_database(index_dir: Path, fresh: Path) -> Path:
+    """Put the index built in ``fresh`` (a folder inside ``index_dir``) in place of ``index_dir``'s damaged database
+    and manifest; the name the damaged file is kept under. The caller holds the write lock."""
+    checkpoint(fresh / DB)
+    kept = set_aside(index_dir / DB)
+    os.replace(fresh / DB, index_dir / DB)
+    os.replace(fresh / MANIFEST, index_dir / MANIFEST)
+    drop_vector_caches(index_dir)
+    return kept
 
 
 def checkpoint(db: Path) -> None:
