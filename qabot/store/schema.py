@@ -57,7 +57,7 @@ def raise_as_qabot_error(err: sqlite3.Error, db: Path) -> None:
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         raise IndexLocked(f"another process is writing to {db} ({err}); try again when it has finished") from err
     if code == sqlite3.SQLITE_READONLY or (code == sqlite3.SQLITE_CANTOPEN and not os.access(db.parent, os.W_OK)):
-        raise IndexReadOnly(f"index {db.parent} is read-only ({err}): it can answer, but not take changes") from err
+        raise IndexReadOnly(f"index {db.parent} is read-only ({err}): write to a writable copy of it") from err
     if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
         raise IndexIOError(
             f"the index database could not be used ({err}): check that the disk under {db.parent} has free space "
