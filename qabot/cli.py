@@ -1,4 +1,4 @@
-"""The ``qabot`` command: ingest, ask, repl, stats, remove, eval, feeds, serve, repair.
+"""The ``qabot`` command: ingest, ask, repl, stats, list, remove, eval, feeds, serve, repair, doctor.
 
 Imports of the pipeline happen inside each command so ``qabot --help`` answers at once. Every ``QabotError``
 becomes one line ``Error: …`` on stderr and exit status 1; tracebacks are for ``--debug`` only.
@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 
 from qabot.config import Settings
 from qabot.errors import QabotError
+from qabot.redact import Redactor
 
 if TYPE_CHECKING:
     from qabot.answer import Answerer
@@ -45,13 +45,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
         # Which setting and why, in one line, without the value given: it may be a token in the wrong variable.
-        problems = []
-        for e in err.errors(include_url=False)[:2]:
-            msg = str(e["msg"])
-            given = e.get("input")
-            for part in re.split(r"[\s,;]+", given) if isinstance(given, str) else ():
-                msg = msg.replace(part, "…") if len(part) >= 4 else msg
-            problems.append(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {msg}")
+        errors = err.errors(include_url=False)[:2]
+        mask = Redactor.from_given(e.get("input") for e in errors)
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {mask(str(e['msg']))}" for e in errors]
         raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
 
@@ -111,35 +107,20 @@ def _answerer(settings: Settings, *, samples_if_missing: bool = False) -> Answer
 
 # ---------------------------------------------------------------------- commands
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    """Ingest files, folders and URLs."""
+    """Ingest files, folders and URLs; with ``--sync``, drop the articles of files deleted from those folders."""
     from qabot.ingest import Ingestor
-    from qabot.models import Article, Skip
+    from qabot.sources.inputs import Sources
 
     targets = list(args.paths)
     if args.samples:
         targets.append(str(samples_dir()))
     if not targets:
         raise QabotError("nothing to ingest: name files, folders or URLs (or --samples)")
-    urls = [t for t in targets if t.startswith(("http://", "https://"))]
-    paths = [Path(t) for t in targets if t not in urls]
-    ingestor = Ingestor.from_settings(settings)
-    articles: list[Article] = []
-    skipped: list[Skip] = []
-    if paths:
-        from qabot.sources.files import load_paths
-
-        for item in load_paths(paths):
-            (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
-    for url in urls:
-        from qabot.sources.fetch import fetch_article
-
-        try:
-            articles.append(fetch_article(url, settings))
-        except QabotError as err:
-            skipped.append(Skip(url, str(err)))
-    report = ingestor.ingest_articles(articles, skipped, progress=_progress("embedding"))
+    report = Ingestor.from_settings(settings).ingest_sources(
+        Sources.of(targets), _progress("embedding"), sync=args.sync
+    )
     _print_report(report)
-    if report.skipped and not (report.added or report.updated or report.unchanged):
+    if report.skipped and not (report.added or report.updated or report.unchanged or report.removed):
         # Scripts and CI must see that nothing was ingested; the summary above still says what happened to each.
         raise QabotError(f"nothing ingested: all {len(report.skipped)} inputs were skipped (reasons above)")
     return 0
@@ -229,44 +210,58 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the index's articles, newest first: id, date, title and source; filtered by source and date."""
+    from qabot.render.text import render_catalog
+    from qabot.store import IndexStore
+
+    since, until = _day(args.since, "--since"), _day(args.until, "--until")
+    store = IndexStore.open(settings.index_dir, model=settings.model)
+    articles = store.catalog(source=args.source or "", since=since, until=until)
+    if args.json:
+        for a in articles:
+            record = {
+                "id": a.id, "title": a.title, "published": a.published, "source": a.source, "url": a.url,
+                "file": a.origin,
+            }  # fmt: skip
+            print(json.dumps(record, ensure_ascii=False))
+    else:
+        print(render_catalog(articles))
+    return 0
+
+
+def _day(value: str | None, option: str) -> str:
+    """A YYYY-MM-DD option's value ("" when not given), or one line saying what was expected."""
+    from datetime import date
+
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise QabotError(f"{option} takes a date as YYYY-MM-DD, not {value!r}") from None
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score answer quality: every set of a suite (``--suite``), or one set of articles and questions."""
-    import tempfile
+    from qabot.evalsuite import EvalRequest, rows_table, run_eval
 
-    from qabot.evalsuite import EvalSet, read_suite, rows_table, run_suite
-
-    if args.suite:
-        specs = read_suite(Path(args.suite))
-    elif args.articles and args.questions:
-        specs = [
-            EvalSet(
-                "eval",
-                (Path(args.articles),),
-                (Path(args.questions),),
-                (Path(args.unanswerable),) if args.unanswerable else (),
-            )
-        ]
-    else:
-        raise QabotError("give --suite FILE, or --articles and --questions")
-    splits: tuple[str | None, ...] = {"tune": ("tune",), "check": ("check",), "both": ("tune", "check")}.get(
-        args.split or ("both" if args.suite else "all"), (None,)
+    request = EvalRequest(
+        suite=Path(args.suite) if args.suite else None,
+        articles=Path(args.articles) if args.articles else None,
+        questions=Path(args.questions) if args.questions else None,
+        unanswerable=Path(args.unanswerable) if args.unanswerable else None,
+        sets=tuple(n for n in (args.sets or "").split(",") if n),
+        split=args.split,
+        cache=Path(args.cache) if args.cache else None,
     )
-    names = [n for n in (args.sets or "").split(",") if n]
-    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as tmp:
-        cache = Path(args.cache) if args.cache else Path(tmp)
-        progress = (lambda name: print(f"scoring {name}…", file=sys.stderr)) if sys.stderr.isatty() else None
-        rows = list(run_suite(settings, specs, cache, names=names, splits=splits, progress=progress))
-    if not args.suite and rows and rows[0].report is None:
-        raise QabotError(f"cannot evaluate: {rows[0].missing}")
+    progress = (lambda name: print(f"scoring {name}…", file=sys.stderr)) if sys.stderr.isatty() else None
+    rows = run_eval(settings, request, progress=progress)
+    single = None if request.suite else rows[0].report  # one set: the report itself, as before
     if args.json:
-        if not args.suite and rows and rows[0].report is not None:
-            print(json.dumps(rows[0].report.as_dict(), indent=2))  # one set: the report itself, as before
-        else:
-            print(json.dumps([r.as_dict() for r in rows], indent=2))
-    elif not args.suite and rows and rows[0].report is not None:
-        print(rows[0].report.table())
+        print(json.dumps(single.as_dict() if single else [r.as_dict() for r in rows], indent=2))
     else:
-        print(rows_table(rows))
+        print(single.table() if single else rows_table(rows))
     return 0
 
 
@@ -349,20 +344,6 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _redact(text: str) -> str:
-    """Remove secrets from text shown to the user: exceptions from HTTP libraries may quote the bot token.
-
-    The environment covers tokens given there; a token from ``.env`` is known to the bot's log redactor, which
-    ``serve`` registers it with before connecting (PTB's InvalidToken message quotes the whole token).
-    """
-    for key in ("QABOT_TELEGRAM_TOKEN", "QABOT_WEBHOOK_SECRET", "QABOT_LLM_API_KEY"):
-        secret = os.environ.get(key, "")
-        if len(secret) >= 6:
-            text = text.replace(secret, "[REDACTED]")
-    guard = sys.modules.get("qabot.bot.guard")  # loaded only by serve: no Telegram import for other commands
-    return guard.REDACTOR.redact(text) if guard is not None else text
-
-
 def _reader_went_away() -> int:
     """``qabot … | head``: the reader closed the pipe. End quietly with 128 + SIGPIPE, as ``cat`` or ``grep`` do.
 
@@ -406,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="add files, folders (recursively) and URLs to the index")
     s.add_argument("paths", nargs="*", help=".txt .md .html .json .jsonl files, folders, or http(s) URLs")
     s.add_argument("--samples", action="store_true", help="also ingest the bundled sample articles")
+    s.add_argument(
+        "--sync", action="store_true",
+        help="then remove the articles of files deleted from the named folders (never those of pages or feeds)",
+    )  # fmt: skip
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("ask", help="answer one question (or JSON lines from stdin with --jsonl)")
@@ -430,6 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="articles, chunks, model, size and newest date of the index")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_stats)
+
+    s = sub.add_parser("list", help="the index's articles, newest first: id, date, title, source")
+    s.add_argument("--source", metavar="TEXT", help="only those whose site, URL or file contains TEXT")
+    s.add_argument("--since", metavar="YYYY-MM-DD", help="only those published on or after this day")
+    s.add_argument("--until", metavar="YYYY-MM-DD", help="only those published on or before this day")
+    s.add_argument("--json", action="store_true", help="one JSON object per line")
+    s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("remove", help="delete an article by id or URL")
     s.add_argument("ref", metavar="ID|URL")
@@ -489,8 +481,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (main() also runs from threads when embedded or tested).
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    mask = Redactor()  # until the settings are read; their own error hides the values given
     try:
         settings = _settings(args)
+        mask = Redactor.from_settings(settings)  # exception texts may quote a token (HTTP clients, PTB)
         code = int(args.func(args, settings) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush where it cannot be caught
         return code
@@ -499,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QabotError as err:
         if args.debug:
             raise
-        print(_redact(f"Error: {err}"), file=sys.stderr)
+        print(mask(f"Error: {err}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -509,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         first = str(err).splitlines()[0] if str(err) else "no details"
         print(
-            _redact(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
+            mask(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
             file=sys.stderr,
         )
         return 1

@@ -1,11 +1,14 @@
 """All settings in one class: ``QABOT_*`` environment variables, or a ``.env`` file beside the working directory.
 
-Every field here has a line in ``.env.example`` (a test keeps the two in sync).
+Every field here has a line in ``.env.example`` (a test keeps the two in sync). Beside the class: Telegram's token
+and webhook-secret formats, and the Bot API URLs derived from ``telegram_base_url``, which the bot and
+``qabot doctor`` both need.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +19,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 IdList = Annotated[list[int], NoDecode]
+
+# Telegram's formats, shared by the bot, `qabot doctor` and the secret masker (qabot.redact).
+BOT_TOKEN_PATTERN = r"\d+:[A-Za-z0-9_-]+"  # "<bot id>:<key>", as @BotFather gives it
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # the Bot API's rule for setWebhook's secret_token
 
 
 class Settings(BaseSettings):
@@ -139,4 +146,13 @@ class Settings(BaseSettings):
         return value
 
 
-__all__ = ["BUNDLED_MODEL", "Settings"]
+def bot_api_urls(root: str) -> tuple[str, str]:
+    """PTB's ``base_url`` and ``base_file_url`` from a Bot API root (``…/bot`` or a self-hosted server's root), as
+    the bot connects and ``qabot doctor`` checks."""
+    root = root.rstrip("/")
+    if root.endswith("/bot"):
+        root = root[: -len("/bot")]
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+__all__ = ["BOT_TOKEN_PATTERN", "BUNDLED_MODEL", "WEBHOOK_SECRET_RE", "Settings", "bot_api_urls"]

@@ -10,8 +10,8 @@ Not configured is not failed: without a bot token the ``telegram`` check is skip
 ``qabot serve`` needs one, and doctor still exits 0. With ``webhook=True`` the bot is clearly meant to run, so a
 missing token fails.
 
-The bot token never appears in a result (nor a webhook secret of 8 or more characters): every detail and fix
-passes through :func:`_redact`, since error texts from the HTTP client can carry the request URL.
+No secret setting appears in a result (the bot token above all): every detail and fix passes through
+``qabot.redact.Redactor``, since error texts from the HTTP client can carry the request URL.
 """
 
 from __future__ import annotations
@@ -27,19 +27,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from qabot.config import Settings
+from qabot.config import BOT_TOKEN_PATTERN, WEBHOOK_SECRET_RE, Settings, bot_api_urls
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch, NotAnIndex
+from qabot.redact import Redactor
 from qabot.text import counted
 
 if TYPE_CHECKING:
     from qabot.embed import Embedder
 
-# The Bot API's own rule for setWebhook's secret_token.
-_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_TOKEN_RE = re.compile(BOT_TOKEN_PATTERN)
 # Telegram delivers webhooks to these ports only; anything else is refused by setWebhook.
 WEBHOOK_PORTS = (443, 80, 88, 8443)
-REDACTED = "[REDACTED]"
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def run_checks(
 
     ``embedder`` reuses a loaded model (tests share one); ``timeout`` bounds the Bot API call in seconds.
     """
-    secrets = _secrets(settings)
+    mask = Redactor.from_settings(settings)
     checks = [_check_settings(settings)]
     dimension: int | None = None
     if load_model:
@@ -79,7 +77,7 @@ def run_checks(
     checks.append(_check_telegram(settings, timeout, required=webhook))
     if webhook:
         checks += _check_webhook(settings)
-    return [Check(c.name, c.ok, _redact(c.detail, secrets), _redact(c.fix, secrets), c.skipped) for c in checks]
+    return [Check(c.name, c.ok, mask(c.detail), mask(c.fix), c.skipped) for c in checks]
 
 
 def format_checks(checks: list[Check]) -> str:
@@ -100,31 +98,6 @@ def format_checks(checks: list[Check]) -> str:
     else:
         lines.append(f"All {len(checks)} checks passed.")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- secrets
-def _secrets(settings: Settings) -> list[str]:
-    found = []
-    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
-    if token:
-        found.append(token)
-        if ":" in token:  # a bot token "<id>:<key>": the key alone is the secret part
-            found.append(token.split(":", 1)[1])
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    # No check's text contains the webhook secret; a very short one is not redacted because replacing it would
-    # garble ordinary words (a secret "a" would eat every "a").
-    if len(secret) >= 8:
-        found.append(secret)
-    key = settings.llm_api_key.get_secret_value().strip() if settings.llm_api_key else ""
-    if len(key) >= 8:  # as short as the webhook secret's: too short to replace without garbling words
-        found.append(key)
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 def _first_line(err: BaseException) -> str:
@@ -185,14 +158,26 @@ def _check_index(settings: Settings, dimension: int | None) -> Check:
             "ingest again",
         )
     except IndexCorrupt as err:
-        return Check("index", False, _first_line(err), "run `qabot repair`; if that fails, re-ingest your articles")
+        return Check("index", False, *_split_advice(_first_line(err)))
     except NotAnIndex as err:
-        return Check("index", False, _first_line(err), "point QABOT_INDEX_DIR (or --index) at a new or empty folder")
+        found = _first_line(err).removesuffix("; choose another --index folder")  # the fix says it
+        return Check("index", False, found, "point QABOT_INDEX_DIR (or --index) at a new or empty folder")
     except Exception as err:  # e.g. permissions or a damaged database: report, don't crash
         return Check("index", False, f"cannot open {where}: {_first_line(err)}", "check the directory's permissions")
     newest = f", newest {stats.newest}" if stats.newest else ""
     held = f"{counted(stats.articles, 'article')}, {counted(stats.chunks, 'chunk')}"
     return Check("index", True, f"{held} at {where}{newest}")
+
+
+def _split_advice(message: str) -> tuple[str, str]:
+    """``IndexCorrupt`` says what is wrong, then what to do ("…: run `qabot repair` …"): the advice becomes the fix,
+    so the line says it once and says the right thing (a newer schema needs a new folder, not a repair)."""
+    cut = max(message.rfind(": "), message.rfind("; "))
+    if cut > 0 and "`qabot " in message[cut:]:
+        return message[:cut], message[cut + 2 :]
+    if "`qabot " in message:  # advice somewhere else in the text: keep it whole rather than repeat it
+        return message, ""
+    return message, "run `qabot repair`; if that fails, re-ingest your articles"
 
 
 def _check_storage(index_dir: Path) -> Check:
@@ -213,14 +198,6 @@ def _check_storage(index_dir: Path) -> Check:
 
 
 # ---------------------------------------------------------------------- telegram
-def api_root(base_url: str) -> str:
-    """The Bot API root the bot uses (``…/bot``), as ``qabot.bot.guard.bot_api_urls`` derives it from the setting."""
-    root = base_url.rstrip("/")
-    if root.endswith("/bot"):
-        root = root[: -len("/bot")]
-    return f"{root}/bot"
-
-
 def _check_telegram(settings: Settings, timeout: float, *, required: bool) -> Check:
     token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
     if not token:
@@ -232,7 +209,7 @@ def _check_telegram(settings: Settings, timeout: float, *, required: bool) -> Ch
     if not _TOKEN_RE.fullmatch(token):
         fix = "copy the whole token from @BotFather: digits, a colon, then letters (no 'bot' prefix, no quotes)"
         return Check("telegram", False, "QABOT_TELEGRAM_TOKEN does not look like a bot token", fix)
-    root = api_root(settings.telegram_base_url)
+    root, _ = bot_api_urls(settings.telegram_base_url)
     shown = root.rsplit("/bot", 1)[0]
     # httpx logs each request's URL at INFO, and Bot API URLs carry the token: keep it quiet even under --debug.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -300,7 +277,7 @@ def _check_secret(settings: Settings) -> Check:
     fix = "set QABOT_WEBHOOK_SECRET to 1-256 characters of A-Z a-z 0-9 _ -, e.g. `openssl rand -hex 32`"
     if not secret:
         return Check("webhook-secret", False, "QABOT_WEBHOOK_SECRET is not set", fix)
-    if not _SECRET_RE.fullmatch(secret):
+    if not WEBHOOK_SECRET_RE.fullmatch(secret):
         what = "is too long" if len(secret) > 256 else "has characters Telegram refuses"
         return Check("webhook-secret", False, f"QABOT_WEBHOOK_SECRET {what}", fix)
     return Check("webhook-secret", True, f"set ({len(secret)} characters)")
@@ -313,4 +290,4 @@ def _check_port(settings: Settings) -> Check:
     return Check("webhook-port", True, f"qabot will listen on {settings.webhook_listen}:{port} for the reverse proxy")
 
 
-__all__ = ["WEBHOOK_PORTS", "Check", "api_root", "format_checks", "run_checks"]
+__all__ = ["WEBHOOK_PORTS", "Check", "format_checks", "run_checks"]

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qabot.config import Settings
+from qabot.dates import parse_date
 from qabot.errors import QabotError
 from qabot.evaluate import EvalQuestion, EvalReport, evaluate, read_questions, same_story_groups, split_of
 from qabot.models import Answer, Article
-from qabot.news import parse_date
 
 if TYPE_CHECKING:
     from qabot.answer import Answerer
@@ -209,6 +209,45 @@ def run_suite(
             yield Row(spec.name, split or "all", spec.role, report)
 
 
+@dataclass(frozen=True)
+class EvalRequest:
+    """What ``qabot eval`` was asked to score: a suite (``suite``), or one set (``articles`` and ``questions``).
+
+    ``sets``: with a suite, the names to score (empty: all). ``split``: "tune", "check", "both" or "all"; None
+    means both halves of a suite's sets, every question of one set. ``cache``: where each set's index is kept and
+    reused (None: a temporary folder, gone afterwards).
+    """
+
+    suite: Path | None = None
+    articles: Path | None = None
+    questions: Path | None = None
+    unanswerable: Path | None = None
+    sets: tuple[str, ...] = ()
+    split: str | None = None
+    cache: Path | None = None
+
+
+def run_eval(settings: Settings, request: EvalRequest, *, progress: Callable[[str], None] | None = None) -> list[Row]:
+    """Score what ``request`` names; one set that cannot be scored (its files are missing) raises QabotError."""
+    import tempfile
+
+    if request.suite:
+        specs = read_suite(request.suite)
+    elif request.articles and request.questions:
+        unanswerable = (request.unanswerable,) if request.unanswerable else ()
+        specs = [EvalSet("eval", (request.articles,), (request.questions,), unanswerable)]
+    else:
+        raise QabotError("give --suite FILE, or --articles and --questions")
+    halves = {"tune": ("tune",), "check": ("check",), "both": SPLITS}
+    splits: tuple[str | None, ...] = halves.get(request.split or ("both" if request.suite else "all"), (None,))
+    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as tmp:
+        cache = request.cache or Path(tmp)
+        rows = list(run_suite(settings, specs, cache, names=list(request.sets), splits=splits, progress=progress))
+    if not request.suite and rows and rows[0].report is None:
+        raise QabotError(f"cannot evaluate: {rows[0].missing}")
+    return rows
+
+
 def rows_table(rows: list[Row]) -> str:
     """The suite as a table in Markdown, one row per set and half."""
     head = (
@@ -230,6 +269,7 @@ def rows_table(rows: list[Row]) -> str:
 
 
 __all__ = [
+    "EvalRequest",
     "EvalSet",
     "LoadedSet",
     "Row",
@@ -239,5 +279,6 @@ __all__ = [
     "load_set",
     "read_suite",
     "rows_table",
+    "run_eval",
     "run_suite",
 ]

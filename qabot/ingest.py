@@ -5,20 +5,25 @@ An ingest run is one transaction on the index: other readers see all of it or no
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from qabot.chunking import chunk_article
 from qabot.config import Settings
+from qabot.dates import days_before
 from qabot.embed import Embedder
 from qabot.models import Article, IngestReport, Skip, Span
-from qabot.news import days_before, resemblance, shingles
 from qabot.retrieve import query_words
+from qabot.sources.inputs import Sources, load_sources
 from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
 from qabot.store.layout import check_folder
+from qabot.stories import resemblance, shingles
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +83,30 @@ class Ingestor:
         return IndexStore.open(self.settings.index_dir, model=self.settings.model, dimension=dim, create=create)
 
     # ------------------------------------------------------------------ public verbs
+    def ingest_sources(
+        self,
+        sources: Sources,
+        progress: Progress | None = None,
+        *,
+        sync: bool = False,
+        hold: AbstractContextManager[object] | None = None,
+    ) -> IngestReport:
+        """Read files and folders, fetch pages and parse uploads, then ingest every article found in one run.
+
+        An input that cannot be read or fetched is skipped with its reason. ``sync``: also remove the articles read
+        from files under the named folders whose files are gone (never those of pages, feeds or uploads; a named
+        folder that does not exist removes nothing). ``hold`` (the bot's model lock) is held from the first embedding
+        to the commit, not while pages are fetched.
+        """
+        loaded = load_sources(sources, self.settings)
+        with hold if hold is not None else contextlib.nullcontext():
+            return self.ingest_articles(
+                loaded.articles, loaded.skipped, progress, sync_under=sources.folders() if sync else None
+            )
+
     def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
         """Load files and folders and ingest every article found; broken inputs are skipped with a reason."""
-        from qabot.sources.files import load_paths
-
-        articles: list[Article] = []
-        skipped: list[Skip] = []
-        for item in load_paths(paths):
-            (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
-        return self.ingest_articles(articles, skipped, progress=progress)
+        return self.ingest_sources(Sources(paths=tuple(paths)), progress)
 
     def ingest_articles(
         self,
@@ -95,37 +115,45 @@ class Ingestor:
         progress: Progress | None = None,
         *,
         rebuild: bool = False,
+        sync_under: Sequence[Path] | None = None,
     ) -> IngestReport:
         """Add new articles, replace changed ones (same id or URL), leave identical ones alone.
 
-        One run keeps one article per id and per URL, the last record; each earlier one is reported as a Skip.
+        One run keeps one article per id and per URL, the last record; each earlier one is reported as a Skip. An
+        article read from a file takes the place of the one whose file is gone and whose text it has (a renamed or
+        moved file), rather than adding a second copy.
 
         ``rebuild`` stores identical ones again too, from their text (``qabot repair`` uses it when rows were lost).
+        ``sync_under``: folders whose gone files' articles are removed (``report.removed``); None: no sync.
         """
         report = IngestReport(skipped=list(skipped))
         store = self.open_store(create=True)
         try:
             with store.writer(self.lock_wait) as writer:
-                todo = self._classify(store, articles, report, rebuild)
-                prepared = [self._prepare(a) for a in todo]
-                self._embed_missing(store, writer, prepared, progress)
-                for item in prepared:
-                    old = self._previous_id(store, item.article)
-                    if old is not None and old != item.article.id:
-                        writer.remove_article(old)
+                todo, moved = self._classify(store, articles, report, rebuild)
+                prepared = [(self._prepare(a), previous) for a, previous in todo]
+                self._embed_missing(store, writer, [p for p, _ in prepared], progress)
+                for article in moved:  # the same article, read from another file now
+                    writer.set_origin(article.id, article.origin)
+                for item, previous in prepared:
+                    if previous is not None and previous != item.article.id:
+                        writer.remove_article(previous)
                     story = story_of(writer, item.article)
                     writer.put_article(item.article, item.sentences, item.chunks, story=story)
+                if sync_under is not None:
+                    kept = set(report.titles) | {p for _, p in todo if p is not None}
+                    report.removed = _remove_gone(store, writer, sync_under, kept)
                 writer.commit()
         finally:
             store.close()
         return report
 
     def remove(self, ref: str) -> bool:
-        """Delete the article whose id or URL is ``ref``; False if there is none."""
+        """Delete the article whose id or URL is ``ref`` (a trailing "/" or fragment aside); False if there is none."""
         store = self.open_store(create=False)
         try:
             with store.writer(self.lock_wait) as writer:
-                article_id = store.find_article(ref)
+                article_id = store.find_article(ref) or store.find_by_url(ref)
                 if article_id is None:
                     return False
                 writer.remove_article(article_id)
@@ -153,34 +181,33 @@ class Ingestor:
         return store.find_article(article.url) if article.url else None
 
     def _classify(
-        self, store: IndexStore, articles: Iterable[Article], report: IngestReport, rebuild: bool = False
-    ) -> list[Article]:
-        # One run holds at most one article per id and per URL: the last record wins, as a later version of the same
-        # article; every earlier one is reported as a Skip rather than dropped (or left to replace another) silently.
-        records = list(articles)
-        last_by_id = {a.id: i for i, a in enumerate(records)}
-        last_by_url = {a.url: i for i, a in enumerate(records) if a.url}
-        latest: dict[str, Article] = {}
-        for i, article in enumerate(records):
-            if last_by_id[article.id] != i:
-                report.skipped.append(Skip(article.id, "the same id comes again later in this run; the last copy wins"))
-            elif article.url and last_by_url[article.url] != i:
-                later = records[last_by_url[article.url]].id
-                report.skipped.append(Skip(article.id, f"same URL as {later}, later in this run; the last one wins"))
-            else:
-                latest[article.id] = article
+        self,
+        store: IndexStore,
+        articles: Iterable[Article],
+        report: IngestReport,
+        rebuild: bool = False,
+    ) -> tuple[list[tuple[Article, str | None]], list[Article]]:
+        """The articles to write, each with the id of the one it replaces (None: new); and the unchanged ones that
+        are read from another file than before."""
         todo = []
-        for article in latest.values():
+        moved = []
+        gone = _GoneFiles(store)
+        for article in _last_of_each(articles, report):
+            report.titles[article.id] = article.title
             previous = self._previous_id(store, article)
+            if previous is None and article.origin:
+                previous = gone.claim(article)
             if previous is None:
                 report.added.append(article.id)
-                todo.append(article)
+                todo.append((article, previous))
             elif not rebuild and store.article_hash(previous) == article.content_hash and previous == article.id:
                 report.unchanged.append(article.id)
+                if store.article_origin(previous) != article.origin:
+                    moved.append(article)
             else:
                 report.updated.append(article.id)
-                todo.append(article)
-        return todo
+                todo.append((article, previous))
+        return todo, moved
 
     def _prepare(self, article: Article) -> _Prepared:
         model = self.settings.model
@@ -231,6 +258,55 @@ class Ingestor:
             if progress:
                 progress(min(i + _EMBED_CALL, total), total)
         log.info("embedded %d texts, reused %d", total, len(texts) - total)
+
+
+def _last_of_each(articles: Iterable[Article], report: IngestReport) -> list[Article]:
+    """One article per id and per URL: the last record wins, as a later version of the same article; every earlier
+    one is reported as a Skip rather than dropped (or left to replace another) silently."""
+    records = list(articles)
+    last_by_id = {a.id: i for i, a in enumerate(records)}
+    last_by_url = {a.url: i for i, a in enumerate(records) if a.url}
+    latest: dict[str, Article] = {}
+    for i, article in enumerate(records):
+        if last_by_id[article.id] != i:
+            report.skipped.append(Skip(article.id, "the same id comes again later in this run; the last copy wins"))
+        elif article.url and last_by_url[article.url] != i:
+            later = records[last_by_url[article.url]].id
+            report.skipped.append(Skip(article.id, f"same URL as {later}, later in this run; the last one wins"))
+        else:
+            latest[article.id] = article
+    return list(latest.values())
+
+
+class _GoneFiles:
+    """Articles whose files are gone, by text: a file article of the same text is that file renamed or moved."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+        self._by_text: dict[str, str] | None = None
+
+    def claim(self, article: Article) -> str | None:
+        """The id of the gone file's article with ``article``'s text (each is claimed once), or None."""
+        if self._by_text is None:  # read on the first new file article only: it stats every file the index knows
+            gone = [i for i, origin in self.store.file_origins().items() if not os.path.exists(origin)]
+            self._by_text = {}
+            for article_id, old in sorted(self.store.articles(gone).items()):
+                self._by_text.setdefault(old.text, article_id)
+        return self._by_text.pop(article.text, None)
+
+
+def _remove_gone(store: IndexStore, writer: IndexWriter, folders: Sequence[Path], kept: set[str]) -> list[str]:
+    """Remove the articles read from files under ``folders`` whose files no longer exist; their ids.
+
+    ``kept``: ids this run read or replaced (the store's reads do not see the writer's uncommitted changes).
+    """
+    removed = []
+    for folder in folders:
+        for article_id, origin in sorted(store.file_origins(under=folder).items()):
+            if article_id not in kept and article_id not in removed and not os.path.exists(origin):
+                writer.remove_article(article_id)
+                removed.append(article_id)
+    return removed
 
 
 __all__ = ["Ingestor", "chunk_embedding_text"]

@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote as _pct
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class Article:
     published: str | None = None  # ISO 8601 date or datetime, as given by the source
     source: str | None = None  # site or outlet name
     author: str | None = None
+    # The resolved path of the file it was read from; None for web pages, feeds and uploads. Not part of the
+    # content (nor of equality): the same article moved to another file is the same article.
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def content_hash(self) -> str:
@@ -31,6 +35,26 @@ class Article:
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")
         return h.hexdigest()
+
+
+def _fragment_part(text: str) -> str:
+    # Text fragments reserve '-', '&' and ',' as syntax: those must be percent-encoded inside the text.
+    return _pct(text, safe="").replace("-", "%2D")
+
+
+def text_fragment_url(url: str | None, quote_text: str, *, max_words: int = 8) -> str | None:
+    """``url#:~:text=…`` that opens the page scrolled to the quote (start,end form for long quotes)."""
+    if not url or not url.startswith(("http://", "https://")):
+        return url
+    base = url.split("#", 1)[0]
+    words = quote_text.split()
+    if not words:
+        return url
+    if len(words) <= 2 * max_words:
+        frag = _fragment_part(" ".join(words))
+    else:
+        frag = _fragment_part(" ".join(words[:max_words])) + "," + _fragment_part(" ".join(words[-max_words:]))
+    return f"{base}#:~:text={frag}"
 
 
 @dataclass(frozen=True)
@@ -71,8 +95,6 @@ class Quote:
     @property
     def link(self) -> str | None:
         """The article URL with a text fragment that opens the page at the quoted sentence."""
-        from qabot.news import text_fragment_url
-
         return text_fragment_url(self.url, self.text)
 
 
@@ -209,19 +231,26 @@ class Skip:
 
 @dataclass
 class IngestReport:
-    """What one ingest run did; ``summary()`` is the line the CLI prints last."""
+    """What one ingest run did; ``summary()`` is the line the CLI prints last.
+
+    ``removed``: with ``--sync``, the articles dropped because their files are gone (None: no sync was asked for).
+    ``titles``: id → title of every article the run read (added, updated or unchanged).
+    """
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    removed: list[str] | None = None
+    titles: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """One line: counts of added, updated, unchanged and skipped articles."""
-        return (
+        """One line: counts of added, updated, unchanged and skipped articles (and removed ones, with a sync)."""
+        line = (
             f"added {len(self.added)}, updated {len(self.updated)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}"
         )
+        return line if self.removed is None else f"{line}, removed {len(self.removed)} (files gone)"
 
 
 @dataclass(frozen=True)
@@ -250,4 +279,5 @@ __all__ = [
     "Span",
     "Synthesis",
     "quote_json",
+    "text_fragment_url",
 ]

@@ -19,7 +19,7 @@ from qabot.text import clean_line, counted
 log = logging.getLogger(__name__)
 
 HELP = """Type a question and press Enter. Commands:
-  :sources   the newest articles in the index
+  :sources   the newest articles in the index, with their ids
   :more      more passages for the last question
   :new       start a new conversation (the next question is not read as a follow-up)
   :stats     what the index holds

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from urllib.parse import urlsplit, urlunsplit
 
 from qabot.errors import BadQuestion
 
@@ -329,6 +330,28 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+# ---------------------------------------------------------------------- URLs
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_key(url: str) -> str | None:
+    """What every trivial spelling of one page's URL has in common, or None for anything but an http(s) URL.
+
+    A trailing "/" on the path, a fragment, the case of the scheme and host and a default port make no difference:
+    ``https://Example.com:443/a/#top`` and ``https://example.com/a`` have the same key. The query stays.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname if port in (None, _DEFAULT_PORTS[scheme]) else f"{parts.hostname}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
 __all__ = [
     "MONEY",
     "SHARE",
@@ -342,4 +365,5 @@ __all__ = [
     "numbers",
     "query_words",
     "strip_controls",
+    "url_key",
 ]

@@ -1,14 +1,14 @@
-"""The `qabot` command as a user runs it: ingest, ask (text, --json, --jsonl), stats, remove, errors, help.
+"""The `qabot` command as a user runs it: ingest (renames, --sync), ask (text, --json, --jsonl), stats, list, remove,
+errors, help.
 
 Commands that embed run as real subprocesses (each loads its own model, so there are few of them); commands that
-never embed run in-process through ``qabot.cli.main``.
+never embed, and the short ingests of the list/remove/rename/--sync tests, run in-process through ``qabot.cli.main``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -21,56 +21,13 @@ import pytest
 from test_answer import ANSWER_KEYS, QUOTE_KEYS  # the JSON contract, written down once
 
 from qabot.cli import build_parser, main
+from qabot.store import IndexStore
+from tests.fakes.web_server import FakeWebServer
+from tests.helpers import BAKERY, COST, TRAM, RunMain, as_markdown, assert_one_error_line, clean_env, run_qabot
+from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE
 
-TRAM_MD = """---
-id: cli-tram
-url: https://news.example.invalid/tram
-published: 2025-03-03
-source: Aldwick Herald
----
-# Port Aldwick opens its harbour tram line
-
-The harbour tram line in Port Aldwick opened on Monday after three years of work.
-
-The line cost 40 million crowns and was paid for by the regional council.
-
-Trams run every ten minutes between the ferry terminal and the old fish market.
-"""
-BAKERY_MD = """---
-id: cli-bakery
-url: https://news.example.invalid/bakery
-published: 2025-02-14
-source: Fenwater Post
----
-# Oldest bakery in Fenwater closes
-
-The Marlow family bakery in Fenwater closed its doors on Saturday after 112 years.
-
-The owners said rising flour and energy prices made the business impossible to keep open.
-"""
-# In the article's own words: these tests are about the index, not about paraphrase.
-COST = "What did the harbour tram line in Port Aldwick cost?"
-
-
-def clean_env() -> dict[str, str]:
-    """The environment a CLI subprocess runs in: no QABOT_* from the developer, the model offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
-
-
-def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m qabot.cli ARGS`` with a clean environment (no QABOT_* from the developer, offline model)."""
-    env = clean_env()
-    return subprocess.run(
-        [sys.executable, "-m", "qabot.cli", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+TRAM_MD = as_markdown(TRAM, id="cli-tram")
+BAKERY_MD = as_markdown(BAKERY, id="cli-bakery")
 
 
 def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0) -> tuple[int, list[str], str]:
@@ -96,20 +53,6 @@ def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0
         err = stderr_pipe.read()
         code = proc.wait(timeout=300)
     return code, kept, err
-
-
-def assert_one_error_line(result: subprocess.CompletedProcess[str] | tuple[int, str, str], *needles: str) -> None:
-    code, out, err = (
-        (result.returncode, result.stdout, result.stderr) if isinstance(result, subprocess.CompletedProcess) else result
-    )
-    assert code == 1
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -297,21 +240,6 @@ def test_help_from_the_console_script(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- in-process: commands that never embed
-RunMain = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> RunMain:
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def test_in_process_stats_of_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "stats"), "qabot ingest")
 
@@ -407,6 +335,25 @@ def test_a_folder_that_is_not_a_qabot_index_is_refused_and_left_byte_for_byte_un
     assert folder_contents(folder) == before
 
 
+def test_a_token_from_dotenv_quoted_by_an_exception_is_masked_on_the_error_line(
+    run_main: RunMain, cli_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP clients and PTB quote the request URL or the token in their errors: the one error line masks it, also
+    when the token comes from .env (not the environment) and the command never loaded the bot."""
+    token, key = "8675309:AAF-cli-token-from-dotenv-0123456789", "AAF-cli-token-from-dotenv-0123456789"
+    (tmp_path / ".env").write_text(f"QABOT_TELEGRAM_TOKEN={token}\nQABOT_LLM_API_KEY=sk-cli-key-42\n", "utf-8")
+
+    def leaky(self: IndexStore) -> None:
+        raise RuntimeError(f"token {token} was refused; key {key} alone; Bearer sk-cli-key-42")
+
+    monkeypatch.setattr(IndexStore, "stats", leaky)  # fault injection: an exception text that quotes the secrets
+    code, out, err = run_main("--index", str(cli_index), "stats")
+    assert_one_error_line((code, out, err), "unexpected RuntimeError: token [REDACTED] was refused")
+    assert "key [REDACTED] alone; Bearer [REDACTED]" in err
+    assert key not in err
+    assert "sk-cli-key-42" not in err
+
+
 def test_index_and_debug_after_the_command(run_main: RunMain, cli_index: Path, tmp_path: Path) -> None:
     code, out, err = run_main("stats", "--index", str(cli_index))
     assert (code, err) == (0, "")
@@ -475,3 +422,150 @@ def test_ask_jsonl_lines_of_one_conversation_follow_each_other(cli_index: Path, 
     assert "40 million" in second["quotes"][0]["text"]
     assert alone["context"] is None
     assert other["context"] is None
+
+
+# ---------------------------------------------------------------------- articles: list, remove, renames, --sync
+HARBOUR_TXT = "Harbour ferry timetable changes\nThe harbour ferry to Fenwick Island will leave every forty minutes.\n"
+FERRY = "How often will the harbour ferry to Fenwick Island leave?"
+
+
+def listed(run: RunMain, index: Path, *args: str) -> list[dict[str, object]]:
+    code, out, err = run("--index", str(index), "list", "--json", *args)
+    assert (code, err) == (0, ""), err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    (news / "bakery.md").write_text(BAKERY_MD, encoding="utf-8")
+    (news / "ferry.txt").write_text(HARBOUR_TXT, encoding="utf-8")
+    return news
+
+
+def test_list_shows_ids_dates_titles_and_sources_newest_first_with_filters(
+    run_main: RunMain, folder: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+
+    code, out, err = run_main("--index", str(index), "list")
+    assert (code, err) == (0, "")
+    ferry_id = next(a["id"] for a in listed(run_main, index) if a["title"] == "Harbour ferry timetable changes")
+    assert out.splitlines() == [
+        "cli-tram  2025-03-03  Port Aldwick opens its harbour tram line · Aldwick Herald · "
+        "https://news.example.invalid/tram",
+        "cli-bakery  2025-02-14  Oldest bakery in Fenwater closes · Fenwater Post · https://news.example.invalid/bakery",
+        f"{ferry_id}  undated  Harbour ferry timetable changes · {folder.resolve() / 'ferry.txt'}",
+        "3 articles",
+    ]
+    assert run_main("--index", str(index), "list", "--source", "fenwater POST")[1].splitlines() == [
+        "cli-bakery  2025-02-14  Oldest bakery in Fenwater closes · Fenwater Post · https://news.example.invalid/bakery",
+        "1 article",
+    ]
+    assert [a["id"] for a in listed(run_main, index, "--source", "ferry.txt")] == [ferry_id]
+    assert [a["id"] for a in listed(run_main, index, "--since", "2025-03-01")] == ["cli-tram"]
+    assert [a["id"] for a in listed(run_main, index, "--until", "2025-03-02")] == ["cli-bakery"]
+    assert [a["id"] for a in listed(run_main, index, "--since", "2025-02-14", "--until", "2025-03-03")] == [
+        "cli-tram",
+        "cli-bakery",
+    ]
+    assert listed(run_main, index)[0] == {
+        "id": "cli-tram", "title": "Port Aldwick opens its harbour tram line", "published": "2025-03-03",
+        "source": "Aldwick Herald", "url": "https://news.example.invalid/tram",
+        "file": str(folder.resolve() / "tram.md"),
+    }  # fmt: skip
+    assert run_main("--index", str(index), "list", "--source", "nowhere")[1] == "0 articles\n"
+    assert_one_error_line(run_main("--index", str(index), "list", "--since", "March"), "--since", "YYYY-MM-DD")
+    assert_one_error_line(run_main("--index", str(tmp_path / "none"), "list"), "qabot ingest")
+
+
+def test_remove_finds_a_url_spelled_with_a_trailing_slash_fragment_or_capitals(
+    run_main: RunMain, folder: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+
+    code, out, err = run_main("--index", str(index), "remove", "https://news.example.invalid/tram/")
+    assert (code, out, err) == (0, "removed https://news.example.invalid/tram/\n", "")
+    assert run_main("--index", str(index), "remove", "HTTPS://news.example.invalid:443/bakery#comments")[0] == 0
+    assert_one_error_line(
+        run_main("--index", str(index), "remove", "https://news.example.invalid/tram/"), "no article with id or URL"
+    )
+    assert_one_error_line(run_main("--index", str(index), "remove", "https://news.example.invalid/tr"), "no article")
+    assert [a["title"] for a in listed(run_main, index)] == ["Harbour ferry timetable changes"]
+
+
+def test_a_renamed_file_is_still_one_article_quoted_once(run_main: RunMain, folder: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+    (folder / "ferry.txt").rename(folder / "ferry-2025.txt")
+    (folder / "tram.md").rename(folder / "tram-line.md")  # its id is its own: the same article, from a new file
+
+    code, out, err = run_main("--index", str(index), "ingest", str(folder))
+
+    assert (code, out, err) == (0, "added 0, updated 1, unchanged 2, skipped 0\n", "")
+    articles = listed(run_main, index)
+    assert [(a["title"], a["file"]) for a in articles] == [
+        ("Port Aldwick opens its harbour tram line", str(folder.resolve() / "tram-line.md")),
+        ("Oldest bakery in Fenwater closes", str(folder.resolve() / "bakery.md")),
+        ("Harbour ferry timetable changes", str(folder.resolve() / "ferry-2025.txt")),
+    ]
+    code, out, _ = run_main("--index", str(index), "ask", "--json", FERRY)
+    quotes = json.loads(out)["quotes"]
+    assert code == 0
+    assert [q["text"] for q in quotes] == ["The harbour ferry to Fenwick Island will leave every forty minutes."]
+    assert quotes[0]["article_id"] == articles[2]["id"]
+
+
+def test_ingest_sync_removes_the_articles_of_deleted_files_only(
+    run_main: RunMain, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QABOT_ALLOW_PRIVATE_URLS", "true")  # the page is served on loopback
+    index = tmp_path / "index"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bakery.md").write_text(BAKERY_MD.replace("cli-bakery", "other-bakery").replace("/bakery", "/b2"))
+    with FakeWebServer() as web:
+        web.route("/bridge", BRIDGE_PAGE)
+        assert run_main("--index", str(index), "ingest", str(folder), str(other), web.url("/bridge"))[0] == 0
+    before = shutil.copytree(index, tmp_path / "before")
+    (folder / "bakery.md").unlink()
+    (folder / "ferry.txt").unlink()
+    (other / "bakery.md").unlink()  # not under a synced folder: it stays
+
+    code, out, err = run_main("--index", str(index), "ingest", "--sync", str(folder))
+
+    assert (code, out, err) == (0, "added 0, updated 0, unchanged 1, skipped 0, removed 2 (files gone)\n", "")
+    assert [a["title"] for a in listed(run_main, index)] == [
+        BRIDGE_TITLE,
+        "Port Aldwick opens its harbour tram line",
+        "Oldest bakery in Fenwater closes",  # from the other folder
+    ]
+    assert run_main("--index", str(index), "ingest", "--sync", str(folder))[1] == (
+        "added 0, updated 0, unchanged 1, skipped 0, removed 0 (files gone)\n"
+    )
+    # A folder that is not there (an unmounted disk, a typo) removes nothing, and the run says it read nothing.
+    shutil.rmtree(folder)
+    code, out, err = run_main("--index", str(index), "ingest", "--sync", str(folder))
+    assert (code, out) == (1, "added 0, updated 0, unchanged 0, skipped 1, removed 0 (files gone)\n")
+    assert err.splitlines()[-1].startswith("Error: nothing ingested")
+    assert len(listed(run_main, index)) == 3
+    assert len(listed(run_main, before)) == 5
+
+
+def test_an_index_from_before_origins_learns_them(run_main: RunMain, folder: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert run_main("--index", str(index), "ingest", str(folder))[0] == 0
+    conn = sqlite3.connect(index / "qabot.sqlite")
+    conn.executescript("DROP INDEX articles_origin; ALTER TABLE articles DROP COLUMN origin;")  # as older qabot made it
+    conn.close()
+
+    assert [a["file"] for a in listed(run_main, index)] == [None, None, None]
+    code, out, _ = run_main("--index", str(index), "ingest", str(folder))
+    assert (code, out) == (0, "added 0, updated 0, unchanged 3, skipped 0\n")
+    assert [a["file"] for a in listed(run_main, index)] == [
+        str(folder.resolve() / name) for name in ("tram.md", "bakery.md", "ferry.txt")
+    ]

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qabot.cli import main
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import RunMain
 from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE, rss
 
 PAGE = "/news/bridge.html"
 FEED = "/feed.xml"
 MISSING_FEED = "/gone.xml"
 
-Run = Callable[..., tuple[int, str, str]]
+Run = RunMain
 
 
 @pytest.fixture
@@ -33,18 +33,11 @@ def web() -> Iterator[FakeWebServer]:
 
 
 @pytest.fixture
-def qabot(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Run:
+def qabot(run_main: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
     """``qabot ARGS…`` → (exit status, stdout, stderr), with the index under tmp_path and loopback fetches allowed."""
-    monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
     monkeypatch.setenv("QABOT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("QABOT_ALLOW_PRIVATE_URLS", "true")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
+    return run_main
 
 
 def test_feeds_add_list_refresh_and_remove(qabot: Run, web: FakeWebServer, tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from qabot.answer import Answerer
 from qabot.config import Settings
+from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.models import Article
-from qabot.news import time_hint
 
 QUESTIONS = [
     "What happened with the harbour tram this week?",

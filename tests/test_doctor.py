@@ -21,6 +21,7 @@ from qabot.ingest import Ingestor
 from qabot.store import MANIFEST, IndexStore
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import RunMain
 
 OTHER_TOKEN = "654321:AAH-other-token-that-telegram-refuses"
 
@@ -120,6 +121,23 @@ def test_a_404_from_the_bot_api_points_at_the_token_and_the_url(
     assert not telegram.ok
     assert "answered 404 Not Found: the token is malformed or the URL is wrong" in telegram.detail
     assert "QABOT_TELEGRAM_BASE_URL" in telegram.fix
+    assert_no_secret(format_checks(checks), OTHER_TOKEN)
+
+
+def test_a_bot_api_error_that_quotes_the_request_url_is_masked(
+    small_index: Path, make_settings: Callable[..., Settings]
+) -> None:
+    # A proxy or a self-hosted Bot API server may echo the request URL, token and all, in its error description.
+    with FakeWebServer() as server:
+        echo = f"upstream failed for /bot{OTHER_TOKEN}/getMe"
+        body = json.dumps({"ok": False, "error_code": 502, "description": echo})
+        server.route(f"/bot{OTHER_TOKEN}/getMe", body, status=502, content_type="application/json")
+        settings = make_settings(
+            index_dir=small_index, telegram_token=OTHER_TOKEN, telegram_base_url=server.url("/bot")
+        )
+        checks = run_checks(settings, load_model=False)
+    telegram = by_name(checks)["telegram"]
+    assert "answered 502 upstream failed for /bot[REDACTED]/getMe" in telegram.detail
     assert_no_secret(format_checks(checks), OTHER_TOKEN)
 
 
@@ -231,14 +249,19 @@ def test_an_index_of_another_vector_size_fails_once_the_model_is_loaded(
     assert f"built with {BUNDLED_MODEL} (768-d), but QABOT_MODEL is {BUNDLED_MODEL} (384-d)" in index.detail
 
 
-def test_a_damaged_index_points_at_repair(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
+def test_a_damaged_index_points_at_repair_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     index_dir = tmp_path / "index"
     IndexStore.open(index_dir, model=BUNDLED_MODEL, dimension=384, create=True).close()
     (index_dir / MANIFEST).write_text("{not json", "utf-8")
-    index = by_name(run_checks(make_settings(index_dir=index_dir), load_model=False))["index"]
-    assert not index.ok
-    assert "unreadable" in index.detail
-    assert "qabot repair" in index.fix
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+    assert main(["--index", str(index_dir), "doctor", "--quick"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("FAIL index:"))
+    assert f"{index_dir / MANIFEST} is unreadable" in line
+    assert line.endswith(" — run `qabot repair` to restore it")
+    assert out.count("qabot repair") == 1  # said once: not in the finding and again in the fix
 
 
 def test_another_tools_folder_is_named_with_a_folder_to_choose_not_permissions(
@@ -248,9 +271,7 @@ def test_another_tools_folder_is_named_with_a_folder_to_choose_not_permissions(
     (tmp_path / "chroma" / "chroma.sqlite3").write_bytes(b"")
     index = by_name(run_checks(make_settings(index_dir=tmp_path / "chroma"), load_model=False))["index"]
     assert not index.ok
-    assert index.detail == f"{tmp_path / 'chroma'} is not a qabot index and not empty (it holds chroma.sqlite3); " + (
-        "choose another --index folder"
-    )
+    assert index.detail == f"{tmp_path / 'chroma'} is not a qabot index and not empty (it holds chroma.sqlite3)"
     assert index.fix == "point QABOT_INDEX_DIR (or --index) at a new or empty folder"
 
 
@@ -346,12 +367,10 @@ async def test_qabot_doctor_exits_0_when_all_pass_and_1_when_one_fails(
 
 
 def test_qabot_doctor_without_a_token_exits_0(
-    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    small_index: Path, monkeypatch: pytest.MonkeyPatch, run_main: RunMain
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
     monkeypatch.delenv("QABOT_TELEGRAM_TOKEN", raising=False)
-    code = main(["--index", str(small_index), "doctor", "--quick"])
-    out = capsys.readouterr().out
+    code, out, _ = run_main("--index", str(small_index), "doctor", "--quick")
     assert code == 0, out
     assert "FAIL" not in out
     assert "SKIP telegram: not configured" in out

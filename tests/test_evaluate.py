@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli import run_qabot  # one way to run the CLI in tests
 
 from qabot.evaluate import EvalQuestion, content_words, evaluate, read_questions, same_story_groups, score
 from qabot.models import Answer, Quote
+from tests.helpers import run_qabot  # one way to run the CLI in tests
 
 TITLES = {
     "rates": "Bank holds rates",
@@ -240,6 +240,7 @@ def test_eval_command_end_to_end(tmp_path: Path) -> None:
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_eval_suite_prints_one_row_per_set_and_half_and_names_a_missing_set(tmp_path: Path) -> None:
     """`qabot eval --suite` over the sample questions shipped in the repository, plus a set whose files are absent."""
     suite = {

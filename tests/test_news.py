@@ -10,10 +10,11 @@ import pytest
 
 from qabot.answer import Answerer
 from qabot.config import Settings
+from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
-from qabot.models import Article
-from qabot.news import figures, text_fragment_url, time_hint
+from qabot.models import Article, text_fragment_url
+from qabot.stories import figures
 
 WIRE = (
     "Harbour officials in Port Selby confirmed on Monday that the new container terminal will open in June. "

@@ -198,3 +198,9 @@ def render_fresh(answerer: Answerer, question: str) -> str:
     from qabot.render.text import render_terminal
 
     return render_terminal(answerer.ask(question)) + "\n"
+
+
+def test_sources_shows_each_article_id_for_remove(answerer: Answerer) -> None:
+    newest = answerer.recent(2)
+    _, out = transcript(answerer, ":sources")
+    in_order(out, f"[1] {newest[0].title}", f"(id {newest[0].id})", f"[2] {newest[1].title}", f"(id {newest[1].id})")

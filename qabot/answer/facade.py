@@ -23,9 +23,9 @@ from qabot.answer.followup import Context, Followup, read_followup, vocabulary
 from qabot.answer.scorer import Scorer
 from qabot.answer.select import Limits, choose
 from qabot.config import Settings
+from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.models import Answer, Article, ContextUse, IndexStats, Quote
-from qabot.news import time_hint
 from qabot.rerank import Reranker
 from qabot.retrieve import Retrieval, Retriever
 from qabot.store import IndexStore

@@ -11,9 +11,10 @@ from datetime import date
 from urllib.parse import urlparse
 
 from qabot.answer.candidates import Candidate, to_quote
+from qabot.dates import parse_date
 from qabot.models import Article, Quote
-from qabot.news import figures, parse_date
 from qabot.store import IndexStore
+from qabot.stories import figures
 from qabot.text import query_words
 
 

@@ -3,8 +3,9 @@
 The only module that imports ``telegram``. ``build_application`` returns a python-telegram-bot ``Application``;
 ``run_bot`` runs it by polling or webhook for ``qabot serve``. In groups the bot speaks only when addressed (an
 @mention, a reply to one of its messages, ``/ask`` or ``/ask@itsname``), replies in the question's forum topic,
-and never answers edits, channel posts or other bots' commands. The rules (allowlists, cooldowns, log redaction)
-live in ``qabot.bot.guard``. Sends ride out flood control and a Bot API outage of about two minutes; any other
+and never answers edits, channel posts or other bots' commands. The rules (allowlists, cooldowns) live in
+``qabot.bot.guard``, the log redaction in ``qabot.redact``. Handlers reach the bot's parts through one typed
+``BotState`` (``context.state``). Sends ride out flood control and a Bot API outage of about two minutes; any other
 failure is logged with context and the user gets one neutral line.
 """
 
@@ -16,6 +17,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from telegram import (
@@ -35,26 +37,29 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from qabot.bot import address
-from qabot.bot.guard import Guard, bot_api_urls, bot_token, install_log_redaction, polling_options, webhook_options
+from qabot.answer.chitchat import is_courtesy, is_question
+from qabot.bot import address, conversations
+from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
-from qabot.config import Settings
+from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
+from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 CONCURRENT_UPDATES = 4  # enough to keep /help and buttons responsive while an answer is computed
 FLOOD_RETRIES = 3  # 429s waited out per request by AIORateLimiter before _with_retries takes over
 # A send that fails on the network is retried after 1, 2, 4 … 30 s: about two minutes in all, so a short Bot API
@@ -67,18 +72,59 @@ INFO_COMMANDS = ("start", "help", "stats", "sources")
 ADMIN_COMMANDS = ("ingest", "remove", "reload", "refresh")
 MENU = (
     ("ask", "Ask a question about the news"),
+    ("new", "Start a new conversation"),
     ("sources", "The most recent articles"),
     ("stats", "What the index holds"),
     ("help", "How to use this bot"),
 )
-_JOBS, _GUARD = "qabot.jobs", "qabot.guard"
 
 T = TypeVar("T")
 
 
-def jobs_of(app: Application) -> BotJobs:
+# ---------------------------------------------------------------- the typed state every handler reaches
+
+
+@dataclass(frozen=True)
+class BotState:
+    """What the handlers need of one running bot: its settings, its blocking work (answerer, ingestor, feedback
+    store and the model lock live in ``jobs``) and its access rules."""
+
+    settings: Settings
+    jobs: BotJobs
+    guard: Guard
+
+
+class BotApplication(Application):  # type: ignore[type-arg]
+    """PTB's ``Application`` carrying a :class:`BotState`.
+
+    PTB builds ``bot_data`` itself, without arguments, so a state whose parts are all required cannot be it; the
+    builder hands the state to this subclass instead (``ApplicationBuilder.application_class``).
+    """
+
+    def __init__(self, *, state: BotState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+
+class Context(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+    """The ``context`` of every handler here: ``context.state`` instead of string keys into a dict."""
+
+    @property
+    def state(self) -> BotState:
+        """The state of the application this update arrived at."""
+        return state_of(self.application)
+
+
+def state_of(app: Application) -> BotState:  # type: ignore[type-arg]
+    """The state of an application built by ``build_application``."""
+    if not isinstance(app, BotApplication):
+        raise TypeError(f"{type(app).__name__} was not built by qabot.bot.app.build_application")
+    return app.state
+
+
+def jobs_of(app: Application) -> BotJobs:  # type: ignore[type-arg]
     """The worker threads and feed schedule of an application built by ``build_application``."""
-    return app.bot_data[_JOBS]
+    return state_of(app).jobs
 
 
 # ---------------------------------------------------------------- building and running
@@ -92,26 +138,30 @@ def build_application(
     base_url: str | None = None,
     request: BaseRequest | None = None,
     refresh_interval: float | None = None,
-) -> Application:
+    clock: Callable[[], float] = time.time,
+) -> BotApplication:
     """A configured ``Application`` (not started): HTML answers, flood control, handlers and error handler.
 
     Feeds are refreshed every ``settings.feed_refresh_minutes`` while it runs (when an ``ingestor`` is given);
-    ``refresh_interval`` overrides that period in seconds (tests use a fraction of a second).
+    ``refresh_interval`` overrides that period in seconds (tests use a fraction of a second); ``clock`` (seconds
+    since the epoch) dates conversation context, so tests can let it expire.
     """
     token = bot_token(settings)
-    install_log_redaction(
-        token,
-        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-        settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-    )
+    install_log_redaction(Redactor.from_settings(settings))
     api_url, file_url = bot_api_urls(base_url or settings.telegram_base_url)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         allow_sending_without_reply=True,
     )
+    state = BotState(
+        settings, BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval, clock=clock),
+        Guard(settings),
+    )
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication, kwargs={"state": state})
+        .context_types(ContextTypes(context=Context))
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url)
@@ -122,8 +172,6 @@ def build_application(
         .post_stop(on_stop)
     )
     app = (builder.request(request) if request is not None else builder).build()
-    app.bot_data[_JOBS] = BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval)
-    app.bot_data[_GUARD] = Guard(settings)
     _add_handlers(app)
     return app
 
@@ -173,12 +221,17 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("ask", _cmd_ask, filters=new))
     app.add_handler(CommandHandler(INFO_COMMANDS, _cmd_info, filters=new))
     app.add_handler(CommandHandler(ADMIN_COMMANDS, _cmd_admin, filters=new))
+    app.add_handler(CommandHandler("new", _cmd_new, filters=new))
     text = new & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, _on_private_text))
     app.add_handler(MessageHandler(text & filters.ChatType.GROUPS & _AddressedToBot(), _on_group_text))
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & filters.Document.ALL, _on_document))
     app.add_handler(CallbackQueryHandler(_on_feedback, pattern=r"^fb:[+-]:"))
     app.add_handler(CallbackQueryHandler(_on_more, pattern=r"^more:"))
+    # Last in the group: only what no handler above took. Status updates (pins, joins) are not messages to answer.
+    private = new & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(private & filters.COMMAND, _on_unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.TEXT, _on_not_text))
     app.add_error_handler(_on_error)
 
 
@@ -213,14 +266,14 @@ async def _on_migrate(update: Update, context: Context) -> None:
         return
     old = message.migrate_from_chat_id or message.chat_id
     new = message.migrate_to_chat_id or message.chat_id
-    context.bot_data[_GUARD].note_migration(old, new)
+    context.state.guard.note_migration(old, new)
     context.application.migrate_chat_data(message=message)
     log.info("Chat %s migrated to supergroup %s", old, new)
 
 
 async def _gate(update: Update, context: Context) -> None:
     """Outside the allowlists: say once, politely, that the bot is private; then ignore that chat."""
-    guard: Guard = context.bot_data[_GUARD]
+    guard = context.state.guard
     user_id = update.effective_user.id if update.effective_user else None
     chat_id = update.effective_chat.id if update.effective_chat else None
     if guard.allowed(chat_id, user_id):
@@ -238,7 +291,7 @@ async def _gate(update: Update, context: Context) -> None:
 async def _cmd_info(update: Update, context: Context) -> None:
     message = update.effective_message
     command = address.command_name(message.to_dict())
-    await _send(message, await context.bot_data[_JOBS].info(command, context.bot.username))
+    await _send(message, await context.state.jobs.info(command, context.bot.username))
 
 
 async def _cmd_ask(update: Update, context: Context) -> None:
@@ -246,12 +299,35 @@ async def _cmd_ask(update: Update, context: Context) -> None:
 
 
 async def _on_private_text(update: Update, context: Context) -> None:
-    await _answer_question(update, context, update.effective_message.text or "")
+    text = update.effective_message.text or ""
+    if is_courtesy(text):  # "thanks!": a friendly line, not a decline
+        await _send(update.effective_message, th.esc(th.NOT_A_QUESTION))
+        return
+    await _answer_question(update, context, text)
 
 
 async def _on_group_text(update: Update, context: Context) -> None:
     message = update.effective_message
-    await _answer_question(update, context, address.group_question(message.to_dict(), *_me(message)))
+    question = address.group_question(message.to_dict(), *_me(message))
+    if question.strip() and not is_question(question):
+        return  # "thanks!" to an answer: the whole group would see a decline
+    await _answer_question(update, context, question)
+
+
+async def _cmd_new(update: Update, context: Context) -> None:
+    message = update.effective_message
+    thread = conversations.thread_of(message.to_dict(), context.bot.id)
+    await context.state.jobs.conversations.start_over(thread)
+    await _send(message, th.esc(th.NEW_CONVERSATION))
+
+
+async def _on_unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    await _send(message, th.unknown_command_html(address.command_name(message.to_dict())))
+
+
+async def _on_not_text(update: Update, context: Context) -> None:
+    await _send(update.effective_message, th.esc(th.NOT_TEXT))
 
 
 async def _answer_question(update: Update, context: Context, question: str) -> None:
@@ -262,18 +338,21 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         return
     sender = message.sender_chat.id if message.sender_chat else (message.from_user.id if message.from_user else 0)
     group = message.chat.type != Chat.PRIVATE
-    allowed, warning = context.bot_data[_GUARD].check(sender, message.chat_id, group=group, now=time.monotonic())
+    allowed, warning = context.state.guard.check(sender, message.chat_id, group=group, now=time.monotonic())
     if not allowed:
         if warning:
             await _send(message, th.esc(warning))
         return
+    jobs = context.state.jobs
+    thread = conversations.thread_of(message.to_dict(), context.bot.id)
     async with _typing(message):
         try:
-            reply = await context.bot_data[_JOBS].answer(question, message.chat_id)
+            reply = await jobs.answer(question, message.chat_id, thread)
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return
-    await _send_parts(message, reply.parts, _answer_keyboard(reply.answer_id, more=reply.more))
+    sent = await _send_parts(message, reply.parts, _answer_keyboard(reply.answer_id, more=reply.more))
+    await jobs.conversations.remember(thread, reply.context, [m.message_id for m in sent])
 
 
 def _answer_keyboard(answer_id: str, *, more: bool) -> InlineKeyboardMarkup:
@@ -289,14 +368,14 @@ def _answer_keyboard(answer_id: str, *, more: bool) -> InlineKeyboardMarkup:
 async def _on_feedback(update: Update, context: Context) -> None:
     query = update.callback_query
     _, sign, answer_id = (query.data or "").split(":", 2)
-    stored = await context.bot_data[_JOBS].vote(answer_id, query.from_user.id, 1 if sign == "+" else -1)
+    stored = await context.state.jobs.vote(answer_id, query.from_user.id, 1 if sign == "+" else -1)
     await query.answer("Thanks for the feedback!" if stored else "That answer is too old to rate.")
 
 
 async def _on_more(update: Update, context: Context) -> None:
     query = update.callback_query
     answer_id = (query.data or "").split(":", 1)[1]
-    page = await context.bot_data[_JOBS].more_sources(answer_id)
+    page = await context.state.jobs.more_sources(answer_id)
     if page is None or not isinstance(query.message, Message):
         await query.answer(th.NO_MORE)
         return
@@ -313,8 +392,8 @@ async def _on_more(update: Update, context: Context) -> None:
 async def _admin_jobs(update: Update, context: Context) -> BotJobs | None:
     """The jobs if the sender is an admin; otherwise say so and return None."""
     user_id = update.effective_user.id if update.effective_user else None
-    if context.bot_data[_GUARD].is_admin(user_id):
-        return context.bot_data[_JOBS]
+    if context.state.guard.is_admin(user_id):
+        return context.state.jobs
     log.info("Refused admin command from user %s", user_id)
     await _send(update.effective_message, th.esc(th.ADMIN_ONLY))
     return None
@@ -341,7 +420,7 @@ async def _on_document(update: Update, context: Context) -> None:
         return
     message = update.effective_message
     document = message.document
-    limit = jobs.settings.fetch_max_bytes
+    limit = context.state.settings.fetch_max_bytes
     if jobs.ingestor is None:
         reply = "Ingest is not set up on this bot."
     elif document.file_size and document.file_size > limit:
@@ -377,11 +456,14 @@ async def _typing(message: Message) -> AsyncIterator[None]:
 
 async def _send_parts(
     message: Message, parts: list[str], keyboard: InlineKeyboardMarkup | None, *, quote_first: bool | None = None
-) -> None:
+) -> list[Message]:
     """Send a split answer in order; the first part replies to the question, the buttons go under the last."""
+    sent = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await _send(message, part, reply_markup=keyboard if last else None, do_quote=quote_first if i == 0 else False)
+        markup = keyboard if last else None
+        sent.append(await _send(message, part, reply_markup=markup, do_quote=quote_first if i == 0 else False))
+    return sent
 
 
 async def _send(message: Message, text: str, **kwargs: Any) -> Message:
@@ -449,4 +531,14 @@ async def _on_error(update: object, context: Context) -> None:
         log.error("Telegram error outside an update: %s", type(err).__name__, exc_info=err)
 
 
-__all__ = ["build_application", "jobs_of", "on_startup", "on_stop", "run_bot"]
+__all__ = [
+    "BotApplication",
+    "BotState",
+    "Context",
+    "build_application",
+    "jobs_of",
+    "on_startup",
+    "on_stop",
+    "run_bot",
+    "state_of",
+]

@@ -1,29 +1,23 @@
-"""The bot's rules, without Telegram: who may ask, how often, who is an admin, and that the token never reaches a log.
+"""The bot's rules, without Telegram: who may ask, how often, who is an admin, and how the bot connects.
 
 ``Guard`` keeps the per-process state the rules need (last question per sender, answers per group in the last
 minute, which chats were told the bot is private, groups that moved to a supergroup) and keeps it bounded, so a bot
-that runs for months in many chats does not grow. ``install_log_redaction`` puts a filter on the root logger's
-handlers that replaces the bot token (it is part of every Bot API URL that httpx and python-telegram-bot log) and
-the webhook secret in messages and tracebacks. ``qabot.bot.app`` wires both to Telegram updates.
+that runs for months in many chats does not grow. ``qabot.bot.app`` wires it to Telegram updates; the token is
+kept out of the logs by ``qabot.redact``.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from qabot.config import Settings
+from qabot.config import WEBHOOK_SECRET_RE, Settings
 from qabot.errors import ConfigError
 
 # Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
 _FORGET_AFTER = 10_000
-# Telegram's rule for webhook secret tokens.
-SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-REDACTED = "[REDACTED]"
 ALLOWED_UPDATES = ["message", "callback_query"]  # edits and channel posts are never answered, so never fetched
 
 
@@ -124,7 +118,7 @@ def bot_token(settings: Settings) -> str:
 def webhook_secret(settings: Settings) -> str:
     """The webhook secret Telegram will echo, or ConfigError when it is missing or not in Telegram's alphabet."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    if not SECRET_TOKEN_RE.fullmatch(secret):
+    if not WEBHOOK_SECRET_RE.fullmatch(secret):
         raise ConfigError("Webhook mode needs QABOT_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -.")
     return secret
 
@@ -148,77 +142,10 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def bot_api_urls(root: str) -> tuple[str, str]:
-    """PTB's ``base_url`` and ``base_file_url`` from a Bot API root (``…/bot`` or a self-hosted server's root)."""
-    root = root.rstrip("/")
-    if root.endswith("/bot"):
-        root = root[: -len("/bot")]
-    return f"{root}/bot", f"{root}/file/bot"
-
-
-# ---------------------------------------------------------------- logging: the token never reaches a log line
-
-
-class RedactSecrets(logging.Filter):
-    """Replaces registered secrets (the bot token is in every Bot API URL) in messages and tracebacks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def redact(self, text: str) -> str:
-        """``text`` with every registered secret replaced."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        cleaned = self.redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
-        return True
-
-
-REDACTOR = RedactSecrets()
-
-
-def install_log_redaction(*secrets: str | None) -> None:
-    """Redact ``secrets`` on every handler of the root logger; keep httpx (which logs URLs) quiet unless configured.
-
-    Call it after logging is configured (``run_bot`` does, through ``build_application``). httpx and httpcore go to
-    WARNING only when nobody set their level: an operator who turns them up on purpose still gets redacted lines.
-    """
-    for secret in secrets:
-        if secret:
-            REDACTOR.secrets.add(secret)
-            if ":" in secret:  # a bot token "<id>:<key>": the key alone is the secret part
-                REDACTOR.secrets.add(secret.split(":", 1)[1])
-    for name in ("httpx", "httpcore"):
-        chatty = logging.getLogger(name)
-        if chatty.level == logging.NOTSET:
-            chatty.setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        if REDACTOR not in handler.filters:
-            handler.addFilter(REDACTOR)
-
-
 __all__ = [
     "ALLOWED_UPDATES",
-    "REDACTOR",
     "Guard",
-    "RedactSecrets",
-    "bot_api_urls",
     "bot_token",
-    "install_log_redaction",
     "polling_options",
     "webhook_options",
     "webhook_secret",

@@ -14,17 +14,20 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from qabot.answer.followup import Context, next_context
+from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
-from qabot.errors import LoadError
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
 from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
+from qabot.sources.inputs import Sources, Upload
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,15 @@ SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer
 class AnswererLike(Protocol):
     """What the bot needs from ``qabot.answer.Answerer``."""
 
-    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        *,
+        id: str | None = None,
+        synthesis: bool = True,
+        context: Context | None = None,
+        now: float | None = None,
+    ) -> Answer: ...
     def synthesize(self, answer: Answer) -> Answer: ...
     def stats(self) -> IndexStats: ...
     def recent(self, n: int = 10) -> list[Article]: ...
@@ -50,6 +61,9 @@ class IngestorLike(Protocol):
     """What the admin commands and feed refreshes need from ``qabot.ingest.Ingestor``."""
 
     def ingest_articles(self, articles: Iterable[Article], skipped: Sequence[Skip] = ()) -> IngestReport: ...
+    def ingest_sources(
+        self, sources: Sources, *, hold: contextlib.AbstractContextManager[object] | None = None
+    ) -> IngestReport: ...
     def remove(self, ref: str) -> bool: ...
     def prune_older_than(self, days: int) -> list[str]: ...
 
@@ -66,11 +80,15 @@ def refresh_changed(report: FeedRefreshReport) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources)."""
+    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources).
+
+    ``context``: what the next question in the same thread carries (``Conversations.remember`` stores it).
+    """
 
     parts: list[str]
     answer_id: str
     more: bool
+    context: Context | None = None
 
 
 class BotJobs:
@@ -83,6 +101,7 @@ class BotJobs:
         ingestor: IngestorLike | None = None,
         *,
         refresh_interval: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.answerer = answerer
@@ -92,6 +111,7 @@ class BotJobs:
         self.refreshes = 0  # completed refreshes, scheduled or asked for
         self.last_refresh: FeedRefreshReport | None = None
         self.feedback = FeedbackStore.from_settings(settings)
+        self.conversations = Conversations(settings, clock=clock)
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
         self._feeds = ThreadPoolExecutor(1, thread_name_prefix="qabot-feeds")
@@ -109,13 +129,16 @@ class BotJobs:
 
         return await asyncio.get_running_loop().run_in_executor(self._answers, locked)
 
-    async def ask(self, question: str) -> Answer:
-        """Answer from the newest complete index: a newer generation written by anyone is loaded first."""
+    async def ask(self, question: str, context: Context | None = None, now: float | None = None) -> Answer:
+        """Answer from the newest complete index: a newer generation written by anyone is loaded first.
+
+        ``context``: the thread's previous turn, so a follow-up is read about its story.
+        """
 
         def reload_and_ask() -> Answer:
             if self.answerer.reload():  # one SQLite read when nothing changed
                 log.info("Loaded a newer index before answering")
-            return self.answerer.ask(question, synthesis=False)
+            return self.answerer.ask(question, synthesis=False, context=context, now=now)
 
         answer = await self.run(reload_and_ask)
         return await self.synthesize(answer)
@@ -137,11 +160,17 @@ class BotJobs:
             log.debug("Sent without the LLM summary after %g s", limit)  # the client logs its own give-up
             return answer
 
-    async def answer(self, question: str, chat_id: int) -> Reply:
-        """Ask, remember the answer for its buttons, and render it (raises BadQuestion for a question without words)."""
-        answer = await self.ask(question)
+    async def answer(self, question: str, chat_id: int, thread: Thread | None = None) -> Reply:
+        """Ask in ``thread``'s conversation, remember the answer for its buttons, and render it.
+
+        Raises BadQuestion for a question without words. The reply carries the context for the thread's next turn.
+        """
+        now = self.conversations.clock()
+        context = await self.conversations.context(thread, now)
+        answer = await self.ask(question, context, now)
         answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id)
-        return Reply(th.render_answer_html(answer), answer_id, bool(answer.more) and not answer.abstained)
+        more = bool(answer.more) and not answer.abstained
+        return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
 
     async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
         """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""
@@ -164,10 +193,11 @@ class BotJobs:
         stats = await self.run(self.answerer.stats)
         return th.start_html(stats, bot_username) if command == "start" else th.stats_html(stats)
 
-    async def ingest(self, articles: list[Article], skipped: list[Skip]) -> IngestReport:
-        """Admin ingest on the answer thread, then reload so the next question sees it."""
+    async def ingest(self, sources: Sources) -> IngestReport:
+        """Admin ingest, then reload so the next question sees it. Pages are fetched off the answer thread and
+        without the model lock (questions go on meanwhile); embedding and writing hold it."""
         assert self.ingestor is not None
-        report = await self.run(self.ingestor.ingest_articles, articles, skipped)
+        report = await asyncio.to_thread(self.ingestor.ingest_sources, sources, hold=self._model)
         await self.run(self.answerer.reload)
         log.info("Admin ingest: %s", report.summary())
         return report
@@ -204,24 +234,14 @@ class BotJobs:
 
     async def ingest_url(self, url: str) -> str:
         """Fetch one page and ingest it. The URL guard (http/https, no private address unless allowed) runs first."""
-        # Imported here: the fetcher pulls in trafilatura, which plain Q&A never needs.
-        from qabot.sources.fetch import fetch_article
-
-        try:
-            article = await asyncio.to_thread(fetch_article, url, self.settings)
-        except LoadError as err:
-            return f"Not ingested: {err}"
-        report = await self.ingest([article], [])
-        return f"{article.title}: {report.summary()}"
+        report = await self.ingest(Sources(urls=(url,)))
+        if not report.titles:
+            return f"Not ingested: {report.skipped[0].reason if report.skipped else 'no article found'}"
+        return f"{next(iter(report.titles.values()))}: {report.summary()}"
 
     async def ingest_upload(self, name: str, data: bytes) -> str:
         """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
-        from qabot.sources.files import load_text_document  # only admins need the loaders
-
-        items = await asyncio.to_thread(load_text_document, name, data)
-        articles = [item for item in items if isinstance(item, Article)]
-        skipped = [item for item in items if isinstance(item, Skip)]
-        report = await self.ingest(articles, skipped)
+        report = await self.ingest(Sources(uploads=(Upload(name, data),)))
         return "\n".join([report.summary(), *(f"skipped {s.where}: {s.reason}" for s in report.skipped[:5])])
 
     # ---------------------------------------------------------------- feed refreshes

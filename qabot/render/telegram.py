@@ -28,6 +28,9 @@ PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
 NO_MORE = "No more sources for this answer."
+NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
+NOT_TEXT = "I read text only: send me your question as a message."
+NEW_CONVERSATION = "New conversation: the next question starts afresh."
 SUMMARY_LABEL = "Summary written by a language model, checked against the quotes:"
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
@@ -261,10 +264,17 @@ def help_html(bot_username: str | None) -> str:
         f"{_group_usage(bot_username)} I stay quiet otherwise.\n\n"
         "Each answer quotes the articles word for word, with numbered sources. "
         "Use 👍/👎 to tell me whether it helped and <i>More sources</i> for further passages.\n\n"
+        "Follow-ups such as <i>when did that happen?</i> are read about the last answer: in this chat just ask on, "
+        "in groups reply to my answer (each forum topic is its own conversation). /new starts over.\n\n"
         "<b>Commands</b>\n"
-        "/ask — ask a question\n/sources — the most recent articles\n/stats — what the index holds\n"
-        "/help — this text"
+        "/ask — ask a question\n/new — start a new conversation\n/sources — the most recent articles\n"
+        "/stats — what the index holds\n/help — this text"
     )
+
+
+def unknown_command_html(command: str) -> str:
+    """One line for a command the bot does not know (the name is cut short: it is whatever the user typed)."""
+    return f"Unknown command /{esc(command[:32])}; /help lists the commands."
 
 
 def stats_html(stats: IndexStats) -> str:
@@ -302,7 +312,10 @@ __all__ = [
     "EMPTY_QUESTION",
     "LONG_QUOTE",
     "MAX_MESSAGE",
+    "NEW_CONVERSATION",
+    "NOT_A_QUESTION",
     "NOT_FOUND",
+    "NOT_TEXT",
     "NO_MORE",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
@@ -323,5 +336,6 @@ __all__ = [
     "sources_html",
     "start_html",
     "stats_html",
+    "unknown_command_html",
     "utf16_len",
 ]

@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from qabot.models import Answer, Article, IndexStats, Quote
-from qabot.text import clean_line, strip_controls
+from qabot.text import clean_line, counted, strip_controls
 
 SUMMARY_LABEL = "Summary (written by a language model, checked against the quotes):"
 
@@ -96,18 +96,30 @@ def render_stats(stats: IndexStats) -> str:
 
 
 def render_sources(articles: list[Article]) -> str:
-    """A numbered list of articles with date, site and link."""
+    """A numbered list of articles with date, site, id (what ``qabot remove`` takes) and link."""
     if not articles:
         return "The index has no articles yet."
     lines = []
     for i, a in enumerate(articles, 1):
-        lines.append(f"[{i}] {_field(source_line(a))}" + (f"\n    {_field(a.url)}" if a.url else ""))
+        lines.append(
+            f"[{i}] {_field(source_line(a))} (id {_field(a.id)})" + (f"\n    {_field(a.url)}" if a.url else "")
+        )
     return "\n".join(lines)
+
+
+def render_catalog(articles: Sequence[Article]) -> str:
+    """``qabot list``: one line per article, "ID  DATE  Title · Site · link or file", then how many."""
+    lines = []
+    for a in articles:
+        where = " · ".join(p for p in (a.title, a.source, a.url or a.origin) if p)
+        lines.append(f"{_field(a.id)}  {_field((a.published or 'undated')[:10])}  {_field(where)}")
+    return "\n".join([*lines, counted(len(articles), "article")])
 
 
 __all__ = [
     "SUMMARY_LABEL",
     "group_by_source",
+    "render_catalog",
     "render_more",
     "render_sources",
     "render_stats",

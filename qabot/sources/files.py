@@ -13,6 +13,8 @@ Windows-1252 leaves undefined (so a file pasted together from UTF-8 and Windows-
 Text in which more than 1 character in 50 is a control character is binary, whatever it decoded as. A document of
 nothing but whitespace and invisible format characters (zero-width spaces, BOMs) is empty.
 
+Every Article read from a file carries the file's resolved path as ``origin`` (uploads have none).
+
 Ids: the record's own ``id`` as given; else ``url_id(url)`` when there is a URL; else
 ``<slug of file stem>-<sha1(resolved path[:record number])[:8]>`` so re-loading the same file gives the same ids.
 """
@@ -203,7 +205,9 @@ def _load_file(path: Path, st: os.stat_result) -> Iterator[Article | Skip]:
     if len(data) > MAX_FILE_BYTES:
         yield Skip(where, "file is larger than 50 MB")
         return
-    yield from _parse(data, path.suffix.lower(), where, key, _scrub(path.stem))
+    for item in _parse(data, path.suffix.lower(), where, key, _scrub(path.stem)):
+        # Where it came from, so a renamed file's article moves with it and `ingest --sync` finds deleted files.
+        yield replace(item, origin=_scrub(key)) if isinstance(item, Article) else item
 
 
 # --- formats

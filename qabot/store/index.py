@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -31,9 +32,10 @@ from qabot.store.layout import (
     write_manifest,
 )
 from qabot.store.lexical import LexicalReads
-from qabot.store.schema import SCHEMA, SCHEMA_VERSION, connect, holds_data
+from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
 from qabot.store.writer import IndexWriter, write_lock
+from qabot.text import url_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -65,6 +67,9 @@ class SentenceRow:
     vector: NDArray[np.float32]
 
 
+_LAST_CHAR = "\U0010ffff"  # sorts after every character: prefix <= s < prefix + _LAST_CHAR is "s starts with prefix"
+
+
 class IndexStore(LexicalReads):
     """One index directory opened for reading, and for writing through ``writer()``.
 
@@ -82,6 +87,7 @@ class IndexStore(LexicalReads):
         self._faiss: faiss.Index | None = None
         self._faiss_gen = -1
         self._swap = threading.Lock()
+        self._origin = "origin"  # the column's expression in reads: "NULL" on a read-only index from before it
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -128,22 +134,27 @@ class IndexStore(LexicalReads):
         return store
 
     def _upgrade(self) -> None:
-        # Indexes built before stories were grouped lack articles.story; adding a column is one atomic statement.
+        # Indexes built before stories were grouped lack articles.story, before file origins were kept .origin;
+        # adding a column is one atomic statement. Answers need stories; only `qabot list`, renames and
+        # `ingest --sync` read origins, so a read-only index without them still opens (and lists no file paths).
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(articles)")}
-        if "story" in columns:
-            return
-        cannot = (
-            f"index {self.dir} is from an older qabot and is read-only, so it could not be upgraded: "
-            "open it once with write access, or re-ingest with `qabot ingest PATH`"
-        )
-        if self.read_only:
-            raise IndexReadOnly(cannot)
-        try:
-            self.conn.execute("ALTER TABLE articles ADD COLUMN story TEXT")
-            self.conn.execute("CREATE INDEX IF NOT EXISTS articles_story ON articles(story)")
-        except IndexReadOnly as err:
-            raise IndexReadOnly(cannot) from err
-        log.info("upgraded %s: added the story column", self.dir)
+        for column, index in ADDED_COLUMNS.items():
+            if column in columns:
+                continue
+            try:
+                if self.read_only:
+                    raise IndexReadOnly(f"index {self.dir} is read-only")
+                self.conn.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON articles({column})")
+            except IndexReadOnly as err:
+                if column == "origin":
+                    self._origin = "NULL"
+                    continue
+                raise IndexReadOnly(
+                    f"index {self.dir} is from an older qabot and is read-only, so it could not be upgraded: "
+                    "open it once with write access, or re-ingest with `qabot ingest PATH`"
+                ) from err
+            log.info("upgraded %s: added the %s column", self.dir, column)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -360,6 +371,52 @@ class IndexStore(LexicalReads):
         """The id of the article whose id or URL is ``ref``."""
         row = self.conn.execute("SELECT id FROM articles WHERE id = ? OR url = ? LIMIT 1", (ref, ref)).fetchone()
         return row[0] if row else None
+
+    def find_by_url(self, url: str) -> str | None:
+        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.text.url_key``)."""
+        key = url_key(url)
+        if key is None:
+            return None
+        # Stored spellings of the page start with its key's scheme, host and path: a range the url index serves.
+        prefix = key.split("?", 1)[0]
+        rows = self.conn.execute(
+            "SELECT id, url FROM articles WHERE url >= ? AND url < ? ORDER BY id", (prefix, prefix + _LAST_CHAR)
+        )
+        return next((r[0] for r in rows if url_key(r[1]) == key), None)
+
+    def file_origins(self, under: Path | None = None) -> dict[str, str]:
+        """Article id → the file it was read from, for every article read from a file (under the folder ``under``)."""
+        if self._origin == "NULL":
+            return {}
+        if under is None:
+            rows = self.conn.execute("SELECT id, origin FROM articles WHERE origin IS NOT NULL")
+        else:
+            prefix = str(under).rstrip(os.sep) + os.sep
+            rows = self.conn.execute(
+                "SELECT id, origin FROM articles WHERE origin >= ? AND origin < ?", (prefix, prefix + _LAST_CHAR)
+            )
+        return {r[0]: r[1] for r in rows}
+
+    def article_origin(self, article_id: str) -> str | None:
+        """The file an article was read from; None for pages, feeds and uploads (or an article not in the index)."""
+        row = self.conn.execute(f"SELECT {self._origin} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def catalog(self, *, source: str = "", since: str = "", until: str = "") -> list[Article]:
+        """Every article without its text, newest first (undated last, then the most recently added).
+
+        ``source`` keeps those whose site, URL or file contains it (any case); ``since`` and ``until`` (YYYY-MM-DD,
+        both included) those published between them, which leaves out undated ones.
+        """
+        bounds = (("substr(published, 1, 10) >= ?", since), ("substr(published, 1, 10) <= ?", until))
+        where = [condition for condition, value in bounds if value]
+        rows = self.conn.execute(
+            f"SELECT id, title, '', url, published, source, author, {self._origin} FROM articles "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY published IS NULL, published DESC, added DESC",
+            [v for v in (since, until) if v],
+        ).fetchall()
+        needle = source.casefold()
+        return [Article(*r) for r in rows if needle in " ".join(filter(None, (r[5], r[3], r[7]))).casefold()]
 
     def article_hash(self, article_id: str) -> str | None:
         """The content hash stored for an article, or None if it is not in the index."""

@@ -8,6 +8,8 @@ An index directory::
     .write.lock          held by the one process writing
     feeds.json           the RSS/Atom feed list (written by qabot.sources.feeds)
     feedback.sqlite      chat answers and their 👍/👎 (written by qabot.bot.feedback: no index lock)
+    conversations.sqlite the bot's follow-up context per chat/topic/thread (written by qabot.bot.conversations:
+                         no index lock)
 
 A folder without qabot's manifest that holds anything else (another tool's index, a foreign ``qabot.sqlite``) is
 refused before a byte is written to it (``check_folder``), and so is a path that is a file.
@@ -28,10 +30,11 @@ from qabot.store.schema import SCHEMA_VERSION, foreign_tables
 MANIFEST = "manifest.json"
 DB = "qabot.sqlite"
 LOCK = ".write.lock"
-# Named by their owners (qabot.sources.feeds, qabot.bot.feedback), which must not import faiss through this package;
-# repeated here to know them as qabot's files (tests/test_store.py holds the names equal).
+# Named by their owners (qabot.sources.feeds, qabot.bot.feedback, qabot.bot.conversations), which must not import
+# faiss through this package; repeated here to know them as qabot's files (tests/test_store.py holds them equal).
 FEEDS = "feeds.json"
 FEEDBACK = "feedback.sqlite"
+CONVERSATIONS = "conversations.sqlite"
 # Files a folder may hold and still be taken for a new index: a mount point's own, a desktop's, a placeholder.
 HARMLESS = frozenset({"lost+found", ".DS_Store", ".gitkeep"})
 
@@ -71,10 +74,10 @@ def writable(index_dir: Path) -> bool:
 
 
 def _is_own(name: str) -> bool:
-    if name in HARMLESS or name in (MANIFEST, DB, LOCK, FEEDS, FEEDBACK):
+    if name in HARMLESS or name in (MANIFEST, DB, LOCK, FEEDS, FEEDBACK, CONVERSATIONS):
         return True
     # -wal/-shm and .damaged copies, vector caches, and the temporary files of atomic writes and of a repair
-    own = (f"{DB}-", f"{DB}.damaged", f"{FEEDBACK}-", "chunks.g")
+    own = (f"{DB}-", f"{DB}.damaged", f"{FEEDBACK}-", f"{CONVERSATIONS}-", "chunks.g")
     temporary = (f".{MANIFEST}.", f".{FEEDS}.", ".chunks.g", ".repair-")
     return name.startswith(own + temporary)
 

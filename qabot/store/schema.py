@@ -15,13 +15,16 @@ from qabot.errors import IndexCorrupt, IndexIOError, IndexLocked, IndexReadOnly
 
 SCHEMA_VERSION = 1
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
+# Columns added after an index format shipped: opening an older index adds them (one atomic statement each).
+ADDED_COLUMNS = {"story": "articles_story", "origin": "articles_origin"}
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT, published TEXT,
-    source TEXT, author TEXT, hash TEXT NOT NULL, added REAL NOT NULL, story TEXT);
+    source TEXT, author TEXT, hash TEXT NOT NULL, added REAL NOT NULL, story TEXT, origin TEXT);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
+CREATE INDEX IF NOT EXISTS articles_origin ON articles(origin);
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (

@@ -126,11 +126,12 @@ class IndexWriter:
         """
         self.remove_article(article.id)
         self._conn.execute(
-            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added, story) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles(id, title, text, url, published, source, author, hash, added, story, origin) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id, article.title, article.text, article.url, article.published,
                 article.source, article.author, article.content_hash, time.time(), story or article.id,
+                article.origin,
             ),
         )  # fmt: skip
         self._conn.executemany(
@@ -146,6 +147,11 @@ class IndexWriter:
             chunk_id = int(cur.lastrowid or 0)
             self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
             self._added_chunks.append((chunk_id, c.vhash))
+
+    def set_origin(self, article_id: str, origin: str | None) -> None:
+        """Record the file an unchanged article is read from now (it moved, or came before origins were kept)."""
+        self._begin()
+        self._conn.execute("UPDATE articles SET origin = ? WHERE id = ?", (origin, article_id))
 
     def drop_orphans(self) -> int:
         """Delete chunks and sentences whose article is gone and lexical rows whose chunk is gone; how many rows."""

@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,7 @@ from qabot.models import Answer, Article, IndexStats
 from qabot.render import telegram as th
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible
+from tests.telegram.pages import BRIDGE_QUESTION, TRAM
 
 SAMPLES = Path(__file__).resolve().parents[2] / "qabot" / "samples"
 F35_URL = "https://samples.qabot.invalid/2025/03/turkey-f35-removal"
@@ -295,7 +297,7 @@ async def test_network_errors_are_retried(fake: FakeBotApi, bot_settings: Settin
 class _BrokenAnswerer:
     """An answerer whose index broke under it: every question raises."""
 
-    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+    def ask(self, question: str, **options: Any) -> Answer:
         raise RuntimeError("disk on fire at /srv/qabot/index/chunks.sqlite")
 
     def stats(self) -> IndexStats:
@@ -335,10 +337,10 @@ async def test_the_event_loop_stays_free_while_a_slow_question_is_worked_on(
     class SlowAnswerer:
         """The real answerer, but one question takes as long as the test says."""
 
-        def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+        def ask(self, question: str, **options: Any) -> Answer:
             if "Turkey" in question:
                 release.wait(30)
-            return answerer.ask(question, id=id, synthesis=synthesis)  # type: ignore[attr-defined]
+            return answerer.ask(question, **options)  # type: ignore[attr-defined]
 
         def __getattr__(self, name: str) -> object:
             return getattr(answerer, name)
@@ -429,15 +431,6 @@ A ribbon was cut by the oldest resident of the market square, who is one hundred
 slippery for bicycle tyres when it rains. Lighting under the deck will be switched on at dusk every evening.</p>
 </article></body></html>"""
 
-TRAM = Article(
-    id="tram",
-    title="Harbour tram runs every ten minutes",
-    text="The harbour tram now runs every ten minutes. Tickets cost two crowns.",
-    url="https://example.com/tram",
-    published="2025-04-01",
-    source="Port Times",
-)
-BRIDGE_QUESTION = "When did the glass footbridge over the river Marrow open?"
 
 
 @pytest.fixture
@@ -446,7 +439,8 @@ def own_index(tmp_path: Path, embedder: object, make_settings: SettingsFactory) 
     from qabot.answer import Answerer
     from qabot.ingest import Ingestor
 
-    settings = make_settings(index_dir=tmp_path / "own-index")
+    # The ingestor fetches what admins /ingest: the fake web server is on loopback.
+    settings = make_settings(index_dir=tmp_path / "own-index", allow_private_urls=True)
     ingestor = Ingestor.from_settings(settings, embedder=embedder)
     ingestor.ingest_articles([TRAM])
     return ingestor, Answerer.from_settings(settings, embedder=embedder)

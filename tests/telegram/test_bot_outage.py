@@ -8,6 +8,7 @@ import io
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -52,6 +53,7 @@ async def test_the_fake_fails_the_way_a_broken_bot_api_does(fake: FakeBotApi) ->
     assert [c.params["text"] for c in fake.sent()] == ["back"]  # failed calls were not carried out
 
 
+@pytest.mark.slow
 async def test_questions_sent_during_an_outage_are_each_answered_exactly_once_afterwards(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,6 +99,7 @@ async def test_questions_sent_during_an_outage_are_each_answered_exactly_once_af
         assert (F35_ANSWER if "Turkey" in question["text"] else "Marta Lindqvist") in visible(call)
 
 
+@pytest.mark.slow
 async def test_flood_control_that_outlasts_the_rate_limiter_is_still_waited_out(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
 ) -> None:
@@ -119,10 +122,10 @@ class _ExplodingAnswerer:
     def __init__(self, inner: object) -> None:
         self.inner = inner
 
-    def ask(self, question: str, *, id: str | None = None, synthesis: bool = True) -> Answer:
+    def ask(self, question: str, **options: Any) -> Answer:
         if "volcano" in question:
             raise RuntimeError("index exploded at /srv/qabot/index/chunks.sqlite")
-        return self.inner.ask(question, id=id, synthesis=synthesis)  # type: ignore[attr-defined]
+        return self.inner.ask(question, **options)  # type: ignore[attr-defined]
 
     def stats(self) -> IndexStats:
         return self.inner.stats()  # type: ignore[attr-defined]

@@ -9,9 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from qabot.bot import address
-from qabot.bot.guard import Guard, RedactSecrets, bot_api_urls, install_log_redaction, webhook_options
-from qabot.config import Settings
+from qabot.bot.guard import Guard, webhook_options
+from qabot.config import Settings, bot_api_urls
 from qabot.errors import ConfigError
+from qabot.redact import RedactingFilter, Redactor, install_log_redaction
 from tests.fakes.telegram_api import group_chat, text_entities
 
 BOT_ID, BOT_NAME = 123456, "QA_Test_Bot"
@@ -153,11 +154,9 @@ def test_bot_api_roots_and_webhook_settings(make_settings: SettingsFactory) -> N
 
 
 def test_redaction_covers_messages_arguments_and_tracebacks() -> None:
-    redactor = RedactSecrets()
-    redactor.secrets |= {"111:SeCrEt", "SeCrEt"}
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.addFilter(redactor)
+    handler.addFilter(RedactingFilter(Redactor.of("111:SeCrEt", "SeCrEt")))
     logger = logging.getLogger("test.redaction")
     logger.addHandler(handler)
     logger.propagate = False
@@ -181,7 +180,7 @@ def test_httpx_is_quietened_only_when_nobody_set_its_level() -> None:
     try:
         httpx_logger.setLevel(logging.NOTSET)
         httpcore_logger.setLevel(logging.DEBUG)
-        install_log_redaction(None)
+        install_log_redaction(Redactor())
         assert httpx_logger.level == logging.WARNING
         assert httpcore_logger.level == logging.DEBUG  # turned up on purpose: kept, and still redacted
     finally:
