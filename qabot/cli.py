@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -341,7 +340,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """Manage and refresh the RSS/Atom feeds kept with the index."""
     from qabot.sources.feeds import FeedList, refresh_feeds
+    from qabot.store.layout import check_folder
 
+    check_folder(settings.index_dir)  # feeds.json lives in the index folder: refuse a file or another tool's folder
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
         from qabot.sources.fetch import check_not_private
@@ -594,16 +595,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except sqlite3.DatabaseError as err:
-        if args.debug:
-            raise
-        # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked,
-        # read-only or full database is not damage, and repair would not help.
-        if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
-            _error(mask(f"Error: the index database could not be used ({err})"))
-        else:
-            _error(mask(f"Error: the index database is damaged ({err}): run `qabot repair`"))
-        return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:
             raise

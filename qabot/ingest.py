@@ -6,7 +6,6 @@ An ingest run is one transaction on the index: other readers see all of it or no
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +21,8 @@ from qabot.embed import Embedder
 from qabot.grouping import assign_story, regroup
 from qabot.models import Article, IngestReport, Skip, Span
 from qabot.sources.inputs import Sources, load_sources
-from qabot.store import IndexStore, IndexWriter, NewChunk
+from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
+from qabot.store.layout import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ class _Prepared:
     article: Article
     sentences: list[tuple[int, int, str]]  # start, end, vector hash
     chunks: list[NewChunk]
-
-
-def _vhash(model: str, text: str) -> str:
-    return hashlib.sha1(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def chunk_embedding_text(article: Article, text: str) -> str:
@@ -63,6 +59,7 @@ class Ingestor:
         cls, settings: Settings, embedder: Embedder | None = None, *, lock_wait: float = 30.0
     ) -> Ingestor:
         """An ingestor for the settings' index, sharing ``embedder`` when one is loaded already."""
+        check_folder(settings.index_dir)  # a path that can never be an index is refused before the model loads
         return cls(settings, embedder or Embedder.from_settings(settings), lock_wait=lock_wait)
 
     def open_store(self, create: bool = True) -> IndexStore:
@@ -158,9 +155,7 @@ class Ingestor:
         store = self.open_store(create=False)
         try:
             with store.writer(self.lock_wait) as writer:
-                old = [r[0] for r in store.conn.execute("SELECT id FROM articles WHERE published < ?", (cutoff,))]
-                for article_id in old:
-                    writer.remove_article(article_id)
+                old = writer.remove_published_before(cutoff)
                 regroup(writer)
                 writer.commit()
                 return old
@@ -211,7 +206,7 @@ class Ingestor:
             article, max_tokens=budget, overlap=self.settings.chunk_overlap, count_tokens=self.embedder.count_tokens
         )
         index_of: dict[Span, int] = {span: i for i, span in enumerate(spans)}
-        sentences = [(s.start, s.end, _vhash(model, article.text[s.start : s.end])) for s in spans]
+        sentences = [(s.start, s.end, vector_hash(model, article.text[s.start : s.end])) for s in spans]
         new_chunks = []
         for chunk in chunks:
             ordinals = [index_of[s] for s in chunk.sentences]
@@ -223,7 +218,7 @@ class Ingestor:
                     end=chunk.end,
                     first_sentence=min(ordinals),
                     last_sentence=max(ordinals),
-                    vhash=_vhash(model, embed_text),
+                    vhash=vector_hash(model, embed_text),
                     lexical_text=embed_text,
                 )
             )

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -256,18 +257,91 @@ def test_in_process_remove_on_a_missing_index(run_main: RunMain, tmp_path: Path)
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "remove", "some-id"), "qabot ingest")
 
 
-def test_in_process_locked_database_is_one_line_not_a_traceback(
-    run_main: RunMain, cli_index: Path, monkeypatch: pytest.MonkeyPatch
+# A locked, read-only or full database gets one line without advice to repair: tests/test_faults.py, through real
+# SQLite locks, a read-only mount and a file-size limit.
+
+
+def folder_contents(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for a folder): equal before and after means untouched."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"], ["ask", COST], ["ingest", "tram.md"], [], ["remove", "cli-tram"], ["repair"],
+        ["feeds", "add", "https://news.example.invalid/feed.xml"], ["feeds", "list"],
+    ],
+    ids=["stats", "ask", "ingest", "repl", "remove", "repair", "feeds-add", "feeds-list"],
+)
+def test_index_pointing_at_a_file_is_one_line_for_every_command(
+    run_main: RunMain, tmp_path: Path, command: list[str]
 ) -> None:
-    """SQLite errors that are not damage (locked, read-only, disk full) get one line, and no advice to repair."""
+    (tmp_path / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    (tmp_path / "afile.txt").write_text("my notes\n", encoding="utf-8")
 
-    def locked(self: IndexStore) -> None:
-        raise sqlite3.OperationalError("database is locked")
+    result = run_main("--index", "afile.txt", *command)
 
-    monkeypatch.setattr(IndexStore, "stats", locked)  # fault injection: a writer holding the database too long
-    code, out, err = run_main("--index", str(cli_index), "stats")
-    assert_one_error_line((code, out, err), "could not be used", "database is locked")
-    assert "repair" not in err
+    assert_one_error_line(result, "--index afile.txt is a file, not a folder")
+    assert (tmp_path / "afile.txt").read_text("utf-8") == "my notes\n"
+
+
+def test_another_tools_manifest_is_named_instead_of_sending_the_user_to_repair(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    (tmp_path / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    other = tmp_path / "webapp"
+    other.mkdir()
+    (other / "manifest.json").write_text('{"name": "My App", "start_url": "/", "icons": []}', encoding="utf-8")
+    before = folder_contents(other)
+    reason = "webapp holds a manifest.json that is not qabot's; choose another --index folder"
+
+    for command in (["stats"], ["ingest", "tram.md"], ["repair"]):
+        code, out, err = run_main("--index", "webapp", *command)
+        assert_one_error_line((code, out, err), reason)
+        assert "repair" not in err
+
+    assert folder_contents(other) == before
+
+
+def chroma_folder(folder: Path) -> str:
+    folder.mkdir()
+    with sqlite3.connect(folder / "chroma.sqlite3") as conn:
+        conn.execute("CREATE TABLE embeddings (id INTEGER PRIMARY KEY, segment_id TEXT, embedding_id TEXT)")
+    (folder / "6f1c0a4e-segment").mkdir()
+    (folder / "6f1c0a4e-segment" / "data_level0.bin").write_bytes(bytes(range(256)))
+    return "it holds 6f1c0a4e-segment, chroma.sqlite3"
+
+
+def llama_index_folder(folder: Path) -> str:
+    folder.mkdir()
+    for name in ("docstore.json", "index_store.json", "default__vector_store.json"):
+        (folder / name).write_text('{"docstore/data": {}}', encoding="utf-8")
+    return "it holds default__vector_store.json, docstore.json, index_store.json"
+
+
+def foreign_qabot_sqlite(folder: Path) -> str:
+    folder.mkdir()
+    with sqlite3.connect(folder / "qabot.sqlite") as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO users(name) VALUES ('ada')")
+    return "is another program's database (tables users), not qabot's"
+
+
+@pytest.mark.parametrize("make", [chroma_folder, llama_index_folder, foreign_qabot_sqlite])
+def test_a_folder_that_is_not_a_qabot_index_is_refused_and_left_byte_for_byte_unchanged(
+    run_main: RunMain, tmp_path: Path, make: Callable[[Path], str]
+) -> None:
+    (tmp_path / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    folder = tmp_path / "other"
+    reason = make(folder)
+    before = folder_contents(folder)
+
+    for command in (["ingest", "tram.md"], ["stats"], []):  # [] is the REPL, which would ingest the samples
+        result = run_main("--index", "other", *command)
+        assert_one_error_line(result, reason, "choose another --index folder")
+
+    assert folder_contents(folder) == before
 
 
 def test_a_token_from_dotenv_quoted_by_an_exception_is_masked_on_the_error_line(

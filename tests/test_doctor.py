@@ -264,6 +264,17 @@ def test_a_damaged_index_points_at_repair_once(
     assert out.count("qabot repair") == 1  # said once: not in the finding and again in the fix
 
 
+def test_another_tools_folder_is_named_with_a_folder_to_choose_not_permissions(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    (tmp_path / "chroma").mkdir()
+    (tmp_path / "chroma" / "chroma.sqlite3").write_bytes(b"")
+    index = by_name(run_checks(make_settings(index_dir=tmp_path / "chroma"), load_model=False))["index"]
+    assert not index.ok
+    assert index.detail == f"{tmp_path / 'chroma'} is not a qabot index and not empty (it holds chroma.sqlite3)"
+    assert index.fix == "point QABOT_INDEX_DIR (or --index) at a new or empty folder"
+
+
 def test_an_index_directory_that_cannot_be_created_fails_storage(
     tmp_path: Path, make_settings: Callable[..., Settings]
 ) -> None:

@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from qabot.answer import Answerer
+from qabot.bot.conversations import FILENAME as CONVERSATIONS_FILE
+from qabot.bot.feedback import FILENAME as FEEDBACK_FILE
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import IndexLocked, IndexMissing, ModelMismatch
 from qabot.ingest import Ingestor
 from qabot.models import Answer, Article
 from qabot.repair import repair_index
-from qabot.store import DB, IndexStore
+from qabot.sources.feeds import FEEDS_FILE, FeedList
+from qabot.store import DB, IndexStore, layout
 from tests.helpers import HEAT, RATE_Q, RATES
 
 ARTICLES = [RATES, HEAT]
@@ -253,3 +256,21 @@ def test_word_statistics_follow_an_ingest_by_another_writer(built: Settings, emb
     after, n_after = reader.document_frequencies([term])
     assert after == {term: 2}
     assert n_after > n_before
+
+
+def test_a_folder_holding_only_qabots_own_files_becomes_an_index(settings: Settings, embedder: Embedder) -> None:
+    # `qabot feeds add` before the first ingest writes feeds.json; a mount point has lost+found. Neither is foreign.
+    folder = settings.index_dir
+    (folder / "lost+found").mkdir(parents=True)
+    FeedList(folder).add("https://news.example.invalid/feed.xml")
+    owners = (FEEDS_FILE, FEEDBACK_FILE, CONVERSATIONS_FILE)
+    assert owners == (layout.FEEDS, layout.FEEDBACK, layout.CONVERSATIONS)  # the names layout repeats
+
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(ARTICLES[:1])
+
+    store = IndexStore.open(folder, model=settings.model)
+    try:
+        assert store.article_ids() == [ARTICLES[0].id]
+    finally:
+        store.close()
+    assert [f.url for f in FeedList(folder).list()] == ["https://news.example.invalid/feed.xml"]

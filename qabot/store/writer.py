@@ -18,6 +18,7 @@ import numpy as np
 from qabot.errors import IndexLocked
 from qabot.models import Article
 from qabot.store.layout import DB, LOCK
+from qabot.store.lexical import match_any
 from qabot.store.schema import batches, connect
 from qabot.store.vectors import fits, is_graph, tuned
 
@@ -107,6 +108,14 @@ class IndexWriter:
         cur = self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return cur.rowcount > 0
 
+    def remove_published_before(self, day: str) -> list[str]:
+        """Delete every article published before ``day`` (an ISO date; undated ones stay); their ids."""
+        self._begin()
+        old = [r[0] for r in self._conn.execute("SELECT id FROM articles WHERE published < ?", (day,))]
+        for article_id in old:
+            self.remove_article(article_id)
+        return old
+
     def put_article(
         self,
         article: Article,
@@ -162,7 +171,7 @@ class IndexWriter:
         """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
         if not terms:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = match_any(terms)
         try:
             rows = self._conn.execute(
                 "SELECT DISTINCT a.id, a.text, coalesce(a.story, a.id) FROM "
