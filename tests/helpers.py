@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -66,12 +67,18 @@ def run_qabot(
     )
 
 
+_PROGRESS = re.compile(r"embedding: \d+ of \d+ texts \(\d+%\)")
+
+
 def assert_one_error_line(
     result: str | CliRun | tuple[int, str, str] | subprocess.CompletedProcess[str],
     *needles: str,
     contains: str | Iterable[str] = (),
 ) -> str:
     """Exactly one non-empty line on stderr, starting "Error: " and holding every needle; no traceback.
+
+    Plain progress lines of a long ingest ("embedding: 480 of 913 texts (50%)") may come before it: they report
+    work done, not the error.
 
     ``result`` is stderr itself, or a whole run: then it must also have exited 1 with nothing on stdout.
     Returns the line.
@@ -87,7 +94,7 @@ def assert_one_error_line(
         assert code == 1, (code, out, err)
         assert out == "", out
     assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.strip()]
+    lines = [line for line in err.splitlines() if line.strip() and not _PROGRESS.fullmatch(line)]
     assert len(lines) == 1, err
     assert lines[0].startswith("Error: "), lines[0]
     for needle in (*needles, *([contains] if isinstance(contains, str) else contains)):
