@@ -57,7 +57,7 @@ from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
-from qabot.render.common import NO_MORE
+from qabot.render import translations as tr
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +71,6 @@ NETWORK_BACKOFF_MAX = 30.0
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for at most 5 s
 INFO_COMMANDS = ("start", "help", "sources")
 ADMIN_COMMANDS = ("ingest", "remove", "reload", "refresh")
-MENU = (
-    ("ask", "Ask a question about the news"),
-    ("new", "Start a new conversation"),
-    ("sources", "The most recent articles"),
-    ("stats", "What the index holds"),
-    ("privacy", "What is stored, and /forget"),
-    ("help", "How to use this bot"),
-)
 
 T = TypeVar("T")
 
@@ -179,10 +171,13 @@ def build_application(
 
 
 async def on_startup(app: Application) -> None:
-    """Register the command menus and start the feed schedule: ``post_init`` of ``run_bot``; tests call it by hand."""
-    everywhere = [BotCommand(name, description) for name, description in MENU]
-    await app.bot.set_my_commands([BotCommand("start", "What this bot does"), *everywhere])
-    await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats())
+    """Register the command menus (English for everyone, and one per translated language) and start the feed
+    schedule: ``post_init`` of ``run_bot``; tests call it by hand."""
+    for lang in (None, *tr.LANGUAGES):
+        everywhere = [BotCommand(name, description) for name, description in tr.menu(lang)]
+        start = BotCommand("start", tr.text("cmd_start", lang))
+        await app.bot.set_my_commands([start, *everywhere], language_code=lang)
+        await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats(), language_code=lang)
     jobs_of(app).start()
 
 
@@ -263,6 +258,12 @@ def _addressed(update: Update) -> bool:
 # ---------------------------------------------------------------- handlers
 
 
+def _lang(update: Update) -> str | None:
+    """The language the replies to this update are in: that of the user who wrote or pressed (Telegram's
+    ``language_code``, from the user's app settings); ``qabot.render.translations`` falls back to English."""
+    return update.effective_user.language_code if update.effective_user else None
+
+
 async def _on_migrate(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
@@ -285,16 +286,16 @@ async def _gate(update: Update, context: Context) -> None:
     if _addressed(update) and guard.first_refusal(key):
         log.info("Refused chat %s (user %s): not in the allowlists", key, user_id)
         if update.callback_query is not None:
-            await update.callback_query.answer(th.PRIVATE_BOT)
+            await update.callback_query.answer(tr.text("private_bot", _lang(update)))
         elif update.effective_message is not None:
-            await _send(update.effective_message, th.esc(th.PRIVATE_BOT))
+            await _send(update.effective_message, tr.text("private_bot", _lang(update)))
     raise ApplicationHandlerStop
 
 
 async def _cmd_info(update: Update, context: Context) -> None:
     message = update.effective_message
     command = address.command_name(message.to_dict())
-    await _send(message, await context.state.jobs.info(command, context.bot.username))
+    await _send(message, await context.state.jobs.info(command, context.bot.username, _lang(update)))
 
 
 async def _cmd_ask(update: Update, context: Context) -> None:
@@ -304,7 +305,7 @@ async def _cmd_ask(update: Update, context: Context) -> None:
 async def _on_private_text(update: Update, context: Context) -> None:
     text = update.effective_message.text or ""
     if is_courtesy(text):  # "thanks!": a friendly line, not a decline
-        await _send(update.effective_message, th.esc(th.NOT_A_QUESTION))
+        await _send(update.effective_message, tr.text("not_a_question", _lang(update)))
         return
     await _answer_question(update, context, text)
 
@@ -321,7 +322,7 @@ async def _cmd_new(update: Update, context: Context) -> None:
     message = update.effective_message
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
     await context.state.jobs.conversations.start_over(thread)
-    await _send(message, th.esc(th.NEW_CONVERSATION))
+    await _send(message, tr.text("new_conversation", _lang(update)))
 
 
 async def _cmd_privacy(update: Update, context: Context) -> None:
@@ -336,25 +337,27 @@ async def _cmd_privacy(update: Update, context: Context) -> None:
 
 async def _on_unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
-    await _send(message, th.unknown_command_html(address.command_name(message.to_dict())))
+    await _send(message, th.unknown_command_html(address.command_name(message.to_dict()), _lang(update)))
 
 
 async def _on_not_text(update: Update, context: Context) -> None:
-    await _send(update.effective_message, th.esc(th.NOT_TEXT))
+    await _send(update.effective_message, tr.text("not_text", _lang(update)))
 
 
 async def _answer_question(update: Update, context: Context, question: str) -> None:
     message = update.effective_message
     question = question.strip()
     if not question:
-        await _send(message, th.EMPTY_QUESTION)
+        await _send(message, tr.text("empty_question", _lang(update)))
         return
     sender = message.sender_chat.id if message.sender_chat else (message.from_user.id if message.from_user else 0)
     group = message.chat.type != Chat.PRIVATE
-    allowed, warning = context.state.guard.check(sender, message.chat_id, group=group, now=time.monotonic())
+    allowed, warning = context.state.guard.check(
+        sender, message.chat_id, group=group, now=time.monotonic(), lang=_lang(update)
+    )
     if not allowed:
         if warning:
-            await _send(message, th.esc(warning))
+            await _send(message, warning)
         return
     jobs = context.state.jobs
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
@@ -391,7 +394,7 @@ async def _on_more(update: Update, context: Context) -> None:
     answer_id = (query.data or "").split(":", 1)[1]
     page = await context.state.jobs.more_sources(answer_id)
     if page is None or not isinstance(query.message, Message):
-        await query.answer(NO_MORE)
+        await query.answer(tr.text("no_more", _lang(update)))
         return
     await query.answer()
     parts, remaining = page
@@ -409,7 +412,7 @@ async def _admin_jobs(update: Update, context: Context) -> BotJobs | None:
     if context.state.guard.is_admin(user_id):
         return context.state.jobs
     log.info("Refused admin command from user %s", user_id)
-    await _send(update.effective_message, th.esc(th.ADMIN_ONLY))
+    await _send(update.effective_message, tr.text("admin_only", _lang(update)))
     return None
 
 
@@ -538,9 +541,9 @@ async def _on_error(update: object, context: Context) -> None:
         )
         with contextlib.suppress(TelegramError):
             if update.callback_query is not None:
-                await update.callback_query.answer(th.SOMETHING_WRONG)
+                await update.callback_query.answer(tr.text("something_wrong", _lang(update)))
             elif update.message is not None and _addressed(update):
-                await _send(update.message, th.esc(th.SOMETHING_WRONG))
+                await _send(update.message, tr.text("something_wrong", _lang(update)))
     else:
         log.error("Telegram error outside an update: %s", type(err).__name__, exc_info=err)
 

@@ -191,14 +191,15 @@ class BotJobs:
         """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old)."""
         return await asyncio.to_thread(self.feedback.record_vote, answer_id, user_id, vote)
 
-    async def info(self, command: str, bot_username: str | None) -> str:
-        """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s)."""
+    async def info(self, command: str, bot_username: str | None, lang: str | None = None) -> str:
+        """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s), in the
+        language of ``lang`` (the sender's Telegram ``language_code``) where there is a translation."""
         if command == "help":
-            return th.help_html(bot_username)
+            return th.help_html(bot_username, lang)
         if command == "sources":
-            return th.sources_html(await self.run(self.answerer.recent, RECENT_SOURCES))
+            return th.sources_html(await self.run(self.answerer.recent, RECENT_SOURCES), lang=lang)
         stats = await self.run(self.answerer.stats)
-        return th.start_html(stats, bot_username)
+        return th.start_html(stats, bot_username, lang)
 
     async def ingest(self, sources: Sources) -> IngestReport:
         """Admin ingest, then reload so the next question sees it. Pages are fetched off the answer thread and

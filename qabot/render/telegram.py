@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.render import translations as tr
 from qabot.render.common import (
     DECLINE_TEXT,
     NO_MORE,
@@ -30,18 +31,19 @@ from qabot.render.common import (
     short_date,
     source_of,
 )
-from qabot.text import counted, strip_controls
+from qabot.text import strip_controls
 
 MAX_MESSAGE = 4096
 BLOCK_SEP = "\n\n"
 
-SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again later."
-PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
-ADMIN_ONLY = "Sorry, only the bot's admins can do that."
-EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
-NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
-NOT_TEXT = "I read text only: send me your question as a message."
-NEW_CONVERSATION = "New conversation: the next question starts afresh."
+# The English texts (the default); qabot.render.translations holds them with their translations.
+SOMETHING_WRONG = tr.text("something_wrong")
+PRIVATE_BOT = tr.text("private_bot")
+ADMIN_ONLY = tr.text("admin_only")
+EMPTY_QUESTION = tr.text("empty_question")
+NOT_A_QUESTION = tr.text("not_a_question")
+NOT_TEXT = tr.text("not_text")
+NEW_CONVERSATION = tr.text("new_conversation")
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 
@@ -195,47 +197,36 @@ def pack_blocks(blocks: Sequence[_Block], *, limit: int = MAX_MESSAGE) -> list[s
     return messages
 
 
-def articles_phrase(count: int) -> str:
-    """ "1 article", "2 articles"."""
-    return counted(count, "article")
+def articles_phrase(count: int, lang: str | None = None) -> str:
+    """ "1 article", "2 articles" (in the language of ``lang``, a Telegram ``language_code``)."""
+    return tr.plural("articles", lang, count)
 
 
-def start_html(stats: IndexStats, bot_username: str | None) -> str:
+def start_html(stats: IndexStats, bot_username: str | None, lang: str | None = None) -> str:
     """The /start greeting: what the bot does and what it knows (article count, newest date)."""
     newest = short_date(stats.newest)
-    knows = f"I know {articles_phrase(stats.articles)}" + (f", the newest from {esc(newest)}." if newest else ".")
-    return (
-        "Hi! I answer questions about the news by quoting the articles I have, with links to the sources. "
-        "If the articles don't say, I tell you so instead of guessing.\n\n"
-        f"{knows}\n\nJust send me a question. {_group_usage(bot_username)} /help for more."
-    )
+    articles = articles_phrase(stats.articles, lang)
+    if newest:
+        knows = tr.text("knows_newest", lang, articles=articles, newest=esc(newest))
+    else:
+        knows = tr.text("knows", lang, articles=articles)
+    return tr.text("start", lang, knows=knows, group_usage=_group_usage(bot_username, lang))
 
 
-def _group_usage(bot_username: str | None) -> str:
-    name = f"@{esc(bot_username)}" if bot_username else "me"
-    ask = f"/ask@{esc(bot_username)}" if bot_username else "/ask"
-    return f"In groups, mention {name}, reply to one of my messages, or use <code>{ask} your question</code>."
+def _group_usage(bot_username: str | None, lang: str | None) -> str:
+    if not bot_username:
+        return tr.text("group_usage_plain", lang)
+    return tr.text("group_usage", lang, name=f"@{esc(bot_username)}", ask=f"/ask@{esc(bot_username)}")
 
 
-def help_html(bot_username: str | None) -> str:
+def help_html(bot_username: str | None, lang: str | None = None) -> str:
     """The /help text, including how to ask in groups."""
-    return (
-        "<b>How to ask</b>\n"
-        "In this chat, send any question as a message, or <code>/ask your question</code>.\n"
-        f"{_group_usage(bot_username)} I stay quiet otherwise.\n\n"
-        "Each answer quotes the articles word for word, with numbered sources. "
-        "Use 👍/👎 to tell me whether it helped and <i>More sources</i> for further passages.\n\n"
-        "Follow-ups such as <i>when did that happen?</i> are read about the last answer: in this chat just ask on, "
-        "in groups reply to my answer (each forum topic is its own conversation). /new starts over.\n\n"
-        "<b>Commands</b>\n"
-        "/ask — ask a question\n/new — start a new conversation\n/sources — the most recent articles\n"
-        "/stats — what the index holds\n/privacy — what I keep; /forget deletes yours\n/help — this text"
-    )
+    return tr.text("help", lang, group_usage=_group_usage(bot_username, lang))
 
 
-def unknown_command_html(command: str) -> str:
+def unknown_command_html(command: str, lang: str | None = None) -> str:
     """One line for a command the bot does not know (the name is cut short: it is whatever the user typed)."""
-    return f"Unknown command /{esc(command[:32])}; /help lists the commands."
+    return tr.text("unknown_command", lang, command=esc(command[:32]))
 
 
 def stats_html(stats: IndexStats) -> str:
@@ -248,13 +239,14 @@ def stats_html(stats: IndexStats) -> str:
     )
 
 
-def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> str:
+def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE, lang: str | None = None) -> str:
     """The /sources text: the most recent articles, each with the same source line as under a quote, within one
     message."""
     if not articles:
-        return "I have no articles yet."
-    lines = ["<b>Most recent articles</b>"]
-    used = utf16_len("Most recent articles")
+        return tr.text("no_articles", lang)
+    title = tr.text("sources_title", lang)
+    lines = [f"<b>{title}</b>"]
+    used = utf16_len(title)
     for number, article in enumerate(articles, start=1):
         line_html, line_text = source_html(number, source_of(article))
         used += utf16_len(line_text) + 1

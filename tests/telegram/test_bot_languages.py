@@ -1,0 +1,120 @@
+"""The bot's fixed texts follow the Telegram user's ``language_code``, end to end through the fake Bot API.
+
+A German user gets German /help, /start, hints and refusals (in private and in groups: the user who wrote decides);
+a regional code ("es-MX") reads as its language; a language without a translation ("ja") gets English; the command
+menus are registered once per language. Quotes are never translated (``test_bot_e2e`` covers the answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qabot.config import Settings
+from qabot.render import translations as tr
+from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
+from tests.telegram.harness import Harness, running_bot, visible
+
+SettingsFactory = Callable[..., Settings]
+JONAS = user(801, "Jonas", language_code="de")
+ANN = user(802, "Ann")  # no language_code: English
+F35_QUESTION = "why was Turkey removed from the F-35 program?"
+
+GERMAN_FRIENDLY = "Gern geschehen – fragen Sie mich einfach alles zu den Artikeln."
+SPANISH_FRIENDLY = "¡De nada! Pregúntame lo que quieras sobre los artículos."
+ENGLISH_FRIENDLY = "Glad to help — ask me anything about the articles."
+
+
+async def _say(bot: Harness, chat: dict, who: dict, text: str) -> Call:
+    """Send ``text`` and return the bot's next message, once the update is completely handled."""
+    before = len(bot.fake.sent())
+    bot.fake.send_text(chat, who, text)
+    reply = await bot.fake.wait_for_call("sendMessage", before + 1)
+    await bot.settle()
+    return reply
+
+
+async def test_a_german_user_gets_german_help_start_hints_and_friendly_line(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    chat = private_chat(JONAS)
+    async with running_bot(fake, bot_settings(), answerer) as bot:
+        help_ = await _say(bot, chat, JONAS, "/help")
+        start = await _say(bot, chat, JONAS, "/start")
+        thanks = await _say(bot, chat, JONAS, "danke!")
+        unknown = await _say(bot, chat, JONAS, "/frobnicate")
+        new = await _say(bot, chat, JONAS, "/new")
+        sources = await _say(bot, chat, JONAS, "/sources")
+
+    assert visible(help_).startswith("So fragen Sie\nSchicken Sie mir in diesem Chat Ihre Frage als Nachricht")
+    assert "<code>/ask@QA_Test_Bot Ihre Frage</code>" in help_.params["text"]
+    assert "/new — ein neues Gespräch beginnen" in visible(help_)
+    assert "Ich kenne 11 Artikel, der neueste vom 2025-10-20." in visible(start)
+    assert visible(thanks) == GERMAN_FRIENDLY
+    assert visible(unknown) == "Unbekannter Befehl /frobnicate; /help zeigt alle Befehle."
+    assert visible(new) == "Neues Gespräch: Die nächste Frage beginnt von vorn."
+    assert visible(sources).startswith("Die neuesten Artikel\n[1] ")
+
+
+async def test_in_a_group_the_language_is_the_writers(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    group = group_chat(-1801)
+    async with running_bot(fake, bot_settings(), answerer) as bot:
+        german = await _say(bot, group, JONAS, f"/ask@{fake.username}")
+        english = await _say(bot, group, ANN, f"/ask@{fake.username}")
+
+    assert visible(german).startswith("Stellen Sie mir eine Frage zu den Nachrichten, z. B. /ask what happened")
+    assert visible(english).startswith("Ask me a question about the news, e.g. /ask what happened")
+
+
+async def test_a_regional_code_reads_as_its_language_and_others_get_english(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    mexican, japanese, brazilian = (
+        user(803, "Lupe", language_code="es-MX"),
+        user(804, "Yui", language_code="ja"),
+        user(805, "Rui", language_code="pt-br"),
+    )
+    async with running_bot(fake, bot_settings(), answerer) as bot:
+        replies = [visible(await _say(bot, private_chat(u), u, "thanks!")) for u in (mexican, japanese, brazilian)]
+        ann = visible(await _say(bot, private_chat(ANN), ANN, "thanks!"))
+
+    assert replies == [SPANISH_FRIENDLY, ENGLISH_FRIENDLY, ENGLISH_FRIENDLY]
+    assert ann == ENGLISH_FRIENDLY
+
+
+async def test_refusals_and_the_cooldown_warning_are_in_the_users_language(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    stranger = user(806, "Olga", language_code="ru")
+    settings = bot_settings(allowed_users=[JONAS["id"]], user_cooldown_seconds=600)
+    async with running_bot(fake, settings, answerer) as bot:
+        refusal = await _say(bot, private_chat(stranger), stranger, F35_QUESTION)
+        await _say(bot, private_chat(JONAS), JONAS, F35_QUESTION)
+        too_soon = await _say(bot, private_chat(JONAS), JONAS, F35_QUESTION)
+        admin = await _say(bot, private_chat(JONAS), JONAS, "/reload")
+
+    assert visible(refusal) == "Извините, это закрытый бот. Попросите доступ у его владельца."
+    assert visible(too_soon) == "Bitte etwas langsamer: eine Frage alle 600 Sekunden."
+    assert visible(admin) == "Entschuldigung, das dürfen nur die Administratoren des Bots."
+
+
+async def test_startup_registers_a_command_menu_per_language(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    async with running_bot(fake, bot_settings(), answerer):
+        pass
+
+    calls = [c.params for c in fake.calls_of("setMyCommands", ok=True)]
+    menus = {(c.get("language_code"), (c.get("scope") or {}).get("type")): c["commands"] for c in calls}
+    assert len(calls) == len(menus) == 2 * (1 + len(tr.LANGUAGES))  # each language once, privately and in groups
+    for lang in (None, *tr.LANGUAGES):
+        private, groups = menus[(lang, None)], menus[(lang, "all_group_chats")]
+        assert [c["command"] for c in private] == ["start", "ask", "new", "sources", "stats", "privacy", "help"]
+        assert [c["command"] for c in groups] == ["ask", "new", "sources", "stats", "privacy", "help"]
+    assert calls[0].get("language_code") is None  # English, the default, first
+    german = {c["command"]: c["description"] for c in menus[("de", None)]}
+    assert german["ask"] == "Eine Frage zu den Nachrichten stellen"
+    assert german["start"] == "Was dieser Bot kann"
+    russian = {c["command"]: c["description"] for c in menus[("ru", "all_group_chats")]}
+    assert russian["new"] == "Начать новый разговор"
