@@ -364,7 +364,7 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
     asker = message.from_user.id if message.from_user else None  # stored with the answer, so /forget finds it
     async with _typing(message):
         try:
-            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker)
+            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker, lang=_lang(update))
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return

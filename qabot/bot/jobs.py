@@ -165,10 +165,16 @@ class BotJobs:
             return answer
 
     async def answer(
-        self, question: str, chat_id: int, thread: Thread | None = None, *, user_id: int | None = None
+        self,
+        question: str,
+        chat_id: int,
+        thread: Thread | None = None,
+        *,
+        user_id: int | None = None,
+        lang: str | None = None,
     ) -> Reply:
         """Ask in ``thread``'s conversation, remember the answer (and who asked, for ``/forget``) for its buttons,
-        and render it.
+        and render it (its own lines in the language of ``lang``, the asker's Telegram ``language_code``).
 
         Raises BadQuestion for a question without words. The reply carries the context for the thread's next turn.
         """
@@ -177,7 +183,7 @@ class BotJobs:
         answer = await self.ask(question, context, now)
         answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id, user_id)
         more = bool(answer.more) and not answer.abstained
-        return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
+        return Reply(th.render_answer_html(answer, lang=lang), answer_id, more, next_context(context, answer, now=now))
 
     async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
         """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""

@@ -22,7 +22,6 @@ from qabot.render.common import (
     DECLINE_TEXT,
     NO_MORE,
     SEPARATOR,
-    SUMMARY_LABEL,
     Source,
     SourceGroup,
     declined_text,
@@ -72,17 +71,21 @@ def esc(text: str) -> str:
     return html.escape(clean(text), quote=False)
 
 
-def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE) -> list[str]:
+def render_answer_html(
+    answer: Answer, *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE, lang: str | None = None
+) -> list[str]:
     """Render an answer as one or more Telegram HTML messages, each within ``limit`` visible characters.
 
     A declined answer is its one line (:func:`qabot.render.common.declined_text`). Otherwise the answer's caveat
     (``note``) in italics, then the LLM's checked summary (``answer.synthesis``) under a line saying a model wrote
     it, then each passage in a blockquote, each article's passages followed by its numbered source line
     (``answer.answer`` is the plain-text form of the same quotes, so it is not repeated). ``before``: quotes already
-    shown for this answer, whose articles keep their numbers.
+    shown for this answer, whose articles keep their numbers. ``lang`` (a Telegram ``language_code``): the language
+    of the decline sentence and the summary's label; the quotes are never translated.
     """
     if answer.abstained or not answer.quotes:
-        return [esc(declined_text(answer) if answer.abstained else DECLINE_TEXT)]
+        line = declined_text(answer) if answer.abstained else DECLINE_TEXT
+        return [esc(tr.text("declined", lang) if line == DECLINE_TEXT else line)]
     blocks: list[_Block] = []
     note = clean(answer.note or "").strip()
     if note:
@@ -90,7 +93,8 @@ def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: i
     groups = group_quotes(answer.quotes, before=before)
     if answer.synthesis is not None and answer.synthesis.text:
         summary = clean(answer.synthesis.cited_as([n for g in groups for n in g.numbers]))
-        blocks.append(_Block(f"<i>{esc(SUMMARY_LABEL)}</i>\n{esc(summary)}", f"{SUMMARY_LABEL}\n{summary}"))
+        label = tr.text("summary_label", lang)
+        blocks.append(_Block(f"<i>{esc(label)}</i>\n{esc(summary)}", f"{label}\n{summary}"))
     blocks.extend(quote_blocks(groups, limit=limit))
     return pack_blocks(blocks, limit=limit)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from string import Formatter
 
-from qabot.render.common import NO_MORE
+from qabot.render.common import DECLINE_TEXT, NO_MORE, SUMMARY_LABEL
 
 DEFAULT = "en"
 LANGUAGES = ("de", "es", "fr", "tr", "ru")  # besides English
@@ -89,6 +89,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Il n'y a pas d'autres sources pour cette réponse.",
         "tr": "Bu yanıt için başka kaynak yok.",
         "ru": "Других источников для этого ответа нет.",
+    },
+    # An answer's own lines (the quotes under them stay as the articles wrote them).
+    "declined": {
+        "en": DECLINE_TEXT,
+        "de": "Die Artikel beantworten diese Frage nicht.",
+        "es": "Los artículos no responden a esta pregunta.",
+        "fr": "Les articles ne répondent pas à cette question.",
+        "tr": "Makaleler bu soruyu yanıtlamıyor.",
+        "ru": "В статьях нет ответа на этот вопрос.",
+    },
+    "summary_label": {
+        "en": SUMMARY_LABEL,
+        "de": "Zusammenfassung eines Sprachmodells, an den Zitaten geprüft:",
+        "es": "Resumen escrito por un modelo de lenguaje, comprobado con las citas:",
+        "fr": "Résumé rédigé par un modèle de langage, vérifié d'après les citations :",
+        "tr": "Bir dil modelinin yazdığı, alıntılarla karşılaştırılarak denetlenmiş özet:",
+        "ru": "Краткое изложение от языковой модели, сверенное с цитатами:",
     },
     "unknown_command": {
         "en": "Unknown command /{command}; /help lists the commands.",

@@ -8,11 +8,17 @@ menus are registered once per language. Quotes are never translated (``test_bot_
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from qabot.answer import Answerer
+from qabot.answer.decline import ENGLISH_ONLY
 from qabot.config import Settings
+from qabot.embed import Embedder
 from qabot.render import translations as tr
+from qabot.render.common import DECLINE_TEXT, SUMMARY_LABEL
+from tests.fakes.llm_server import FakeLlm
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
-from tests.telegram.harness import Harness, running_bot, visible
+from tests.telegram.harness import Harness, quotes_in, running_bot, visible
 
 SettingsFactory = Callable[..., Settings]
 JONAS = user(801, "Jonas", language_code="de")
@@ -81,6 +87,32 @@ async def test_a_regional_code_reads_as_its_language_and_others_get_english(
 
     assert replies == [SPANISH_FRIENDLY, ENGLISH_FRIENDLY, ENGLISH_FRIENDLY]
     assert ann == ENGLISH_FRIENDLY
+
+
+async def test_an_answers_own_lines_are_in_the_askers_language_and_its_quotes_never_are(
+    fake: FakeBotApi, bot_settings: SettingsFactory, sample_index: Path, embedder: Embedder
+) -> None:
+    with FakeLlm() as llm:
+        settings = bot_settings(llm_url=llm.url)
+        answerer = Answerer.from_settings(
+            Settings(_env_file=None, index_dir=sample_index, llm_url=llm.url), embedder=embedder
+        )
+        async with running_bot(fake, settings, answerer) as bot:
+            declined = await _say(bot, private_chat(JONAS), JONAS, "when did that happen?")
+            in_german = await _say(
+                bot, private_chat(JONAS), JONAS, "Warum wurde die Türkei aus dem F-35-Programm ausgeschlossen?"
+            )
+            german = await _say(bot, private_chat(JONAS), JONAS, F35_QUESTION)
+            english = await _say(bot, private_chat(ANN), ANN, F35_QUESTION)
+
+    assert visible(declined) == "Die Artikel beantworten diese Frage nicht."
+    assert visible(in_german) == ENGLISH_ONLY["de"]  # the question's language, as before
+    label = "Zusammenfassung eines Sprachmodells, an den Zitaten geprüft:"
+    assert f"<i>{label}</i>" in german.params["text"]
+    assert f"<i>{SUMMARY_LABEL}</i>" in english.params["text"]
+    assert quotes_in(german) == quotes_in(english)
+    assert any("2019" in q and "removed" in q for q in quotes_in(german))  # the article's English, verbatim
+    assert DECLINE_TEXT not in visible(german)
 
 
 async def test_refusals_and_the_cooldown_warning_are_in_the_users_language(
