@@ -331,7 +331,8 @@ async def _cmd_privacy(update: Update, context: Context) -> None:
     user_id = update.effective_user.id if update.effective_user else None
     admin = context.state.guard.is_admin(user_id)
     command = address.command_name(message.to_dict())
-    reply = await context.state.jobs.privacy.reply(command, user_id, admin=admin, args=list(context.args or []))
+    args = list(context.args or [])
+    reply = await context.state.jobs.privacy.reply(command, user_id, admin=admin, args=args, lang=_lang(update))
     await _send(message, reply)
 
 

@@ -233,13 +233,16 @@ def unknown_command_html(command: str, lang: str | None = None) -> str:
     return tr.text("unknown_command", lang, command=esc(command[:32]))
 
 
-def stats_html(stats: IndexStats) -> str:
+def stats_html(stats: IndexStats, lang: str | None = None) -> str:
     """The /stats text: articles, passages, newest date and model."""
-    newest = short_date(stats.newest) or "unknown"
-    return (
-        f"<b>{articles_phrase(stats.articles)}</b>, {stats.chunks} passages\n"
-        f"Newest article: {esc(newest)}\n"
-        f"Model: <code>{esc(stats.model)}</code> ({stats.dimension} dimensions)"
+    return tr.text(
+        "stats",
+        lang,
+        articles=articles_phrase(stats.articles, lang),
+        passages=tr.plural("passages", lang, stats.chunks),
+        newest=esc(short_date(stats.newest) or tr.text("unknown_date", lang)),
+        model=esc(stats.model),
+        dimension=stats.dimension,
     )
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 from string import Formatter
 
 from qabot.render.common import DECLINE_TEXT, NO_MORE, SUMMARY_LABEL
+from qabot.render.translations_privacy import PRIVACY_TEXTS
 
 DEFAULT = "en"
 LANGUAGES = ("de", "es", "fr", "tr", "ru")  # besides English
 PLURAL_SEP = "|"  # between the forms of a counted phrase (see plural())
 
-TEXTS: dict[str, dict[str, str]] = {
+_CHAT: dict[str, dict[str, str]] = {
     "something_wrong": {
         "en": "Sorry, something went wrong on my side. Please try again later.",
         "de": "Entschuldigung, bei mir ist etwas schiefgelaufen. Bitte versuchen Sie es später noch einmal.",
@@ -344,6 +345,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+TEXTS: dict[str, dict[str, str]] = {**_CHAT, **PRIVACY_TEXTS}
 MENU = ("ask", "new", "sources", "stats", "privacy", "help")  # the menu everywhere; /start only in private chats
 
 

@@ -131,6 +131,26 @@ async def test_refusals_and_the_cooldown_warning_are_in_the_users_language(
     assert visible(admin) == "Entschuldigung, das dürfen nur die Administratoren des Bots."
 
 
+async def test_privacy_forget_and_stats_are_in_the_users_language(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    olga = user(807, "Olga", language_code="ru-RU")
+    async with running_bot(fake, bot_settings(retention_days=21), answerer) as bot:
+        policy = await _say(bot, private_chat(JONAS), JONAS, "/privacy")
+        stats = await _say(bot, private_chat(JONAS), JONAS, "/stats")
+        await _say(bot, private_chat(olga), olga, F35_QUESTION)
+        forgot = await _say(bot, private_chat(olga), olga, "/forget")
+        again = await _say(bot, private_chat(olga), olga, "/forget")
+
+    assert visible(policy).startswith("Was dieser Bot speichert\n• Jede Frage, die Sie mir stellen,")
+    assert "Alles wird nach 21 Tagen gelöscht." in visible(policy)
+    assert "/forget löscht sofort Ihre Fragen" in visible(policy)
+    assert visible(stats).startswith("11 Artikel, ")
+    assert "Neuester Artikel: 2025-10-20" in visible(stats)
+    assert visible(forgot) == "Я удалил всё, что хранил о вас: 1 вопрос, 0 голосов и наш разговор."
+    assert visible(again) == "Удалять нечего: я не храню ваших вопросов, голосов или разговоров."
+
+
 async def test_startup_registers_a_command_menu_per_language(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
 ) -> None:
