@@ -18,7 +18,8 @@ from qabot.errors import ConfigError
 
 # Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
 _FORGET_AFTER = 10_000
-ALLOWED_UPDATES = ["message", "callback_query"]  # edits and channel posts are never answered, so never fetched
+# Edits and channel posts are never answered, so never fetched; inline queries and the bot's own joins are.
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "my_chat_member"]
 
 
 # ---------------------------------------------------------------- access and limits

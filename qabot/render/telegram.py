@@ -250,10 +250,18 @@ def start_html(stats: IndexStats, bot_username: str | None) -> str:
     )
 
 
-def _group_usage(bot_username: str | None) -> str:
+def _group_usage(bot_username: str | None, where: str = "In groups") -> str:
     name = f"@{esc(bot_username)}" if bot_username else "me"
     ask = f"/ask@{esc(bot_username)}" if bot_username else "/ask"
-    return f"In groups, mention {name}, reply to one of my messages, or use <code>{ask} your question</code>."
+    return f"{where}, mention {name}, reply to one of my messages, or use <code>{ask} your question</code>."
+
+
+def joined_group_html(bot_username: str | None) -> str:
+    """The one note the bot posts when it is added to a group: how to address it there."""
+    return (
+        "Hi! I answer questions about the news by quoting my articles. "
+        f"{_group_usage(bot_username, 'To ask me here')} /help for more."
+    )
 
 
 def help_html(bot_username: str | None) -> str:
@@ -294,17 +302,23 @@ def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> st
     lines = ["<b>Most recent articles</b>"]
     used = utf16_len("Most recent articles")
     for number, article in enumerate(articles, start=1):
-        title = article.title.strip() or "Untitled"
-        extras = [x for x in (site_name(article.source, article.url), short_date(article.published)) if x]
-        line_html = f"{number}. {link_html(title, article.url)}" + "".join(f", {esc(x)}" for x in extras)
-        line_text = f"{number}. {title}" + "".join(f", {x}" for x in extras)
-        if _shows_url_as_text(article.url):
-            line_text += f" ({article.url})"
-        used += utf16_len(line_text) + 1
+        line_html, line_text = article_line(article)
+        used += utf16_len(line_text) + len(f"{number}. ") + 1
         if used > limit:
             break
-        lines.append(line_html)
+        lines.append(f"{number}. {line_html}")
     return "\n".join(lines)
+
+
+def article_line(article: Article) -> tuple[str, str]:
+    """``(html, visible)`` of "Title, Site, 2025-03-27", the title linked to the article when its URL is http(s)."""
+    title = article.title.strip() or "Untitled"
+    extras = [x for x in (site_name(article.source, article.url), short_date(article.published)) if x]
+    line_html = link_html(title, article.url) + "".join(f", {esc(x)}" for x in extras)
+    line_text = title + "".join(f", {x}" for x in extras)
+    if _shows_url_as_text(article.url):
+        line_text += f" ({article.url})"
+    return line_html, line_text
 
 
 __all__ = [
@@ -320,10 +334,12 @@ __all__ = [
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
     "SUMMARY_LABEL",
+    "article_line",
     "articles_phrase",
     "cut_text",
     "esc",
     "help_html",
+    "joined_group_html",
     "link_html",
     "pack_blocks",
     "quote_blocks",
