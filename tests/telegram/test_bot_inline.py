@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from qabot.models import Answer
+from qabot.models import Answer, Quote
 from qabot.render import telegram as th
-from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
+from qabot.render.inline import DESCRIPTION_CHARS, answer_items
+from tests.fakes.telegram_api import FakeBotApi, check_html, group_chat, private_chat, user, utf16_len
 from tests.telegram.harness import inline_results, quotes_in, quotes_of, running_bot, visible
 from tests.telegram.pages import normalised
 from tests.telegram.test_bot_e2e import F35_ANSWER, F35_QUESTION, F35_URL, SettingsFactory
@@ -216,3 +217,27 @@ async def test_added_to_a_group_it_may_not_serve_it_leaves_without_a_word(
 def _source_titles(shown: str) -> list[str]:
     """The article titles of an answer's numbered source lines ("2. — Title, qabot samples, 2025-03-27")."""
     return re.findall(r"^\d+\. — (.+?), qabot samples, ", shown, flags=re.M)
+
+
+# ---------------------------------------------------------------- results that must fit one message
+
+
+def test_an_article_whose_quotes_fill_more_than_a_message_still_posts_one_message_with_its_source() -> None:
+    def quote(text: str, article_id: str = "a1") -> Quote:
+        url = "https://news.example/tram"
+        return Quote(text, article_id, "Harbour tram", url, "2025-04-01", "Port Times", 0, len(text), 0.8)
+
+    long_quotes = [quote("The harbour tram runs every ten minutes. " * 80), quote("Tickets cost two crowns. " * 100)]
+    answer = Answer("q?", False, "plain text form", (*long_quotes, quote("A short one.", "a2")))
+
+    items = answer_items(answer)
+
+    assert [i.title for i in items] == ["Harbour tram", "Harbour tram"]  # one per article, not per quote
+    for item in items:
+        shown = check_html(item.html)
+        assert utf16_len(shown) <= th.MAX_MESSAGE
+        assert "1. — Harbour tram, Port Times, 2025-04-01" in shown
+        assert len(item.description) <= DESCRIPTION_CHARS
+        assert len(item.id.encode()) <= 64
+    assert "The harbour tram runs every ten minutes." in check_html(items[0].html)  # cut to the first quote
+    assert len({i.id for i in items}) == 2
