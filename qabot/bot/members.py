@@ -4,7 +4,9 @@ Added to a group it may serve, the bot posts one short note (mention it, reply t
 in a group it stays quiet until addressed and nobody would know how. Added to a group it may not serve, it leaves
 without a word: a private bot should not sit in strangers' groups. A group may be served when ``Guard.allowed``
 lets the chat through with the person who added the bot: any group without allowlists, a listed chat, or a group a
-listed user or admin added it to (they may ask anywhere). Promotions, removals and private chats post nothing.
+listed user or admin added it to (they may ask anywhere). Promotions, removals and private chats post nothing, nor
+does the join Telegram reports when a group becomes a supergroup, once the migration message has arrived (it comes
+first: the group's ``migrate_to_chat_id``).
 ``qabot.bot.app`` registers the handler before its gate, which would stop the update in a group that is not
 allowed before it could be left.
 """
@@ -49,6 +51,8 @@ async def _on_my_chat_member(update: Update, context: Context) -> None:
     if change is None or not joined(change):
         return
     chat_id = change.chat.id
+    if chat_id in context.state.guard.moved_in:
+        return  # Telegram re-adds the bot to the supergroup a group became; the group was greeted (or left) already
     adder = change.from_user.id if change.from_user else None
     if not context.state.guard.allowed(chat_id, adder):
         log.info("Added to group %s by user %s, outside the allowlists: leaving it", chat_id, adder)

@@ -214,6 +214,30 @@ async def test_added_to_a_group_it_may_not_serve_it_leaves_without_a_word(
     assert fake.calls_of("sendMessage", ok=False) == []  # nothing was even tried in the group it left
 
 
+async def test_a_group_becoming_a_supergroup_is_neither_greeted_again_nor_left(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    old, new = group_chat(-5005, supergroup=False), group_chat(-1005005)
+    async with running_bot(fake, bot_settings(allowed_chats=[old["id"]]), answerer) as bot:
+        fake.bot_member_update(old, ANN, "left", "member")
+        await fake.wait_for_call("sendMessage", chat_id=old["id"])
+        # Turning on topics: the group says where it went, then Telegram reports the bot joining the supergroup.
+        fake.push_update(
+            {"message": {"message_id": 9, "date": 1767225600, "chat": old, "migrate_to_chat_id": new["id"]}}
+        )
+        fake.bot_member_update(new, ANN, "left", "member")
+        fake.push_update(
+            {"message": {"message_id": 1, "date": 1767225600, "chat": new, "migrate_from_chat_id": old["id"]}}
+        )
+        fake.send_text(new, ANN, f"@QA_Test_Bot {F35_QUESTION}")
+        answer = await fake.wait_for_call("sendMessage", chat_id=new["id"])
+        await bot.settle()
+
+    assert fake.calls_of("leaveChat") == []
+    assert [c.params["chat_id"] for c in fake.sent()] == [old["id"], new["id"]]  # the note once, then the answer
+    assert F35_ANSWER in visible(answer)
+
+
 def _source_titles(shown: str) -> list[str]:
     """The article titles of an answer's numbered source lines ("2. — Title, qabot samples, 2025-03-27")."""
     return re.findall(r"^\d+\. — (.+?), qabot samples, ", shown, flags=re.M)
