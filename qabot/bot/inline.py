@@ -4,9 +4,11 @@ article's quotes and source, the HTML a chat answer has (``qabot.render.inline``
 Telegram sends an inline query at each pause in typing and may send the same text again (a user deleting back,
 several people asking alike). ``cache_time`` lets Telegram's servers keep an answer, and :class:`InlineAnswers`
 keeps recent results in the process as long, so a repeated query never reaches the model twice; one asked again
-while it is still being answered waits for that answer. Queries shorter than three characters list the newest
-articles. Answers go through ``BotJobs`` like chat answers (off the event loop, one model call at a time), without
-the LLM summary: it would cite every article, and an inline answer is wanted while typing.
+while it is still being answered waits for that answer. Queries a user types while the model is busy replace each
+other: only the newest reaches it (an answer to an older one would not be shown). Queries shorter than three
+characters list the newest articles. Answers go through ``BotJobs`` like chat answers (off the event loop, one
+model call at a time), without the LLM summary: it would cite every article, and an inline answer is wanted while
+typing.
 
 Inline queries come with no chat, so only the user allowlist (and the admins) lets one through; a refused user
 gets an empty list with a button to the bot's private chat. With an allowlist every answer is ``is_personal``, so
@@ -52,24 +54,51 @@ class InlineAnswers:
     size: int = CACHE_SIZE
     clock: Callable[[], float] = time.monotonic
     _entries: OrderedDict[str, tuple[float, asyncio.Future[list[InlineItem]]]] = field(default_factory=OrderedDict)
+    _latest: dict[int, str] = field(default_factory=dict)  # user → the id of their newest query waiting for the model
 
-    async def results(self, query: str, jobs: BotJobs) -> list[InlineItem]:
-        """The results for ``query``: from the cache, from the same query still being answered, or computed."""
+    async def results(self, query: str, jobs: BotJobs, *, user: int, query_id: str) -> list[InlineItem] | None:
+        """The results for ``query``: from the cache, from the same query still being answered, or computed.
+
+        None when ``user`` typed on while the model was busy: their newer query replaces this one.
+        """
         key = query_key(query)
-        now = self.clock()
-        entry = self._entries.get(key)
-        if entry is None or now - entry[0] >= self.ttl:
-            entry = (now, asyncio.ensure_future(_compute(key, jobs)))
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        entry = self._fresh(key)
+        if entry is None:
+            if not await self._still_wanted(user, query_id, jobs):
+                return None
+            entry = self._fresh(key) or self._start(key, jobs)  # someone may have asked the same meanwhile
         try:
             return await asyncio.shield(entry[1])  # one waiter giving up must not cancel the others' answer
         except Exception:
             if self._entries.get(key) is entry:  # a failure is not kept: the next keystroke tries again
                 del self._entries[key]
             raise
+
+    def _fresh(self, key: str) -> tuple[float, asyncio.Future[list[InlineItem]]] | None:
+        entry = self._entries.get(key)
+        return entry if entry is not None and self.clock() - entry[0] < self.ttl else None
+
+    def _start(self, key: str, jobs: BotJobs) -> tuple[float, asyncio.Future[list[InlineItem]]]:
+        entry = (self.clock(), asyncio.ensure_future(_compute(key, jobs)))
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return entry
+
+    async def _still_wanted(self, user: int, query_id: str, jobs: BotJobs) -> bool:
+        """Wait for the answer thread's turn; False if the user sent a newer query meanwhile."""
+        self._latest[user] = query_id
+        try:
+            await jobs.run(_nothing)  # queued behind the model's current work, as an answer would be
+            return self._latest.get(user) == query_id
+        finally:
+            if self._latest.get(user) == query_id:
+                del self._latest[user]  # only users with a query waiting are kept
+
+
+def _nothing() -> None:
+    return None
 
 
 def query_key(query: str) -> str:
@@ -104,7 +133,9 @@ async def _on_inline_query(update: Update, context: Context) -> None:
             button = InlineQueryResultsButton(PRIVATE_BUTTON, start_parameter="private")
             await query.answer([], cache_time=CACHE_SECONDS, is_personal=True, button=button)
             return
-        items = await state.inline.results(query.query, state.jobs)
+        items = await state.inline.results(query.query, state.jobs, user=query.from_user.id, query_id=query.id)
+        if items is None:
+            return  # replaced by the same user's newer query; Telegram shows only the newest answer anyway
         await query.answer([_result(i) for i in items], cache_time=CACHE_SECONDS, is_personal=personal)
     except BadRequest as err:
         if "too old" not in str(err).lower():

@@ -6,7 +6,9 @@ message picking one posts (parsed as Telegram would), and which groups the bot g
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -265,3 +267,40 @@ def test_an_article_whose_quotes_fill_more_than_a_message_still_posts_one_messag
         assert len(item.id.encode()) <= 64
     assert "The harbour tram runs every ten minutes." in check_html(items[0].html)  # cut to the first quote
     assert len({i.id for i in items}) == 2
+
+
+async def test_keystrokes_typed_while_the_model_is_busy_replace_each_other(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: Any
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    asked: list[str] = []
+
+    class SlowAnswerer:
+        """The real answerer, but the first question takes as long as the test says."""
+
+        def ask(self, question: str, **options: Any) -> Answer:
+            asked.append(question)
+            if question == "Why was Turkey":
+                started.set()
+                release.wait(30)
+            return answerer.ask(question, **options)  # type: ignore[no-any-return]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(answerer, name)
+
+    try:
+        async with running_bot(fake, bot_settings(), SlowAnswerer()) as bot:
+            first = fake.inline_query(ANN, "Why was Turkey")
+            assert await asyncio.to_thread(started.wait, 30)
+            typed = [fake.inline_query(ANN, text) for text in ("Why was Turkey rem", F35_QUESTION)]
+            fake.send_text(private_chat(BOB), BOB, "/help")
+            await fake.wait_for_call("sendMessage")  # handled after the keystrokes, which now wait for the model
+            release.set()
+            last = await fake.wait_for_call("answerInlineQuery", inline_query_id=typed[-1])
+            await bot.settle()
+    finally:
+        release.set()
+
+    assert asked == ["Why was Turkey", F35_QUESTION]  # the keystroke in between never reached the model
+    assert [c.params["inline_query_id"] for c in fake.calls_of("answerInlineQuery")] == [first, typed[-1]]
+    assert F35_ANSWER in inline_results(last)[0]["visible"]
