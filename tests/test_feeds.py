@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -394,7 +396,30 @@ def test_the_feed_list_is_stored_with_the_index(tmp_path: Path) -> None:
     assert not reopened.remove("https://example.com/feed.xml")
     assert [f.url for f in FeedList(tmp_path).list()] == ["https://example.org/atom"]
     assert json.loads((tmp_path / "feeds.json").read_text())["feeds"][0]["url"] == "https://example.org/atom"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.json"]  # no temporary files left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".feeds.lock", "feeds.json"]  # no temporary files left
+
+
+_ADD_MANY = """
+import sys
+from qabot.sources.feeds import FeedList
+feeds = FeedList(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    assert feeds.add(f"https://{sys.argv[2]}.example/feed{i}.xml")
+"""
+
+
+def test_two_processes_adding_feeds_at_once_lose_no_edit(tmp_path: Path) -> None:
+    """The deploy timer's ``qabot feeds refresh`` and the bot both rewrite feeds.json: neither may undo the other."""
+    n = 150
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _ADD_MANY, str(tmp_path), name, str(n)], cwd=Path.cwd())
+        for name in ("bot", "timer")
+    ]
+    assert [w.wait(timeout=300) for w in writers] == [0, 0]
+
+    urls = {f.url for f in FeedList(tmp_path).list()}
+    assert len(urls) == 2 * n
+    assert {f"https://timer.example/feed{n - 1}.xml", "https://bot.example/feed0.xml"} <= urls
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/feed", "javascript:alert(1)"])

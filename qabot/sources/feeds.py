@@ -8,14 +8,15 @@ when that fails, the feed's own text for the entry becomes the article instead.
 from __future__ import annotations
 
 import calendar
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
 import logging
 import os
 import tempfile
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 FEEDS_FILE = "feeds.json"
+FEEDS_LOCK = ".feeds.lock"  # beside feeds.json: every read-modify-write of the list holds it
 # A first refresh of a huge feed would fetch every entry's page; the newest hundred are plenty for news.
 MAX_ENTRIES_PER_FEED = 100
 # Servers often label feeds loosely; these are let through to the parser, which has the last word.
@@ -40,8 +42,6 @@ _LOOSE_FEED_TYPES = frozenset({"", "text/plain", "application/octet-stream", "ap
 
 Ingest = Callable[[list[Article], list[Skip]], IngestReport]
 Prune = Callable[[int], list[str]]
-
-_file_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ class FeedInfo:
 class FeedList:
     """The feeds stored in ``index_dir/feeds.json``; every change is written at once, atomically.
 
-    Each call re-reads the file, so a list held by the bot sees feeds another FeedList added. Writers in one
-    process are serialised by a lock; two processes changing the list in the same instant can still lose one edit.
+    Each call re-reads the file, so a list held by the bot sees feeds another FeedList added. Every change is a
+    read-modify-write under an exclusive ``flock`` on ``.feeds.lock``, so writers in any thread or process (the
+    bot's refresh, the deploy timer's ``qabot feeds refresh``, ``qabot feeds add``) never lose each other's edits.
     """
 
     def __init__(self, index_dir: Path) -> None:
@@ -83,7 +84,7 @@ class FeedList:
     def add(self, url: str) -> bool:
         """Subscribe to ``url`` (http or https only); False when it is already in the list."""
         key = _normalise(url)
-        with _file_lock:
+        with self._locked():
             feeds = self._load()
             if any(f.url == key for f in feeds):
                 return False
@@ -93,7 +94,7 @@ class FeedList:
     def remove(self, url: str) -> bool:
         """Unsubscribe; False when the URL was not in the list. Its articles stay in the index."""
         key = _normalise(url)
-        with _file_lock:
+        with self._locked():
             feeds = self._load()
             kept = [f for f in feeds if f.url != key]
             if len(kept) == len(feeds):
@@ -103,7 +104,7 @@ class FeedList:
 
     def update(self, info: FeedInfo) -> None:
         """Store a refresh's result for ``info.url``, unless the feed was removed meanwhile."""
-        with _file_lock:
+        with self._locked():
             feeds = self._load()
             if any(f.url == info.url for f in feeds):
                 self.save([info if f.url == info.url else f for f in feeds])
@@ -122,6 +123,14 @@ class FeedList:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # flock locks belong to an open file, so each holder opens its own: threads exclude each other too.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.parent / FEEDS_LOCK, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # held for milliseconds: one read and one rename
+            yield
 
     def _load(self) -> list[FeedInfo]:
         if not self.path.exists():
