@@ -207,14 +207,19 @@ def refresh_feeds(
 ) -> FeedRefreshReport:
     """Refresh every feed in the list and ``ingest`` its new or changed entries, one call per feed.
 
-    A feed's failure (HTTP error, timeout, not a feed, malformed) is recorded in the report and in the feed's
-    ``last_error``; the other feeds go on. When ``settings.max_article_age_days`` > 0, ``prune`` is called with it
+    A feed's failure (HTTP error, timeout, not a feed, malformed, or any unexpected exception while reading or
+    ingesting it, logged with its traceback) is recorded in the report and in the feed's ``last_error``; the other
+    feeds go on. When ``settings.max_article_age_days`` > 0, ``prune`` is called with it
     at the end. Blocking: run it in a worker thread from async code.
     """
     feed_list = feeds if feeds is not None else FeedList(settings.index_dir)
     report = FeedRefreshReport()
     for info in feed_list.list():
-        status, new_info = _refresh_one(info, settings, ingest)
+        try:
+            status, new_info = _refresh_one(info, settings, ingest)
+        except Exception as err:  # a crash on one feed's content (a parser, a URL library) fails that feed only
+            log.exception("feed %s: unexpected %s", info.url, type(err).__name__)
+            status, new_info = _failed(info, f"unexpected {type(err).__name__}: {_first_line(err)}")
         if status.status == "failed":
             log.warning("feed %s failed: %s", info.url, status.error)
         report.feeds.append(status)
@@ -238,10 +243,7 @@ def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[Fe
         gathered = _gather(parsed, info, settings, result.final_url, title)
         report = ingest(gathered.articles, gathered.skips) if gathered.articles or gathered.skips else IngestReport()
     except QabotError as err:
-        message = str(err)
-        return FeedStatus(info.url, "failed", info.title, error=message), replace(
-            info, last_refresh=now, last_error=message
-        )
+        return _failed(info, str(err))
     stored = set(report.added) | set(report.updated) | set(report.unchanged)
     seen = {key: fp for key, (fp, article_id) in gathered.fetched.items() if article_id in stored}
     status = FeedStatus(
@@ -265,6 +267,17 @@ def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[Fe
         seen={**gathered.still_seen, **seen},
     )
     return status, new_info
+
+
+def _failed(info: FeedInfo, message: str) -> tuple[FeedStatus, FeedInfo]:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return FeedStatus(info.url, "failed", info.title, error=message), replace(
+        info, last_refresh=now, last_error=message
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else "no details"
 
 
 def _parse(result: web.FetchResult) -> Any:
