@@ -33,6 +33,8 @@ from qabot.sources.inputs import Sources, Upload
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# The model lock as the ingestor takes it: after the index's write lock, never while waiting for it.
+Hold = contextlib.AbstractContextManager[object]
 
 ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
 MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
@@ -61,12 +63,12 @@ class AnswererLike(Protocol):
 class IngestorLike(Protocol):
     """What the admin commands and feed refreshes need from ``qabot.ingest.Ingestor``."""
 
-    def ingest_articles(self, articles: Iterable[Article], skipped: Sequence[Skip] = ()) -> IngestReport: ...
-    def ingest_sources(
-        self, sources: Sources, *, hold: contextlib.AbstractContextManager[object] | None = None
+    def ingest_articles(
+        self, articles: Iterable[Article], skipped: Sequence[Skip] = (), *, hold: Hold | None = None
     ) -> IngestReport: ...
-    def remove(self, ref: str) -> bool: ...
-    def prune_older_than(self, days: int) -> list[str]: ...
+    def ingest_sources(self, sources: Sources, *, hold: Hold | None = None) -> IngestReport: ...
+    def remove(self, ref: str, *, hold: Hold | None = None) -> bool: ...
+    def prune_older_than(self, days: int, *, hold: Hold | None = None) -> list[str]: ...
 
 
 def refresh_period(settings: Settings, override: float | None = None) -> float:
@@ -201,8 +203,9 @@ class BotJobs:
         return th.start_html(stats, bot_username)
 
     async def ingest(self, sources: Sources) -> IngestReport:
-        """Admin ingest, then reload so the next question sees it. Pages are fetched off the answer thread and
-        without the model lock (questions go on meanwhile); embedding and writing hold it."""
+        """Admin ingest, then reload so the next question sees it. Pages are fetched, and another process's write
+        lock waited for, off the answer thread and without the model lock (questions go on meanwhile); embedding
+        and writing hold it. Raises IndexLocked when the other writer does not finish in time."""
         assert self.ingestor is not None
         report = await asyncio.to_thread(self.ingestor.ingest_sources, sources, hold=self._model)
         await self.run(self.answerer.reload)
@@ -212,7 +215,7 @@ class BotJobs:
     async def remove(self, ref: str) -> bool:
         """Remove an article by id or URL; True if there was one."""
         assert self.ingestor is not None
-        removed = await self.run(self.ingestor.remove, ref)
+        removed = await asyncio.to_thread(self.ingestor.remove, ref, hold=self._model)
         if removed:
             await self.run(self.answerer.reload)
         return removed
@@ -274,12 +277,11 @@ class BotJobs:
         assert ingestor is not None
 
         def ingest(articles: list[Article], skipped: list[Skip]) -> IngestReport:
-            with self._model:  # pages were fetched without the lock; only embedding and writing take it
-                return ingestor.ingest_articles(articles, skipped)
+            # Pages were fetched without the model lock; only embedding and writing take it, once the index is ours.
+            return ingestor.ingest_articles(articles, skipped, hold=self._model)
 
         def prune(days: int) -> list[str]:
-            with self._model:
-                return ingestor.prune_older_than(days)
+            return ingestor.prune_older_than(days, hold=self._model)
 
         report = refresh_feeds(self.settings, ingest, feeds=FeedList(self.settings.index_dir), prune=prune)
         if refresh_changed(report):

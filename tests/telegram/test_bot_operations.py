@@ -1,0 +1,82 @@
+"""The running bot under operations: another process writing the index, shutdown in the middle of a refresh, the
+model loaded before the first question.
+
+A real Application talks to the fake Bot API; pages and feeds come from a real HTTP server on 127.0.0.1, and
+"another process" holds the index's real write lock (``qabot.store.write_lock``, an flock: a second open file in
+this process is refused as another process would be).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from qabot.embed import Embedder
+from qabot.ingest import Ingestor
+from qabot.store import write_lock
+from tests.fakes.telegram_api import FakeBotApi, private_chat, user
+from tests.fakes.web_server import FakeWebServer
+from tests.telegram.conftest import WritableIndex
+from tests.telegram.harness import running_bot, visible
+from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE
+
+ANN = user(777, "Ann")
+ADMIN = user(42, "Ada")
+PAGE = "/news/bridge.html"
+TRAM_QUESTION = "How often does the harbour tram run?"
+TRAM_ANSWER = "every ten minutes"
+
+MakeIndex = Callable[..., WritableIndex]
+
+
+class _Seen(logging.Handler):
+    """Sets ``event`` when a record whose message contains ``text`` is logged (a sync point, not a timing)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.INFO)
+        self.text = text
+        self.event = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+@pytest.fixture
+def writer_waits() -> Iterator[threading.Event]:
+    """Set once an ingest starts waiting for another writer's lock (``qabot.store.writer`` logs it)."""
+    seen = _Seen("for another writer of")
+    logger = logging.getLogger("qabot.store.writer")
+    level = logger.level
+    logger.addHandler(seen)
+    logger.setLevel(logging.INFO)
+    yield seen.event
+    logger.removeHandler(seen)
+    logger.setLevel(level)
+
+
+async def test_questions_are_answered_while_an_admin_ingest_waits_for_another_writer(
+    fake: FakeBotApi, writable_index: MakeIndex, embedder: Embedder, writer_waits: threading.Event
+) -> None:
+    index = writable_index(allow_private_urls=True, admin_ids=[ADMIN["id"]])
+    # Waits far longer than any answer may take: had the ingest taken the model lock first, the question would wait.
+    patient = Ingestor.from_settings(index.settings, embedder=embedder, lock_wait=600)
+    with FakeWebServer() as web:
+        web.route(PAGE, BRIDGE_PAGE)
+        async with running_bot(fake, index.settings, index.answerer, ingestor=patient) as bot:
+            with write_lock(index.settings.index_dir):  # another process's long ingest
+                fake.send_text(private_chat(ADMIN), ADMIN, f"/ingest {web.url(PAGE)}")
+                assert await asyncio.to_thread(writer_waits.wait, 60)  # the page is fetched; the lock is waited for
+                fake.send_text(private_chat(ANN), ANN, TRAM_QUESTION)
+                answer = await fake.wait_for_call("sendMessage", chat_id=ANN["id"])
+                replies_while_locked = len(fake.sent(ADMIN["id"]))
+            ingested = await fake.wait_for_call("sendMessage", chat_id=ADMIN["id"])
+            await bot.settle()
+
+    assert TRAM_ANSWER in visible(answer)
+    assert replies_while_locked == 0  # the ingest was still waiting when the answer went out
+    assert visible(ingested).startswith(f"{BRIDGE_TITLE}: added 1")
