@@ -25,6 +25,7 @@ from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
 from qabot.bot.privacy import Privacy
 from qabot.config import Settings
+from qabot.errors import IndexLocked
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
 from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
@@ -37,6 +38,7 @@ T = TypeVar("T")
 Hold = contextlib.AbstractContextManager[object]
 
 ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
+INDEX_BUSY = "The index is busy: another process is writing to it. Try again in a minute."
 MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
 RECENT_SOURCES = 10
 SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer goes without its summary anyway
@@ -223,7 +225,16 @@ class BotJobs:
     # ---------------------------------------------------------------- admin commands: the reply is plain text
 
     async def admin(self, command: str, args: list[str]) -> str:
-        """Carry out ``/ingest URL``, ``/remove REF``, ``/reload`` or ``/refresh`` (the caller checked the sender)."""
+        """Carry out ``/ingest URL``, ``/remove REF``, ``/reload`` or ``/refresh`` (the caller checked the sender).
+
+        An index another process keeps locked past the ingestor's wait is :data:`INDEX_BUSY`, not an error."""
+        try:
+            return await self._admin(command, args)
+        except IndexLocked as err:
+            log.warning("/%s: %s", command, err)
+            return INDEX_BUSY
+
+    async def _admin(self, command: str, args: list[str]) -> str:
         if command == "reload":
             changed = await self.run(self.answerer.reload)
             stats = await self.run(self.answerer.stats)
@@ -250,8 +261,13 @@ class BotJobs:
         return f"{next(iter(report.titles.values()))}: {report.summary()}"
 
     async def ingest_upload(self, name: str, data: bytes) -> str:
-        """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
-        report = await self.ingest(Sources(uploads=(Upload(name, data),)))
+        """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``); INDEX_BUSY as for
+        :meth:`admin`."""
+        try:
+            report = await self.ingest(Sources(uploads=(Upload(name, data),)))
+        except IndexLocked as err:
+            log.warning("upload %s: %s", name, err)
+            return INDEX_BUSY
         return "\n".join([report.summary(), *(f"skipped {s.where}: {s.reason}" for s in report.skipped[:5])])
 
     # ---------------------------------------------------------------- feed refreshes
@@ -335,6 +351,7 @@ class BotJobs:
 
 __all__ = [
     "ALREADY_REFRESHING",
+    "INDEX_BUSY",
     "AnswererLike",
     "BotJobs",
     "IngestorLike",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from qabot.bot.jobs import INDEX_BUSY
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.store import write_lock
@@ -80,3 +81,23 @@ async def test_questions_are_answered_while_an_admin_ingest_waits_for_another_wr
     assert TRAM_ANSWER in visible(answer)
     assert replies_while_locked == 0  # the ingest was still waiting when the answer went out
     assert visible(ingested).startswith(f"{BRIDGE_TITLE}: added 1")
+
+
+async def test_an_admin_command_that_meets_another_writer_says_the_index_is_busy(
+    fake: FakeBotApi, writable_index: MakeIndex, embedder: Embedder
+) -> None:
+    index = writable_index(admin_ids=[ADMIN["id"]])
+    hasty = Ingestor.from_settings(index.settings, embedder=embedder, lock_wait=0)
+    async with running_bot(fake, index.settings, index.answerer, ingestor=hasty) as bot:
+        with write_lock(index.settings.index_dir):
+            fake.send_text(private_chat(ADMIN), ADMIN, "/remove tram")
+            removed = await fake.wait_for_call("sendMessage", chat_id=ADMIN["id"])
+            fake.send_document(
+                private_chat(ADMIN), ADMIN, b"A new ferry line opens in June.", "ferry.txt", "text/plain"
+            )
+            uploaded = await fake.wait_for_call("sendMessage", 2, chat_id=ADMIN["id"])
+        await bot.settle()
+
+    assert visible(removed) == INDEX_BUSY
+    assert visible(uploaded) == INDEX_BUSY
+    assert index.answerer.store.article_ids() == ["tram"]  # nothing was changed, nothing half-written
