@@ -60,6 +60,7 @@ class AnswererLike(Protocol):
     def stats(self) -> IndexStats: ...
     def recent(self, n: int = 10) -> list[Article]: ...
     def reload(self) -> bool: ...
+    def warm_up(self) -> None: ...
 
 
 class IngestorLike(Protocol):
@@ -136,6 +137,11 @@ class BotJobs:
                 return fn(*args)
 
         return await asyncio.get_running_loop().run_in_executor(self._answers, locked)
+
+    async def warm_up(self) -> None:
+        """Load the model and the index on the answer thread now, before the bot takes its first update."""
+        await self.run(self.answerer.warm_up)
+        log.info("Model and index loaded")
 
     async def ask(self, question: str, context: Context | None = None, now: float | None = None) -> Answer:
         """Answer from the newest complete index: a newer generation written by anyone is loaded first.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from qabot.answer import Answerer
 from qabot.bot.jobs import INDEX_BUSY
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
@@ -101,3 +102,20 @@ async def test_an_admin_command_that_meets_another_writer_says_the_index_is_busy
     assert visible(removed) == INDEX_BUSY
     assert visible(uploaded) == INDEX_BUSY
     assert index.answerer.store.article_ids() == ["tram"]  # nothing was changed, nothing half-written
+
+
+async def test_the_model_is_loaded_before_the_bot_takes_its_first_update(
+    fake: FakeBotApi, writable_index: MakeIndex
+) -> None:
+    index = writable_index()
+    own = Embedder()  # not the session's, which is loaded already
+    answerer = Answerer.from_settings(index.settings, embedder=own)
+    assert not own.loaded
+    async with running_bot(fake, index.settings, answerer) as bot:
+        loaded_at_start = own.loaded  # no update has arrived yet
+        fake.send_text(private_chat(ANN), ANN, TRAM_QUESTION)
+        answer = await fake.wait_for_call("sendMessage")
+        await bot.settle()
+
+    assert loaded_at_start
+    assert TRAM_ANSWER in visible(answer)
