@@ -107,6 +107,11 @@ class BotApplication(Application):  # type: ignore[type-arg]
         super().__init__(**kwargs)
         self.state = state
 
+    async def stop(self) -> None:
+        """Tell a running feed refresh to stop first: PTB waits here for running handlers, an admin's /refresh too."""
+        self.state.jobs.stopping()
+        await super().stop()
+
 
 class Context(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
     """The ``context`` of every handler here: ``context.state`` instead of string keys into a dict."""

@@ -41,6 +41,7 @@ ALREADY_REFRESHING = "A feed refresh is already running; new articles appear whe
 INDEX_BUSY = "The index is busy: another process is writing to it. Try again in a minute."
 MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
 RECENT_SOURCES = 10
+STOP_GRACE = 2.0  # seconds stop() gives a feed refresh to reach its next feed or entry
 SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer goes without its summary anyway
 
 
@@ -123,7 +124,8 @@ class BotJobs:
         )
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
-        self._feeds = ThreadPoolExecutor(1, thread_name_prefix="qabot-feeds")
+        self._stopping = threading.Event()
+        self._feed_thread: asyncio.Future[FeedRefreshReport] | None = None
         self._changed: asyncio.Condition | None = None
         self._schedule: asyncio.Task[None] | None = None
 
@@ -285,7 +287,8 @@ class BotJobs:
         self.refreshing = True  # set and cleared on the event loop, so the check above cannot race
         await self._notify()
         try:
-            report = await asyncio.get_running_loop().run_in_executor(self._feeds, self._refresh_blocking)
+            self._feed_thread = _in_daemon_thread(self._refresh_blocking, name="qabot-feeds")
+            report = await asyncio.shield(self._feed_thread)  # cancelling the schedule leaves the thread to stop()
         finally:
             self.refreshing = False
             await self._notify()
@@ -305,7 +308,8 @@ class BotJobs:
         def prune(days: int) -> list[str]:
             return ingestor.prune_older_than(days, hold=self._model)
 
-        report = refresh_feeds(self.settings, ingest, feeds=FeedList(self.settings.index_dir), prune=prune)
+        feeds = FeedList(self.settings.index_dir)
+        report = refresh_feeds(self.settings, ingest, feeds=feeds, prune=prune, stop=self._stopping)
         if refresh_changed(report):
             self.answerer.reload()
         if report.feeds:
@@ -327,16 +331,32 @@ class BotJobs:
         if self.period > 0 and self._schedule is None:
             self._schedule = asyncio.get_running_loop().create_task(self._every(self.period), name="qabot-feeds")
 
+    def stopping(self) -> None:
+        """Ask a running feed refresh to end at its next feed or entry (``BotApplication.stop`` calls this first,
+        so an admin's /refresh does not hold up PTB's wait for running handlers)."""
+        self._stopping.set()
+
     async def stop(self) -> None:
-        """Stop the schedules and let running work finish (a refresh ends within its fetch timeouts)."""
+        """Stop the schedules, then the answer thread once its work is done: within seconds, well inside systemd's
+        30 s. A refresh gets ``STOP_GRACE`` to reach its next feed or entry; one still inside a fetch or an ingest
+        is left behind (a daemon thread the process exit ends), and as each feed is one transaction the index
+        keeps every feed it finished and none of the one in hand."""
+        self.stopping()
         await self.privacy.stop()
         if self._schedule is not None:
             self._schedule.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._schedule
             self._schedule = None
-        for pool in (self._feeds, self._answers):
-            await asyncio.to_thread(pool.shutdown, wait=True)
+        if self._feed_thread is not None and not self._feed_thread.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._feed_thread), STOP_GRACE)
+            except TimeoutError:
+                log.warning("Stopping without the feed refresh still under way; it ends with the process")
+                self._feed_thread = None  # a second stop() need not wait for it again
+            except Exception:  # its failure is the refresh's own business, logged where it is awaited
+                pass
+        await asyncio.to_thread(self._answers.shutdown, wait=True)
 
     async def wait_for(self, condition: Callable[[BotJobs], bool], within: float = 60.0) -> None:
         """Wait until ``condition(self)`` holds, e.g. ``lambda j: j.refreshes >= 1`` (for status checks and tests)."""
@@ -353,6 +373,33 @@ class BotJobs:
         changed = self._condition()
         async with changed:
             changed.notify_all()
+
+
+def _in_daemon_thread(fn: Callable[[], T], *, name: str) -> asyncio.Future[T]:
+    """``fn()`` on a new daemon thread, as a future of this loop. Not an executor: the interpreter joins those at
+    exit, so a refresh stuck in a fetch would hold up the process's end for its whole timeout."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = fn()
+        except BaseException as err:  # handed to the awaiting coroutine, which logs it
+            error = err
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot stopped without waiting for this
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return done
 
 
 __all__ = [

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -175,6 +176,7 @@ class FeedRefreshReport:
     feeds: list[FeedStatus] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     prune_error: str | None = None
+    stopped: bool = False  # asked to stop: the feeds not listed were left for the next refresh
 
     @property
     def failed(self) -> list[FeedStatus]:
@@ -188,6 +190,8 @@ class FeedRefreshReport:
             lines.append(f"pruned {len(self.pruned)} old articles")
         if self.prune_error:
             lines.append(f"pruning failed: {self.prune_error}")
+        if self.stopped:
+            lines.append("stopped early (shutting down); the other feeds are refreshed next time")
         return "\n".join(lines)
 
     def totals(self) -> str:
@@ -198,25 +202,35 @@ class FeedRefreshReport:
         return f"{counted(count, 'feed')}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
 
 
+class _Stopped(Exception):
+    """The refresh was asked to stop; nothing of the feed in hand was ingested or recorded."""
+
+
 def refresh_feeds(
     settings: Settings,
     ingest: Ingest,
     *,
     feeds: FeedList | None = None,
     prune: Prune | None = None,
+    stop: threading.Event | None = None,
 ) -> FeedRefreshReport:
     """Refresh every feed in the list and ``ingest`` its new or changed entries, one call per feed.
 
     A feed's failure (HTTP error, timeout, not a feed, malformed, or any unexpected exception while reading or
     ingesting it, logged with its traceback) is recorded in the report and in the feed's ``last_error``; the other
     feeds go on. When ``settings.max_article_age_days`` > 0, ``prune`` is called with it
-    at the end. Blocking: run it in a worker thread from async code.
+    at the end. Blocking: run it in a worker thread from async code. Once ``stop`` is set the refresh ends at the
+    next feed or entry (``report.stopped``): each feed's ingest is one transaction, so the index holds whole feeds.
     """
     feed_list = feeds if feeds is not None else FeedList(settings.index_dir)
     report = FeedRefreshReport()
     for info in feed_list.list():
         try:
-            status, new_info = _refresh_one(info, settings, ingest)
+            status, new_info = _refresh_one(info, settings, ingest, stop)
+        except _Stopped:
+            log.info("feed refresh stopped before %s was ingested", info.url)
+            report.stopped = True
+            return report
         except Exception as err:  # a crash on one feed's content (a parser, a URL library) fails that feed only
             log.exception("feed %s: unexpected %s", info.url, type(err).__name__)
             status, new_info = _failed(info, f"unexpected {type(err).__name__}: {_first_line(err)}")
@@ -224,7 +238,7 @@ def refresh_feeds(
             log.warning("feed %s failed: %s", info.url, status.error)
         report.feeds.append(status)
         feed_list.update(new_info)
-    if prune is not None and settings.max_article_age_days > 0:
+    if prune is not None and settings.max_article_age_days > 0 and not (stop is not None and stop.is_set()):
         try:
             report.pruned = prune(settings.max_article_age_days)
         except QabotError as err:
@@ -232,15 +246,19 @@ def refresh_feeds(
     return report
 
 
-def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[FeedStatus, FeedInfo]:
+def _refresh_one(
+    info: FeedInfo, settings: Settings, ingest: Ingest, stop: threading.Event | None = None
+) -> tuple[FeedStatus, FeedInfo]:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     try:
+        _check(stop)
         result = web.fetch(info.url, settings, etag=info.etag, last_modified=info.last_modified, accept=FEED_ACCEPT)
         if result.not_modified:
             return FeedStatus(info.url, "not modified", info.title), replace(info, last_refresh=now, last_error=None)
         parsed = _parse(result)
         title = clean_label(parsed.feed.get("title")) or info.title
-        gathered = _gather(parsed, info, settings, result.final_url, title)
+        gathered = _gather(parsed, info, settings, result.final_url, title, stop)
+        _check(stop)
         report = ingest(gathered.articles, gathered.skips) if gathered.articles or gathered.skips else IngestReport()
     except QabotError as err:
         return _failed(info, str(err))
@@ -313,7 +331,19 @@ class _Gathered:
     already_seen: int = 0
 
 
-def _gather(parsed: Any, info: FeedInfo, settings: Settings, feed_url: str, feed_title: str | None) -> _Gathered:
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise _Stopped
+
+
+def _gather(
+    parsed: Any,
+    info: FeedInfo,
+    settings: Settings,
+    feed_url: str,
+    feed_title: str | None,
+    stop: threading.Event | None = None,
+) -> _Gathered:
     out = _Gathered()
     entries = list(parsed.entries)
     if len(entries) > MAX_ENTRIES_PER_FEED:
@@ -327,6 +357,7 @@ def _gather(parsed: Any, info: FeedInfo, settings: Settings, feed_url: str, feed
             out.still_seen[key] = fingerprint
             out.already_seen += 1
             continue
+        _check(stop)  # each page can take a fetch timeout: a bot shutting down does not wait for the rest
         article, from_page, skip = _entry_article(entry, settings, feed_url, feed_title)
         if skip is not None:
             out.skips.append(skip)

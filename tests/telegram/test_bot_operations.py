@@ -19,16 +19,19 @@ from qabot.answer import Answerer
 from qabot.bot.jobs import INDEX_BUSY
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
+from qabot.sources.feeds import FeedList
 from qabot.store import write_lock
 from tests.fakes.telegram_api import FakeBotApi, private_chat, user
 from tests.fakes.web_server import FakeWebServer
 from tests.telegram.conftest import WritableIndex
 from tests.telegram.harness import running_bot, visible
-from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE
+from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE, rss
 
 ANN = user(777, "Ann")
 ADMIN = user(42, "Ada")
 PAGE = "/news/bridge.html"
+FEED = "/feed.xml"
+ONCE = 3600.0  # a refresh period no test outlives: only the refresh at startup runs
 TRAM_QUESTION = "How often does the harbour tram run?"
 TRAM_ANSWER = "every ten minutes"
 
@@ -119,3 +122,36 @@ async def test_the_model_is_loaded_before_the_bot_takes_its_first_update(
 
     assert loaded_at_start
     assert TRAM_ANSWER in visible(answer)
+
+
+def _until(probe: Callable[[], bool], within: float = 60.0) -> bool:
+    """Wait (in a worker thread) until ``probe()`` holds; False if it never did within ``within`` seconds."""
+    pause = threading.Event()
+    for _ in range(int(within / 0.01)):
+        if probe():
+            return True
+        pause.wait(0.01)
+    return probe()
+
+
+async def test_stop_during_a_slow_feed_refresh_returns_at_once_and_leaves_the_index_whole(
+    fake: FakeBotApi, writable_index: MakeIndex
+) -> None:
+    # A fetch that may take two minutes: stopping only after the refresh would be far past systemd's 30 s.
+    index = writable_index(allow_private_urls=True, fetch_timeout_seconds=120)
+    page_held = threading.Event()
+    with FakeWebServer() as web:
+        web.route(PAGE, BRIDGE_PAGE, gate=page_held)
+        web.route(FEED, rss(web.url(""), (BRIDGE_TITLE, web.url(PAGE))), content_type="application/rss+xml")
+        FeedList(index.settings.index_dir).add(web.url(FEED))
+        async with running_bot(
+            fake, index.settings, index.answerer, ingestor=index.ingestor, refresh_interval=ONCE
+        ) as bot:
+            assert await asyncio.to_thread(_until, lambda: web.hits(PAGE) == 1)  # the refresh waits for the page
+            await asyncio.wait_for(bot.jobs.stop(), 60)  # what post_stop runs on SIGTERM
+            held_when_stopped = not page_held.is_set()
+
+    assert held_when_stopped
+    assert bot.jobs.refreshes == 0
+    assert index.answerer.store.article_ids() == ["tram"]  # no part of the feed in hand was written
+    assert FeedList(index.settings.index_dir).get(web.url(FEED)).last_refresh is None  # type: ignore[union-attr]
