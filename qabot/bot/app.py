@@ -107,6 +107,11 @@ class BotApplication(Application):  # type: ignore[type-arg]
         super().__init__(**kwargs)
         self.state = state
 
+    async def stop(self) -> None:
+        """Tell a running feed refresh to stop first: PTB waits here for running handlers, an admin's /refresh too."""
+        self.state.jobs.stopping()
+        await super().stop()
+
 
 class Context(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
     """The ``context`` of every handler here: ``context.state`` instead of string keys into a dict."""
@@ -179,7 +184,9 @@ def build_application(
 
 
 async def on_startup(app: Application) -> None:
-    """Register the command menus and start the feed schedule: ``post_init`` of ``run_bot``; tests call it by hand."""
+    """Load the model, register the command menus and start the feed schedule: ``post_init`` of ``run_bot`` (it runs
+    before polling or the webhook starts, so no question waits for the model); tests call it by hand."""
+    await jobs_of(app).warm_up()
     everywhere = [BotCommand(name, description) for name, description in MENU]
     await app.bot.set_my_commands([BotCommand("start", "What this bot does"), *everywhere])
     await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats())

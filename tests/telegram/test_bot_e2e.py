@@ -310,6 +310,9 @@ class _BrokenAnswerer:
     def reload(self) -> bool:
         return False
 
+    def warm_up(self) -> None:
+        pass
+
 
 async def test_an_unexpected_error_gives_one_neutral_line_and_a_log_with_context(
     fake: FakeBotApi, bot_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
