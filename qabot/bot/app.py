@@ -51,7 +51,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from qabot.answer.chitchat import is_courtesy, is_question
-from qabot.bot import address, conversations, inline, members
+from qabot.bot import address, conversations, inline, members, privacy
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.inline import InlineAnswers
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
@@ -59,6 +59,7 @@ from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
+from qabot.render.common import NO_MORE
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +71,14 @@ NETWORK_RETRIES = 8
 NETWORK_BACKOFF = 1.0
 NETWORK_BACKOFF_MAX = 30.0
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for at most 5 s
-INFO_COMMANDS = ("start", "help", "stats", "sources")
+INFO_COMMANDS = ("start", "help", "sources")
 ADMIN_COMMANDS = ("ingest", "remove", "reload", "refresh")
 MENU = (
     ("ask", "Ask a question about the news"),
     ("new", "Start a new conversation"),
     ("sources", "The most recent articles"),
     ("stats", "What the index holds"),
+    ("privacy", "What is stored, and /forget"),
     ("help", "How to use this bot"),
 )
 
@@ -107,6 +109,11 @@ class BotApplication(Application):  # type: ignore[type-arg]
     def __init__(self, *, state: BotState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = state
+
+    async def stop(self) -> None:
+        """Tell a running feed refresh to stop first: PTB waits here for running handlers, an admin's /refresh too."""
+        self.state.jobs.stopping()
+        await super().stop()
 
 
 class Context(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
@@ -180,7 +187,9 @@ def build_application(
 
 
 async def on_startup(app: Application) -> None:
-    """Register the command menus and start the feed schedule: ``post_init`` of ``run_bot``; tests call it by hand."""
+    """Load the model, register the command menus and start the feed schedule: ``post_init`` of ``run_bot`` (it runs
+    before polling or the webhook starts, so no question waits for the model); tests call it by hand."""
+    await jobs_of(app).warm_up()
     everywhere = [BotCommand(name, description) for name, description in MENU]
     await app.bot.set_my_commands([BotCommand("start", "What this bot does"), *everywhere])
     await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats())
@@ -227,6 +236,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler(INFO_COMMANDS, _cmd_info, filters=new))
     app.add_handler(CommandHandler(ADMIN_COMMANDS, _cmd_admin, filters=new))
     app.add_handler(CommandHandler("new", _cmd_new, filters=new))
+    app.add_handler(CommandHandler(privacy.COMMANDS, _cmd_privacy, filters=new))
     text = new & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, _on_private_text))
     app.add_handler(MessageHandler(text & filters.ChatType.GROUPS & _AddressedToBot(), _on_group_text))
@@ -326,6 +336,16 @@ async def _cmd_new(update: Update, context: Context) -> None:
     await _send(message, th.esc(th.NEW_CONVERSATION))
 
 
+async def _cmd_privacy(update: Update, context: Context) -> None:
+    """``/privacy``, ``/forget`` and ``/stats`` (whose admin part only admins see): ``qabot.bot.privacy``."""
+    message = update.effective_message
+    user_id = update.effective_user.id if update.effective_user else None
+    admin = context.state.guard.is_admin(user_id)
+    command = address.command_name(message.to_dict())
+    reply = await context.state.jobs.privacy.reply(command, user_id, admin=admin, args=list(context.args or []))
+    await _send(message, reply)
+
+
 async def _on_unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     await _send(message, th.unknown_command_html(address.command_name(message.to_dict())))
@@ -350,9 +370,10 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         return
     jobs = context.state.jobs
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
+    asker = message.from_user.id if message.from_user else None  # stored with the answer, so /forget finds it
     async with _typing(message):
         try:
-            reply = await jobs.answer(question, message.chat_id, thread)
+            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker)
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return
@@ -382,7 +403,7 @@ async def _on_more(update: Update, context: Context) -> None:
     answer_id = (query.data or "").split(":", 1)[1]
     page = await context.state.jobs.more_sources(answer_id)
     if page is None or not isinstance(query.message, Message):
-        await query.answer(th.NO_MORE)
+        await query.answer(NO_MORE)
         return
     await query.answer()
     parts, remaining = page

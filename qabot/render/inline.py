@@ -3,8 +3,9 @@
 Each quoted article becomes one result: the list shows the article's title with its first quote as the
 description, and picking it posts the HTML a chat answer has for that article (caveat, quotes, numbered source
 line with the link to the quoted sentence), from :func:`qabot.render.telegram.render_answer_html`, so the two never
-drift apart. An inline result posts exactly one message, so an article whose quotes need more is cut to its first
-quote.
+drift apart. A decline is one item with the decline sentence every front-end uses. Titles and descriptions are
+cleaned like every label shown (:mod:`qabot.render.common`). An inline result posts exactly one message, so an
+article whose quotes need more is cut to its first quote.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from qabot.models import Answer, Article, Quote
 from qabot.render import telegram as th
+from qabot.render.common import SEPARATOR, declined_text, source_of
 
 DESCRIPTION_CHARS = 150  # the list shows two or three lines of it; the message itself carries the whole quote
 MAX_RESULTS = 50  # Telegram's limit per answerInlineQuery
@@ -35,25 +37,25 @@ def answer_items(answer: Answer) -> list[InlineItem]:
     """One item per quoted article, in the answer's order; a decline is one item saying the articles don't answer."""
     if answer.abstained or not answer.quotes:
         html = th.render_answer_html(answer)[0]
-        return [InlineItem("declined", th.NOT_FOUND, shorten(answer.question), html)]
+        return [InlineItem("declined", declined_text(answer), shorten(th.clean(answer.question)), html)]
     items = []
     for quotes in by_article(answer.quotes)[:MAX_RESULTS]:
         first = quotes[0]
         html = _one_message(replace(answer, synthesis=None, more=()), quotes)
-        title = first.title.strip() or "Untitled"
-        items.append(InlineItem(_item_id("q", first.article_id), title, shorten(first.text), html))
+        title = source_of(first).title
+        items.append(InlineItem(_item_id("q", first.article_id), title, shorten(th.clean(first.text)), html))
     return items
 
 
 def newest_items(articles: Sequence[Article]) -> list[InlineItem]:
     """One item per article (for an empty or very short query): its title, then outlet and date; picking it posts
-    the linked title line that ``/sources`` shows."""
+    the article's source line as ``/sources`` shows it (without the number)."""
     items = []
     for article in articles[:MAX_RESULTS]:
-        html, visible = th.article_line(article)
-        title = article.title.strip() or "Untitled"
-        description = visible[len(title) :].lstrip(", ") or "Newest article"
-        items.append(InlineItem(_item_id("a", article.id), title, description, html))
+        src = source_of(article)
+        html, _ = th.source_html(None, src)
+        description = SEPARATOR.join(p for p in (src.site, src.date) if p) or "Newest article"
+        items.append(InlineItem(_item_id("a", article.id), src.title, description, html))
     return items
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from qabot.models import Answer, Quote
 from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT
 from qabot.render.inline import DESCRIPTION_CHARS, answer_items
 from tests.fakes.telegram_api import FakeBotApi, check_html, group_chat, private_chat, user, utf16_len
 from tests.telegram.harness import inline_results, quotes_in, quotes_of, running_bot, visible
@@ -62,7 +63,7 @@ async def test_an_inline_question_lists_the_quoted_article_with_the_chat_answers
     assert result["description"].startswith(F35_ANSWER)
     assert F35_ANSWER in result["visible"]
     assert f'href="{F35_URL}#:~:text=' in result["html"]  # the source line links to the quoted sentence
-    assert f"1. — {F35_TITLE}, qabot samples, 2025-03-27" in result["visible"]
+    assert f"[1] {F35_TITLE} · qabot samples · 2025-03-27" in result["visible"]
     assert result["input_message_content"]["parse_mode"] == "HTML"
     assert result["input_message_content"]["link_preview_options"]["is_disabled"] is True
     assert answered.params["cache_time"] > 0
@@ -90,7 +91,7 @@ async def test_each_quoted_article_is_one_result_carrying_its_quotes_from_the_ch
     assert len(results) == articles
     assert sorted(q for r in results for q in quotes_of(r["html"])) == sorted(quotes_in(in_chat))
     assert all(normalised(quotes_of(r["html"])[0]).startswith(r["description"].rstrip("…")) for r in results)
-    assert all(re.search(r"^1\. — ", r["visible"], flags=re.M) for r in results)  # each is its own answer
+    assert all(re.search(r"^\[1\] ", r["visible"], flags=re.M) for r in results)  # each is its own answer
 
 
 async def test_an_empty_or_short_inline_query_lists_the_newest_articles(
@@ -109,7 +110,10 @@ async def test_an_empty_or_short_inline_query_lists_the_newest_articles(
         results = inline_results(answered)
         assert [r["title"] for r in results] == [a.title for a in newest]
         assert all(f'href="{a.url}"' in r["html"] for r, a in zip(results, newest, strict=True))
-        assert all(r["description"] == f"qabot samples, {a.published}" for r, a in zip(results, newest, strict=True))
+        assert all(r["description"] == f"qabot samples · {a.published}" for r, a in zip(results, newest, strict=True))
+        assert all(
+            r["visible"] == f"{a.title} · qabot samples · {a.published}" for r, a in zip(results, newest, strict=True)
+        )
     assert counting.asked == []  # nothing was asked of the model
 
 
@@ -122,8 +126,8 @@ async def test_an_inline_question_the_articles_do_not_answer_is_one_decline(
         await bot.settle()
 
     [result] = inline_results(answered)
-    assert result["title"] == th.NOT_FOUND
-    assert result["visible"] == th.NOT_FOUND  # what the chat says to the same question
+    assert result["title"] == DECLINE_TEXT
+    assert result["visible"] == DECLINE_TEXT  # what the chat says to the same question
     assert result["description"] == "What is the capital of Peru?"
 
 
@@ -241,8 +245,8 @@ async def test_a_group_becoming_a_supergroup_is_neither_greeted_again_nor_left(
 
 
 def _source_titles(shown: str) -> list[str]:
-    """The article titles of an answer's numbered source lines ("2. — Title, qabot samples, 2025-03-27")."""
-    return re.findall(r"^\d+\. — (.+?), qabot samples, ", shown, flags=re.M)
+    """The article titles of an answer's numbered source lines ("[2] Title · qabot samples · 2025-03-27")."""
+    return re.findall(r"^\[\d+\] (.+?) · qabot samples · ", shown, flags=re.M)
 
 
 # ---------------------------------------------------------------- results that must fit one message
@@ -262,7 +266,7 @@ def test_an_article_whose_quotes_fill_more_than_a_message_still_posts_one_messag
     for item in items:
         shown = check_html(item.html)
         assert utf16_len(shown) <= th.MAX_MESSAGE
-        assert "1. — Harbour tram, Port Times, 2025-04-01" in shown
+        assert "[1] Harbour tram · Port Times · 2025-04-01" in shown
         assert len(item.description) <= DESCRIPTION_CHARS
         assert len(item.id.encode()) <= 64
     assert "The harbour tram runs every ten minutes." in check_html(items[0].html)  # cut to the first quote
