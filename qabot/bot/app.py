@@ -5,8 +5,9 @@ The only module that imports ``telegram``. ``build_application`` returns a pytho
 @mention, a reply to one of its messages, ``/ask`` or ``/ask@itsname``), replies in the question's forum topic,
 and never answers edits, channel posts or other bots' commands. The rules (allowlists, cooldowns) live in
 ``qabot.bot.guard``, the log redaction in ``qabot.redact``. Handlers reach the bot's parts through one typed
-``BotState`` (``context.state``). Sends ride out flood control and a Bot API outage of about two minutes; any other
-failure is logged with context and the user gets one neutral line.
+``BotState`` (``context.state``). Sends ride out flood control and a Bot API outage of about two minutes; a
+chat that refuses the bot (blocked, removed) is one info line; any other failure is logged with context and the
+user gets one neutral line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, ChatMigrated, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -514,21 +515,30 @@ def _seconds(value: float | dt.timedelta) -> float:
 
 
 async def _on_error(update: object, context: Context) -> None:
-    """Log the error with what it was about, then tell the user one neutral line (never a traceback)."""
-    err = context.error
+    """PTB's error handler: see :func:`_report_failure`."""
     if isinstance(update, Update):
-        chat = update.effective_chat.id if update.effective_chat else None
-        user = update.effective_user.id if update.effective_user else None
-        log.error(
-            "Update %s (chat %s, user %s) failed: %s", update.update_id, chat, user, type(err).__name__, exc_info=err
-        )
-        with contextlib.suppress(TelegramError):
-            if update.callback_query is not None:
-                await update.callback_query.answer(th.SOMETHING_WRONG)
-            elif update.message is not None and _addressed(update):
-                await _send(update.message, th.esc(th.SOMETHING_WRONG))
+        await _report_failure(update, context.error)
     else:
-        log.error("Telegram error outside an update: %s", type(err).__name__, exc_info=err)
+        log.error("Telegram error outside an update: %s", type(context.error).__name__, exc_info=context.error)
+
+
+async def _report_failure(update: Update, err: BaseException | None) -> None:
+    """Log the error with what it was about, then tell the user one neutral line (never a traceback).
+
+    ``Forbidden`` is no failure: the user blocked the bot or it was removed from the group, so there is no one to
+    tell, and one info line says so.
+    """
+    chat = update.effective_chat.id if update.effective_chat else None
+    user = update.effective_user.id if update.effective_user else None
+    if isinstance(err, Forbidden):
+        log.info("Chat %s (user %s) takes no messages from the bot: %s", chat, user, err.message)
+        return
+    log.error("Update %s (chat %s, user %s) failed: %s", update.update_id, chat, user, type(err).__name__, exc_info=err)
+    with contextlib.suppress(TelegramError):
+        if update.callback_query is not None:
+            await update.callback_query.answer(th.SOMETHING_WRONG)
+        elif update.message is not None and _addressed(update):
+            await _send(update.message, th.esc(th.SOMETHING_WRONG))
 
 
 __all__ = [

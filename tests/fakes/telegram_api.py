@@ -11,7 +11,8 @@ Test-side helpers build updates as Telegram would (entities for commands and @me
 them for ``getUpdates`` or push them to a webhook, inject failures (:meth:`FakeBotApi.fail_next` for HTTP errors,
 :meth:`~FakeBotApi.drop_next` for a connection closed without an answer, :meth:`~FakeBotApi.stall_next` for an API
 that stops answering, :meth:`~FakeBotApi.refuse_chat` for a chat that refuses every message, e.g. a user who
-blocked the bot or HTML that Telegram will not parse) and wait for calls with :meth:`FakeBotApi.wait_for_call` — event-driven, no sleeps.
+blocked the bot or HTML that Telegram will not parse) and wait for calls with :meth:`FakeBotApi.wait_for_call` —
+event-driven, no sleeps.
 """
 
 from __future__ import annotations
