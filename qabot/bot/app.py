@@ -470,8 +470,23 @@ async def _send_parts(
 async def _send(message: Message, text: str, **kwargs: Any) -> Message:
     """Reply in the message's chat and topic; retry network errors with back-off, follow a group's migration.
 
-    ``reply_text`` keeps the forum topic (never ``send_message`` by hand, which loses it).
+    ``reply_text`` keeps the forum topic (never ``send_message`` by hand, which loses it). HTML that Telegram
+    refuses to parse goes again as plain text: the same words without formatting, rather than no answer.
     """
+    try:
+        return await _send_as_is(message, text, **kwargs)
+    except BadRequest as err:
+        if not _refused_html(err):
+            raise
+        log.warning("Chat %s refused the HTML (%s); sent as plain text", message.chat_id, err.message)
+        return await _send_as_is(message, th.plain_text(text), parse_mode=None, **kwargs)
+
+
+def _refused_html(err: BadRequest) -> bool:
+    return "can't parse entities" in err.message.lower()
+
+
+async def _send_as_is(message: Message, text: str, **kwargs: Any) -> Message:
     return await _with_retries(
         lambda: message.reply_text(text, **kwargs),
         on_migrated=lambda chat_id: message.get_bot().send_message(

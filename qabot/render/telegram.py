@@ -35,6 +35,7 @@ SUMMARY_LABEL = "Summary written by a language model, checked against the quotes
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_TAG = re.compile(r"<[^<>]*>")  # text is escaped here, so every "<" left starts a tag
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ def utf16_len(text: str) -> int:
 def esc(text: str) -> str:
     """Escape text for Telegram HTML (``<``, ``>``, ``&``)."""
     return html.escape(text, quote=False)
+
+
+def plain_text(html_text: str) -> str:
+    """What the user sees of HTML made here, as plain text: tags dropped, entities unescaped.
+
+    The fallback when Telegram refuses the HTML: the same words, without formatting or links.
+    """
+    return html.unescape(_TAG.sub("", html_text))
 
 
 def render_answer_html(answer: Answer, *, numbered_from: int = 1, limit: int = MAX_MESSAGE) -> list[str]:
@@ -326,6 +335,7 @@ __all__ = [
     "help_html",
     "link_html",
     "pack_blocks",
+    "plain_text",
     "quote_blocks",
     "render_answer_html",
     "render_quotes_html",
