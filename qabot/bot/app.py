@@ -229,6 +229,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & filters.Document.ALL, _on_document))
     app.add_handler(CallbackQueryHandler(_on_feedback, pattern=r"^fb:[+-]:"))
     app.add_handler(CallbackQueryHandler(_on_more, pattern=r"^more:"))
+    app.add_handler(CallbackQueryHandler(_on_unknown_button))  # anything else: answered, so it stops spinning
     # Last in the group: only what no handler above took. Status updates (pins, joins) are not messages to answer.
     private = new & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(private & filters.COMMAND, _on_unknown_command))
@@ -273,19 +274,23 @@ async def _on_migrate(update: Update, context: Context) -> None:
 
 
 async def _gate(update: Update, context: Context) -> None:
-    """Outside the allowlists: say once, politely, that the bot is private; then ignore that chat."""
+    """Outside the allowlists: say once, politely, that the bot is private; then ignore that chat.
+
+    A button press is answered every time (a short notice only the presser sees): unanswered, it keeps spinning.
+    """
     guard = context.state.guard
     user_id = update.effective_user.id if update.effective_user else None
     chat_id = update.effective_chat.id if update.effective_chat else None
     if guard.allowed(chat_id, user_id):
         return
     key = chat_id if chat_id is not None else (user_id or 0)
-    if _addressed(update) and guard.first_refusal(key):
+    first = _addressed(update) and guard.first_refusal(key)
+    if first:
         log.info("Refused chat %s (user %s): not in the allowlists", key, user_id)
-        if update.callback_query is not None:
-            await update.callback_query.answer(th.PRIVATE_BOT)
-        elif update.effective_message is not None:
-            await _send(update.effective_message, th.esc(th.PRIVATE_BOT))
+    if update.callback_query is not None:
+        await update.callback_query.answer(th.PRIVATE_BOT)
+    elif first and update.effective_message is not None:
+        await _send(update.effective_message, th.esc(th.PRIVATE_BOT))
     raise ApplicationHandlerStop
 
 
@@ -385,6 +390,10 @@ async def _on_more(update: Update, context: Context) -> None:
     await _send_parts(
         query.message, parts, _answer_keyboard(answer_id, more=True) if remaining else None, quote_first=True
     )
+
+
+async def _on_unknown_button(update: Update, context: Context) -> None:
+    await update.callback_query.answer(th.OLD_BUTTON)
 
 
 # ---------------------------------------------------------------- admin

@@ -28,6 +28,7 @@ PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
 NO_MORE = "No more sources for this answer."
+OLD_BUTTON = "This button no longer works. Ask again for a fresh answer."
 NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
 NOT_TEXT = "I read text only: send me your question as a message."
 NEW_CONVERSATION = "New conversation: the next question starts afresh."
@@ -326,6 +327,7 @@ __all__ = [
     "NOT_FOUND",
     "NOT_TEXT",
     "NO_MORE",
+    "OLD_BUTTON",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
     "SUMMARY_LABEL",

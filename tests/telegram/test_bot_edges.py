@@ -10,10 +10,12 @@ from collections.abc import Callable
 import pytest
 
 from qabot.config import Settings
-from tests.fakes.telegram_api import BLOCKED, UNPARSABLE, FakeBotApi, private_chat, user
+from qabot.render import telegram as th
+from tests.fakes.telegram_api import BLOCKED, UNPARSABLE, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import buttons, running_bot, visible
 
 ANN = user(777, "Ann")
+BOB = user(778, "Bob")
 F35_QUESTION = "Why was Turkey removed from the F-35 programme?"
 F35_ANSWER = "Washington removed Turkey from the F-35 programme in 2019"
 
@@ -56,3 +58,23 @@ async def test_html_telegram_cannot_parse_is_sent_again_as_plain_text(
     assert "Turkey hopes to rejoin the F-35 programme" in visible(sent)  # the source line is still there
     assert [b[:5] for b in buttons(sent)] == ["fb:+:", "fb:-:", "more:"]
     assert [r.levelno for r in caplog.records if r.name == "qabot.bot.app"] == [logging.WARNING]
+
+
+async def test_every_button_press_is_answered_even_unknown_ones_and_refused_users(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    stranger_group = group_chat(-1009)
+    async with running_bot(fake, bot_settings(allowed_users=[ANN["id"]]), answerer) as bot:
+        fake.send_text(private_chat(ANN), ANN, "/help")
+        help_message = (await fake.wait_for_call("sendMessage")).result
+        for data in ("bogus:1", "fb:x:y", "more"):
+            fake.press_button(help_message, ANN, data)
+        elsewhere = fake.message(stranger_group, BOB, "an old message of the bot's")
+        for _ in range(2):  # the second press of a refused user is answered too, not only the first
+            fake.press_button(elsewhere, BOB, "fb:+:abcdefgh")
+        await fake.wait_for_call("answerCallbackQuery", 5)
+        await bot.settle()
+
+    answered = sorted(c.params.get("text") for c in fake.calls_of("answerCallbackQuery", ok=True))
+    assert answered == sorted([th.OLD_BUTTON] * 3 + [th.PRIVATE_BOT] * 2)  # updates are handled concurrently
+    assert len(fake.sent()) == 1  # the refusals are notices to the presser, not messages in the group
