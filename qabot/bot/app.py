@@ -361,7 +361,9 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
     await jobs.conversations.remember(thread, reply.context, [m.message_id for m in sent])
 
 
-def _answer_keyboard(answer_id: str, *, more: bool) -> InlineKeyboardMarkup:
+def _answer_keyboard(answer_id: str | None, *, more: bool) -> InlineKeyboardMarkup | None:
+    if answer_id is None:
+        return None  # the feedback store is unusable: buttons would lead nowhere
     row = [
         InlineKeyboardButton("👍", callback_data=f"fb:+:{answer_id}"),
         InlineKeyboardButton("👎", callback_data=f"fb:-:{answer_id}"),
@@ -375,7 +377,10 @@ async def _on_feedback(update: Update, context: Context) -> None:
     query = update.callback_query
     _, sign, answer_id = (query.data or "").split(":", 2)
     stored = await context.state.jobs.vote(answer_id, query.from_user.id, 1 if sign == "+" else -1)
-    await query.answer("Thanks for the feedback!" if stored else "That answer is too old to rate.")
+    if stored is None:
+        await query.answer(th.FEEDBACK_DOWN)
+    else:
+        await query.answer("Thanks for the feedback!" if stored else "That answer is too old to rate.")
 
 
 async def _on_more(update: Update, context: Context) -> None:

@@ -1,7 +1,8 @@
 """Answers shown in chats and the 👍/👎 pressed under them, in a small SQLite file beside the index.
 
 Kept apart from the index database so feedback survives a rebuilt index and never takes the index's write lock.
-Each call opens its own connection, so the store is safe to use from several threads. Button payloads stay far
+Each call opens its own connection, so the store is safe to use from several threads; a failing file raises
+``sqlite3.Error`` (the bot then goes on without buttons, see ``qabot.bot.jobs``). Button payloads stay far
 under Telegram's 64-byte ``callback_data`` limit: ``fb:+:<id>``, ``fb:-:<id>``, ``more:<id>`` with an 8-character id.
 """
 
@@ -70,9 +71,6 @@ class FeedbackStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
@@ -81,9 +79,13 @@ class FeedbackStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One short-lived connection per call: sqlite3 connections must not cross threads.
-        with closing(sqlite3.connect(self.path, timeout=10)) as conn, conn:
-            yield conn
+        # One short-lived connection per call: sqlite3 connections must not cross threads. The schema is made on
+        # each (a no-op once there), so a file deleted while the bot runs comes back empty instead of failing.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+            conn.executescript(_SCHEMA)
+            with conn:
+                yield conn
 
     def record_answer(self, answer: Answer, chat_id: int) -> str:
         """Store an answer shown in ``chat_id``; returns its short id for button payloads."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -80,13 +81,14 @@ def refresh_changed(report: FeedRefreshReport) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources).
+    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources;
+    no id, and so no buttons, while the feedback store is unusable).
 
     ``context``: what the next question in the same thread carries (``Conversations.remember`` stores it).
     """
 
     parts: list[str]
-    answer_id: str
+    answer_id: str | None
     more: bool
     context: Context | None = None
 
@@ -111,6 +113,7 @@ class BotJobs:
         self.refreshes = 0  # completed refreshes, scheduled or asked for
         self.last_refresh: FeedRefreshReport | None = None
         self.feedback = FeedbackStore.from_settings(settings)
+        self.feedback_down = False  # the store failed last time: warned once, not again until it works
         self.conversations = Conversations(settings, clock=clock)
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
@@ -168,21 +171,36 @@ class BotJobs:
         now = self.conversations.clock()
         context = await self.conversations.context(thread, now)
         answer = await self.ask(question, context, now)
-        answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id)
+        answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id)
         more = bool(answer.more) and not answer.abstained
         return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
 
     async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
         """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""
-        page = await asyncio.to_thread(self.feedback.next_more, answer_id, self.settings.max_articles)
+        page = await self._feedback(self.feedback.next_more, answer_id, self.settings.max_articles)
         if page is None or not page.quotes:
             return None
         parts = th.render_quotes_html(page.quotes, numbered_from=len(th.source_groups(page.before)) + 1)
         return parts, page.remaining > 0
 
-    async def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
-        """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old)."""
-        return await asyncio.to_thread(self.feedback.record_vote, answer_id, user_id, vote)
+    async def vote(self, answer_id: str, user_id: int, vote: int) -> bool | None:
+        """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old), None when the store is unusable."""
+        return await self._feedback(self.feedback.record_vote, answer_id, user_id, vote)
+
+    async def _feedback(self, call: Callable[..., T], *args: Any) -> T | None:
+        """``call(*args)`` on the feedback store, or None when the file is unusable: the answer matters more than
+        its buttons, so a broken store is one warning (and one line when it works again), never a failed answer."""
+        try:
+            result = await asyncio.to_thread(call, *args)
+        except sqlite3.Error as err:
+            if not self.feedback_down:
+                log.warning("Feedback store %s is unusable (%s); answers go without buttons", self.feedback.path, err)
+            self.feedback_down = True
+            return None
+        if self.feedback_down:
+            log.info("Feedback store %s works again", self.feedback.path)
+            self.feedback_down = False
+        return result
 
     async def info(self, command: str, bot_username: str | None) -> str:
         """The HTML reply to ``/start``, ``/help``, ``/stats`` or ``/sources``."""

@@ -28,6 +28,7 @@ PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
 NO_MORE = "No more sources for this answer."
+FEEDBACK_DOWN = "Sorry, I can't record that right now. Please try again later."
 OLD_BUTTON = "This button no longer works. Ask again for a fresh answer."
 NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
 NOT_TEXT = "I read text only: send me your question as a message."
@@ -320,6 +321,7 @@ def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> st
 __all__ = [
     "ADMIN_ONLY",
     "EMPTY_QUESTION",
+    "FEEDBACK_DOWN",
     "LONG_QUOTE",
     "MAX_MESSAGE",
     "NEW_CONVERSATION",

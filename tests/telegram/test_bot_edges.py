@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ ANN = user(777, "Ann")
 BOB = user(778, "Bob")
 F35_QUESTION = "Why was Turkey removed from the F-35 programme?"
 F35_ANSWER = "Washington removed Turkey from the F-35 programme in 2019"
+COACH_QUESTION = "Who is the new head coach of Fenwater Rovers?"
 
 SettingsFactory = Callable[..., Settings]
 
@@ -78,3 +80,39 @@ async def test_every_button_press_is_answered_even_unknown_ones_and_refused_user
     answered = sorted(c.params.get("text") for c in fake.calls_of("answerCallbackQuery", ok=True))
     assert answered == sorted([th.OLD_BUTTON] * 3 + [th.PRIVATE_BOT] * 2)  # updates are handled concurrently
     assert len(fake.sent()) == 1  # the refusals are notices to the presser, not messages in the group
+
+
+async def test_a_deleted_or_broken_feedback_file_costs_the_buttons_never_the_answer(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = bot_settings()
+    store = Path(settings.index_dir) / "feedback.sqlite"
+    chat = private_chat(ANN)
+    async with running_bot(fake, settings, answerer) as bot:
+        fake.send_text(chat, ANN, F35_QUESTION)
+        first = await fake.wait_for_call("sendMessage")
+        await bot.settle()
+        store.unlink()  # deleted while the bot runs: made again, buttons and all
+        fake.send_text(chat, ANN, COACH_QUESTION)
+        after_delete = await fake.wait_for_call("sendMessage", 2)
+        await bot.settle()
+        store.write_bytes(b"this is not a database " * 200)  # unusable while the bot runs
+        for n, question in enumerate((F35_QUESTION, COACH_QUESTION), start=3):
+            fake.send_text(chat, ANN, question)
+            await fake.wait_for_call("sendMessage", n)
+            await bot.settle()
+        fake.press_button(first.result, ANN, buttons(first)[0])
+        pressed = await fake.wait_for_call("answerCallbackQuery")
+        await bot.settle()
+
+    assert "Marta Lindqvist" in visible(after_delete)
+    assert [b[:5] for b in buttons(after_delete)] == ["fb:+:", "fb:-:", "more:"]
+    broken = fake.sent()[2:]
+    assert F35_ANSWER in visible(broken[0])
+    assert "Marta Lindqvist" in visible(broken[1])
+    assert [buttons(c) for c in broken] == [[], []]
+    assert th.SOMETHING_WRONG not in [visible(c) for c in fake.sent()]
+    assert pressed.params["text"] == th.FEEDBACK_DOWN
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "feedback.sqlite is unusable" in warning.getMessage()
+    assert warning.exc_info is None
