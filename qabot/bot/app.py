@@ -53,7 +53,7 @@ from telegram.request import BaseRequest
 from qabot.answer.chitchat import is_courtesy, is_question
 from qabot.bot import address, conversations
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
-from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
+from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike, Tally
 from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
@@ -365,8 +365,8 @@ def _answer_keyboard(answer_id: str | None, *, more: bool) -> InlineKeyboardMark
     if answer_id is None:
         return None  # the feedback store is unusable: buttons would lead nowhere
     row = [
-        InlineKeyboardButton("👍", callback_data=f"fb:+:{answer_id}"),
-        InlineKeyboardButton("👎", callback_data=f"fb:-:{answer_id}"),
+        InlineKeyboardButton(th.vote_label(True, 0), callback_data=f"fb:+:{answer_id}"),
+        InlineKeyboardButton(th.vote_label(False, 0), callback_data=f"fb:-:{answer_id}"),
     ]
     if more:
         row.append(InlineKeyboardButton("More sources", callback_data=f"more:{answer_id}"))
@@ -374,13 +374,27 @@ def _answer_keyboard(answer_id: str | None, *, more: bool) -> InlineKeyboardMark
 
 
 async def _on_feedback(update: Update, context: Context) -> None:
+    """Store the vote, say which one counted, and show the new counts on the buttons (everyone sees them)."""
     query = update.callback_query
     _, sign, answer_id = (query.data or "").split(":", 2)
-    stored = await context.state.jobs.vote(answer_id, query.from_user.id, 1 if sign == "+" else -1)
-    if stored is None:
-        await query.answer(th.FEEDBACK_DOWN)
-    else:
-        await query.answer("Thanks for the feedback!" if stored else "That answer is too old to rate.")
+    vote = 1 if sign == "+" else -1
+    tally = await context.state.jobs.vote(answer_id, query.from_user.id, vote)
+    if tally is None or not tally.known:
+        await query.answer(th.FEEDBACK_DOWN if tally is None else "That answer is too old to rate.")
+        return
+    await query.answer(th.vote_notice(vote, tally.before))
+    if tally.before != vote and isinstance(query.message, Message) and query.message.reply_markup is not None:
+        rows = [[_counted(b, tally) for b in row] for row in query.message.reply_markup.inline_keyboard]
+        with contextlib.suppress(BadRequest):  # "not modified": a press at the same moment showed these counts
+            await query.message.edit_reply_markup(InlineKeyboardMarkup(rows))
+
+
+def _counted(button: InlineKeyboardButton, tally: Tally) -> InlineKeyboardButton:
+    data = str(button.callback_data or "")
+    if data.startswith(("fb:+:", "fb:-:")):
+        up = data.startswith("fb:+:")
+        return InlineKeyboardButton(th.vote_label(up, tally.up if up else tally.down), callback_data=data)
+    return button
 
 
 async def _on_more(update: Update, context: Context) -> None:

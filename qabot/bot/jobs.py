@@ -93,6 +93,17 @@ class Reply:
     context: Context | None = None
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The votes on an answer after a press: ``before`` is the presser's earlier vote (0: none), ``known`` False
+    when the answer is too old to rate."""
+
+    known: bool
+    before: int = 0
+    up: int = 0
+    down: int = 0
+
+
 class BotJobs:
     """The answer thread, the feed-refresh thread and the schedule of one running bot."""
 
@@ -183,9 +194,17 @@ class BotJobs:
         parts = th.render_quotes_html(page.quotes, numbered_from=len(th.source_groups(page.before)) + 1)
         return parts, page.remaining > 0
 
-    async def vote(self, answer_id: str, user_id: int, vote: int) -> bool | None:
-        """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old), None when the store is unusable."""
-        return await self._feedback(self.feedback.record_vote, answer_id, user_id, vote)
+    async def vote(self, answer_id: str, user_id: int, vote: int) -> Tally | None:
+        """Store a 👍 (1) or 👎 (-1) and count the answer's votes; None when the store is unusable."""
+
+        def vote_and_count() -> Tally:
+            before = self.feedback.votes(answer_id).get(user_id, 0)
+            if not self.feedback.record_vote(answer_id, user_id, vote):
+                return Tally(known=False)
+            votes = self.feedback.votes(answer_id).values()
+            return Tally(True, before, up=sum(v > 0 for v in votes), down=sum(v < 0 for v in votes))
+
+        return await self._feedback(vote_and_count)
 
     async def _feedback(self, call: Callable[..., T], *args: Any) -> T | None:
         """``call(*args)`` on the feedback store, or None when the file is unusable: the answer matters more than
@@ -345,6 +364,7 @@ __all__ = [
     "BotJobs",
     "IngestorLike",
     "Reply",
+    "Tally",
     "refresh_changed",
     "refresh_period",
 ]

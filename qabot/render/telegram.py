@@ -288,6 +288,20 @@ def unknown_command_html(command: str) -> str:
     return f"Unknown command /{esc(command[:32])}; /help lists the commands."
 
 
+def vote_label(up: bool, count: int) -> str:
+    """A vote button: 👍 or 👎, with the number of votes once there are any."""
+    thumb = "👍" if up else "👎"
+    return f"{thumb} {count}" if count else thumb
+
+
+def vote_notice(vote: int, before: int) -> str:
+    """What the presser of a vote button is told (only they see it): which vote counts now."""
+    thumb = "👍" if vote > 0 else "👎"
+    if before == vote:
+        return f"You already voted {thumb}."
+    return f"Changed your vote to {thumb}." if before else f"Thanks! Your {thumb} is counted."
+
+
 def stats_html(stats: IndexStats) -> str:
     """The /stats text: articles, passages, newest date and model."""
     newest = short_date(stats.newest) or "unknown"
@@ -352,4 +366,6 @@ __all__ = [
     "stats_html",
     "unknown_command_html",
     "utf16_len",
+    "vote_label",
+    "vote_notice",
 ]

@@ -380,7 +380,8 @@ class FakeBotApi:
         return msg
 
     def press_button(self, message: dict, presser: dict, data: str) -> int:
-        """A user presses an inline button under ``message`` (a message the bot sent)."""
+        """A user presses an inline button under ``message`` (a message the bot sent), as it is now (edited or not)."""
+        message = self.messages.get((message["chat"]["id"], message["message_id"]), message)
         query = {
             "id": str(next(self._message_ids)),
             "from": presser,

@@ -385,7 +385,11 @@ async def test_feedback_presses_are_stored_with_the_question_and_quotes(
     assert stored.question == F35_QUESTION
     assert stored.chat_id == ANN["id"]
     assert [q.text for q in stored.quotes] == quotes_in(answer)
-    assert {c.params.get("text") for c in fake.calls_of("answerCallbackQuery")} == {"Thanks for the feedback!"}
+    assert [c.params.get("text") for c in fake.calls_of("answerCallbackQuery")] == [
+        "Thanks! Your 👍 is counted.",
+        "Thanks! Your 👍 is counted.",
+        "Changed your vote to 👎.",
+    ]
 
 
 async def test_more_sources_button_shows_the_next_passages_in_the_same_topic(

@@ -116,3 +116,43 @@ async def test_a_deleted_or_broken_feedback_file_costs_the_buttons_never_the_ans
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "feedback.sqlite is unusable" in warning.getMessage()
     assert warning.exc_info is None
+
+
+def _labels(fake: FakeBotApi, message: dict) -> list[str]:
+    """The button labels under a message as the chat shows them now."""
+    markup = fake.messages[(message["chat"]["id"], message["message_id"])].get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_votes_show_on_the_buttons_and_a_changed_vote_moves_there(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    group = group_chat(-1010)
+    async with running_bot(fake, bot_settings(), answerer) as bot:
+        fake.send_text(group, ANN, f"@QA_Test_Bot {F35_QUESTION}")
+        answer = (await fake.wait_for_call("sendMessage")).result
+        await bot.settle()
+        seen = [_labels(fake, answer)]
+        up, down, _more = (b["callback_data"] for b in answer["reply_markup"]["inline_keyboard"][0])
+        for n, (who, data) in enumerate([(ANN, up), (BOB, up), (ANN, down), (ANN, down)], start=1):
+            fake.press_button(answer, who, data)
+            await fake.wait_for_call("answerCallbackQuery", n)
+            await bot.settle()
+            seen.append(_labels(fake, answer))
+
+    assert seen == [
+        ["👍", "👎", "More sources"],
+        ["👍 1", "👎", "More sources"],
+        ["👍 2", "👎", "More sources"],
+        ["👍 1", "👎 1", "More sources"],  # Ann changed her mind
+        ["👍 1", "👎 1", "More sources"],  # the same press again changes nothing
+    ]
+    notices = [c.params["text"] for c in fake.calls_of("answerCallbackQuery")]
+    assert notices == [
+        "Thanks! Your 👍 is counted.",
+        "Thanks! Your 👍 is counted.",
+        "Changed your vote to 👎.",
+        "You already voted 👎.",
+    ]
+    assert len(fake.calls_of("editMessageReplyMarkup", ok=True)) == 3
+    assert len(fake.sent()) == 1
