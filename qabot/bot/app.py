@@ -54,6 +54,7 @@ from qabot.answer.chitchat import is_courtesy, is_question
 from qabot.bot import address, conversations
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike, Tally
+from qabot.bot.paging import SourcesPage
 from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
@@ -369,7 +370,7 @@ def _answer_keyboard(answer_id: str | None, *, more: bool) -> InlineKeyboardMark
         InlineKeyboardButton(th.vote_label(False, 0), callback_data=f"fb:-:{answer_id}"),
     ]
     if more:
-        row.append(InlineKeyboardButton("More sources", callback_data=f"more:{answer_id}"))
+        row.append(InlineKeyboardButton(th.MORE_SOURCES, callback_data=f"more:{answer_id}"))
     return InlineKeyboardMarkup([row])
 
 
@@ -383,10 +384,8 @@ async def _on_feedback(update: Update, context: Context) -> None:
         await query.answer(th.FEEDBACK_DOWN if tally is None else "That answer is too old to rate.")
         return
     await query.answer(th.vote_notice(vote, tally.before))
-    if tally.before != vote and isinstance(query.message, Message) and query.message.reply_markup is not None:
-        rows = [[_counted(b, tally) for b in row] for row in query.message.reply_markup.inline_keyboard]
-        with contextlib.suppress(BadRequest):  # "not modified": a press at the same moment showed these counts
-            await query.message.edit_reply_markup(InlineKeyboardMarkup(rows))
+    if tally.before != vote and isinstance(query.message, Message):
+        await _edit_keyboard(query.message, [[_counted(b, tally) for b in row] for row in _rows(query.message)])
 
 
 def _counted(button: InlineKeyboardButton, tally: Tally) -> InlineKeyboardButton:
@@ -398,17 +397,65 @@ def _counted(button: InlineKeyboardButton, tally: Tally) -> InlineKeyboardButton
 
 
 async def _on_more(update: Update, context: Context) -> None:
+    """``more:<id>`` under an answer opens its further sources in one new message, once; ``more:<id>:<page>``
+    under that message turns its page in place. The page number in the button is the message's own cursor."""
     query = update.callback_query
-    answer_id = (query.data or "").split(":", 1)[1]
-    page = await context.state.jobs.more_sources(answer_id)
-    if page is None or not isinstance(query.message, Message):
+    _, answer_id, *page_number = (query.data or "").split(":")
+    jobs = context.state.jobs
+    message = query.message
+    if not isinstance(message, Message) or not all(n.isdigit() for n in page_number):
+        await query.answer(th.OLD_BUTTON)
+        return
+    opening = not page_number
+    if opening and (opened := await jobs.open_sources(answer_id)) is not True:
+        await query.answer(th.SOURCES_BELOW if opened is False else th.NO_MORE)
+        return
+    page = await jobs.sources_page(answer_id, int(page_number[0]) if page_number else 1)
+    if page is None:
         await query.answer(th.NO_MORE)
         return
     await query.answer()
-    parts, remaining = page
-    await _send_parts(
-        query.message, parts, _answer_keyboard(answer_id, more=True) if remaining else None, quote_first=True
-    )
+    keyboard = _page_keyboard(answer_id, page)
+    if opening:
+        await _send(message, page.html, reply_markup=keyboard, do_quote=True)
+        # The answer's own "More sources" goes: its further sources are now in the message under it.
+        await _edit_keyboard(
+            message, [[b for b in row if not str(b.callback_data).startswith("more:")] for row in _rows(message)]
+        )
+    else:
+        await _edit_text(message, page.html, keyboard)
+
+
+def _page_keyboard(answer_id: str, page: SourcesPage) -> InlineKeyboardMarkup | None:
+    row = []
+    if page.page > 1:
+        row.append(InlineKeyboardButton("◀ Back", callback_data=f"more:{answer_id}:{page.page - 1}"))
+    if page.page < page.pages:
+        row.append(InlineKeyboardButton("More ▶", callback_data=f"more:{answer_id}:{page.page + 1}"))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def _rows(message: Message) -> list[list[InlineKeyboardButton]]:
+    return [list(row) for row in message.reply_markup.inline_keyboard] if message.reply_markup else []
+
+
+async def _edit_keyboard(message: Message, rows: list[list[InlineKeyboardButton]]) -> None:
+    """Change the buttons under a message; "not modified" (a press at the same moment did it) is no error."""
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(InlineKeyboardMarkup([row for row in rows if row]))
+
+
+async def _edit_text(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Replace a message's text and buttons, as plain text if Telegram refuses the HTML."""
+    try:
+        await message.edit_text(text, reply_markup=keyboard)
+    except BadRequest as err:
+        if "not modified" in err.message.lower():
+            return  # two presses of the same button: the page is already there
+        if not _refused_html(err):
+            raise
+        log.warning("Chat %s refused the HTML (%s); edited as plain text", message.chat_id, err.message)
+        await message.edit_text(th.plain_text(text), reply_markup=keyboard, parse_mode=None)
 
 
 async def _on_unknown_button(update: Update, context: Context) -> None:

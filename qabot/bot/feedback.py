@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS answers (
     abstained INTEGER NOT NULL,
     quotes TEXT NOT NULL,          -- JSON list of Quote fields
     more TEXT NOT NULL,            -- JSON list of the passages behind "more sources"
-    more_shown INTEGER NOT NULL DEFAULT 0,
+    more_shown INTEGER NOT NULL DEFAULT 0,  -- 1 once "more sources" was opened (older bots: passages shown)
     created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS votes (
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS votes (
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """One answer as it was shown: enough to explain a vote later and to page through "more sources"."""
+    """One answer as it was shown: enough to explain a vote later and to page through "more sources"
+    (``more_shown``: whether they were opened)."""
 
     id: str
     chat_id: int
@@ -55,15 +56,6 @@ class StoredAnswer:
     more: tuple[Quote, ...]
     more_shown: int
     created: float
-
-
-@dataclass(frozen=True)
-class MorePage:
-    """The next passages for "more sources", and everything shown before them (to number the sources on)."""
-
-    quotes: tuple[Quote, ...]
-    before: tuple[Quote, ...]
-    remaining: int
 
 
 class FeedbackStore:
@@ -146,18 +138,17 @@ class FeedbackStore:
             rows = conn.execute("SELECT user_id, vote FROM votes WHERE answer_id = ?", (answer_id,)).fetchall()
         return {user: vote for user, vote in rows}
 
-    def next_more(self, answer_id: str, page_size: int) -> MorePage | None:
-        """Take the next ``page_size`` "more" passages of an answer and advance its cursor; None if unknown."""
+    def open_more(self, answer_id: str) -> bool | None:
+        """Mark an answer's "more sources" as opened: True the first time, False after, None for an unknown id.
+
+        One atomic update, so two presses at the same moment never both open them.
+        """
         with self._connect() as conn:
-            # BEGIN IMMEDIATE so two presses of the same button never get the same page.
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT quotes, more, more_shown FROM answers WHERE id = ?", (answer_id,)).fetchone()
-            if row is None:
-                return None
-            shown_quotes, more, shown = _quotes_from_json(row[0]), _quotes_from_json(row[1]), row[2]
-            page = more[shown : shown + page_size]
-            conn.execute("UPDATE answers SET more_shown = ? WHERE id = ?", (shown + len(page), answer_id))
-        return MorePage(quotes=page, before=shown_quotes + more[:shown], remaining=len(more) - shown - len(page))
+            opened = conn.execute("UPDATE answers SET more_shown = 1 WHERE id = ? AND more_shown = 0", (answer_id,))
+            if opened.rowcount:
+                return True
+            known = conn.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return False if known else None
 
 
 _QUOTE_FIELDS = tuple(f.name for f in fields(Quote))
@@ -175,4 +166,4 @@ def _quotes_from_json(text: str) -> tuple[Quote, ...]:
     )
 
 
-__all__ = ["FILENAME", "FeedbackStore", "MorePage", "StoredAnswer"]
+__all__ = ["FILENAME", "FeedbackStore", "StoredAnswer"]

@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
+from qabot.bot.paging import SourcesPage, sources_page, unseen
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
@@ -183,16 +184,19 @@ class BotJobs:
         context = await self.conversations.context(thread, now)
         answer = await self.ask(question, context, now)
         answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id)
-        more = bool(answer.more) and not answer.abstained
+        more = bool(unseen(answer.quotes, answer.more)) and not answer.abstained
         return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
 
-    async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
-        """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""
-        page = await self._feedback(self.feedback.next_more, answer_id, self.settings.max_articles)
-        if page is None or not page.quotes:
+    async def open_sources(self, answer_id: str) -> bool | None:
+        """Whether this press opens an answer's "more sources" (True once; False after); None: unknown answer."""
+        return await self._feedback(self.feedback.open_more, answer_id)
+
+    async def sources_page(self, answer_id: str, page: int) -> SourcesPage | None:
+        """Page ``page`` (from 1) of an earlier answer's further sources; None when there is none."""
+        stored = await self._feedback(self.feedback.get_answer, answer_id)
+        if stored is None:
             return None
-        parts = th.render_quotes_html(page.quotes, numbered_from=len(th.source_groups(page.before)) + 1)
-        return parts, page.remaining > 0
+        return sources_page(stored.quotes, stored.more, page, self.settings.max_articles)
 
     async def vote(self, answer_id: str, user_id: int, vote: int) -> Tally | None:
         """Store a 👍 (1) or 👎 (-1) and count the answer's votes; None when the store is unusable."""

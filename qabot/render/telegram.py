@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -28,6 +28,8 @@ PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
 NO_MORE = "No more sources for this answer."
+MORE_SOURCES = "More sources"
+SOURCES_BELOW = "The further sources are in the message under this answer."
 FEEDBACK_DOWN = "Sorry, I can't record that right now. Please try again later."
 OLD_BUTTON = "This button no longer works. Ask again for a fresh answer."
 NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
@@ -88,11 +90,21 @@ def render_answer_html(answer: Answer, *, numbered_from: int = 1, limit: int = M
     return pack_blocks(blocks, limit=limit)
 
 
-def render_quotes_html(quotes: Sequence[Quote], *, numbered_from: int = 1, limit: int = MAX_MESSAGE) -> list[str]:
-    """Render extra passages ("more sources") numbered on from ``numbered_from``."""
+def render_quotes_html(
+    quotes: Sequence[Quote],
+    *,
+    numbered_from: int = 1,
+    limit: int = MAX_MESSAGE,
+    numbers: Mapping[str, int] | None = None,
+    heading: str = "",
+) -> list[str]:
+    """Render extra passages ("more sources") numbered on from ``numbered_from``, or by article id from ``numbers``
+    (so an article keeps its number on every page), under an optional bold ``heading``."""
     if not quotes:
         return [esc(NO_MORE)]
-    return pack_blocks(quote_blocks(quotes, numbered_from=numbered_from, limit=limit), limit=limit)
+    blocks = [_Block(f"<b>{esc(heading)}</b>", heading)] if heading else []
+    blocks.extend(quote_blocks(quotes, numbered_from=numbered_from, limit=limit, numbers=numbers))
+    return pack_blocks(blocks, limit=limit)
 
 
 def source_groups(quotes: Sequence[Quote]) -> list[list[Quote]]:
@@ -109,11 +121,18 @@ def source_groups(quotes: Sequence[Quote]) -> list[list[Quote]]:
     return groups
 
 
-def quote_blocks(quotes: Sequence[Quote], *, numbered_from: int = 1, limit: int = MAX_MESSAGE) -> list[_Block]:
+def quote_blocks(
+    quotes: Sequence[Quote],
+    *,
+    numbered_from: int = 1,
+    limit: int = MAX_MESSAGE,
+    numbers: Mapping[str, int] | None = None,
+) -> list[_Block]:
     """Blocks for quotes: a blockquote per passage (cut into several when too long); after each article's
     passages, its source line, joined to the last passage so the two are never split apart."""
     blocks: list[_Block] = []
-    for number, group in enumerate(source_groups(quotes), start=numbered_from):
+    for position, group in enumerate(source_groups(quotes), start=numbered_from):
+        number = numbers.get(group[0].article_id, position) if numbers else position
         src_html, src_text = source_line(group[0], number)
         for q_index, quote in enumerate(group):
             last_quote = q_index == len(group) - 1
@@ -338,6 +357,7 @@ __all__ = [
     "FEEDBACK_DOWN",
     "LONG_QUOTE",
     "MAX_MESSAGE",
+    "MORE_SOURCES",
     "NEW_CONVERSATION",
     "NOT_A_QUESTION",
     "NOT_FOUND",
@@ -346,6 +366,7 @@ __all__ = [
     "OLD_BUTTON",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
+    "SOURCES_BELOW",
     "SUMMARY_LABEL",
     "articles_phrase",
     "cut_text",

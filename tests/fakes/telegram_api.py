@@ -218,7 +218,7 @@ class _ChatRefusal:
 
 # What Telegram answers a message to a user who blocked the bot, and to HTML it cannot parse.
 BLOCKED = (403, "Forbidden: bot was blocked by the user")
-UNPARSABLE = (400, "Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")
+UNPARSABLE = (400, 'Bad Request: can\'t parse entities: unsupported start tag "x" at byte offset 0')
 _TO_A_CHAT = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendChatAction"})
 
 

@@ -5,15 +5,20 @@ a broken feedback file, buttons nobody answered, invisible votes, "more sources"
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from qabot.answer import Answerer, Tuning
 from qabot.config import Settings
+from qabot.embed import Embedder
+from qabot.ingest import Ingestor
+from qabot.models import Article
 from qabot.render import telegram as th
 from tests.fakes.telegram_api import BLOCKED, UNPARSABLE, FakeBotApi, group_chat, private_chat, user
-from tests.telegram.harness import buttons, running_bot, visible
+from tests.telegram.harness import buttons, quotes_in, running_bot, visible
 
 ANN = user(777, "Ann")
 BOB = user(778, "Bob")
@@ -156,3 +161,72 @@ async def test_votes_show_on_the_buttons_and_a_changed_vote_moves_there(
     ]
     assert len(fake.calls_of("editMessageReplyMarkup", ok=True)) == 3
     assert len(fake.sent()) == 1
+
+
+def _report(id: str, title: str, text: str, source: str, published: str = "2025-04-07") -> Article:
+    return Article(id, title, text, url=f"https://news.example/{id}", published=published, source=source)
+
+
+# Two reports that give different figures (the answer quotes both), and other Marrow Valley stories for more sources.
+FLOOD = [
+    _report("d1", "Flooding in Marrow Valley", "At least 1,200 homes were flooded in Marrow Valley after the river "
+            "burst its banks on Sunday, the regional council said.", "Valley Post"),
+    _report("d2", "Marrow Valley floods", "Around 3,000 homes were flooded in Marrow Valley when the river burst its "
+            "banks on Sunday, according to emergency services.", "National"),
+    _report("s1", "Marrow Valley school reopens", "The Marrow Valley primary school reopened on Wednesday after "
+            "repairs to its flooded roof.", "Valley Post", "2025-04-09"),
+    _report("s2", "Marrow Valley bridge checked", "Engineers checked the old stone bridge in Marrow Valley for flood "
+            "damage on Monday.", "Radio Marrow", "2025-04-08"),
+    _report("s3", "Marrow Valley farmers count losses", "Farmers in Marrow Valley said the flood water ruined much "
+            "of the spring planting.", "Farm Weekly", "2025-04-10"),
+    _report("f1", "Library extends opening hours", "The city library will stay open until nine in the evening.",
+            "Local", "2025-05-02"),
+]  # fmt: skip
+
+
+def _numbers(text: str) -> dict[str, int]:
+    """Source title → the number its source line shows."""
+    return {title: int(n) for n, title in re.findall(r"^(\d+)\. — ([^,]+),", text, re.M)}
+
+
+async def test_more_sources_page_in_place_never_repeat_a_quote_and_keep_their_numbers(
+    fake: FakeBotApi, bot_settings: SettingsFactory, embedder: Embedder
+) -> None:
+    settings = bot_settings(max_articles=2)
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(FLOOD)
+    # A small budget: the rival figure is not chosen at first, so it is both quoted and among the further passages.
+    answerer = Answerer.from_settings(settings, embedder=embedder, tuning=Tuning(char_budget=150))
+    chat = private_chat(ANN)
+    async with running_bot(fake, settings, answerer) as bot:
+        fake.send_text(chat, ANN, "How many homes were flooded in Marrow Valley?")
+        answer = await fake.wait_for_call("sendMessage")
+        more = buttons(answer)[2]
+        fake.press_button(answer.result, ANN, more)
+        first = await fake.wait_for_call("sendMessage", 2)
+        await bot.settle()
+        pages = [visible(first)]
+        for n, arrow in enumerate([-1, -1, 0], start=1):  # More ▶, More ▶ (or ◀ on the last page), ◀ Back
+            message = fake.messages[(ANN["id"], first.result["message_id"])]
+            data = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row][arrow]
+            fake.press_button(message, ANN, data)
+            pages.append(visible(await fake.wait_for_call("editMessageText", n)))
+            await bot.settle()
+        fake.press_button(answer.result, ANN, more)  # a stale "More sources" under the answer: no second message
+        stale = await fake.wait_for_call("answerCallbackQuery", 5)
+        await bot.settle()
+
+    assert len(fake.sent()) == 2
+    edits = fake.calls_of("editMessageText", ok=True)
+    assert {c.params["message_id"] for c in edits} == {first.result["message_id"]}
+    assert stale.params["text"] == th.SOURCES_BELOW
+    assert _labels(fake, answer.result) == ["👍", "👎"]  # "More sources" moved into the message under the answer
+    answered = {normalised for normalised in quotes_in(answer)}
+    assert {"1,200" in q or "3,000" in q for q in answered} == {True}
+    shown = _numbers(visible(answer))
+    for page in pages:
+        assert not any(q in page for q in answered)  # never a quote the answer already holds
+        assert all(shown.get(title, number) == number for title, number in _numbers(page).items())
+    numbers = {title: n for page in pages for title, n in _numbers(page).items()}
+    assert sorted(numbers.values()) == list(range(len(shown) + 1, len(shown) + 1 + len(numbers)))  # 3, 4, 5 …
+    assert len(set(pages)) == len({*pages[:2]}) >= 2  # paging back shows the same page again
+    assert pages[0].startswith("More sources (1/")
