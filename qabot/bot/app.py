@@ -55,6 +55,7 @@ from qabot.bot import address, conversations
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike, Tally
 from qabot.bot.paging import SourcesPage
+from qabot.bot.turns import MAX_WAITING, Turns
 from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
@@ -89,11 +90,12 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class BotState:
     """What the handlers need of one running bot: its settings, its blocking work (answerer, ingestor, feedback
-    store and the model lock live in ``jobs``) and its access rules."""
+    store and the model lock live in ``jobs``), its access rules and each sender's queue of questions."""
 
     settings: Settings
     jobs: BotJobs
     guard: Guard
+    turns: Turns[tuple[Update, str]]  # each sender's questions, one at a time
 
 
 class BotApplication(Application):  # type: ignore[type-arg]
@@ -159,6 +161,7 @@ def build_application(
     state = BotState(
         settings, BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval, clock=clock),
         Guard(settings),
+        Turns(MAX_WAITING if settings.user_cooldown_seconds > 0 else None),  # a cooldown of 0: no limit at all
     )
     builder = (
         ApplicationBuilder()
@@ -344,6 +347,30 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         await _send(message, th.EMPTY_QUESTION)
         return
     sender = message.sender_chat.id if message.sender_chat else (message.from_user.id if message.from_user else 0)
+    if context.state.turns.offer(sender, (update, question)):  # else it waits its turn, or is skipped and counted
+        context.application.create_task(_take_turns(sender, update, question, context), update=update)
+
+
+async def _take_turns(sender: int, update: Update, question: str, context: Context) -> None:
+    """Answer a sender's questions in the order sent, each once their cooldown is over; then say how many of a
+    burst were skipped. Runs as its own task, so waiting out a cooldown holds none of PTB's update slots."""
+    item: tuple[Update, str] | None = (update, question)
+    while item is not None:
+        update, question = item
+        await asyncio.sleep(context.state.guard.cooldown_left(sender, time.monotonic()))
+        try:
+            await _answer_now(update.effective_message, context, question, sender)
+        except Exception as err:  # one question's failure must not cost the ones behind it
+            await _report_failure(update, err)
+        item, skipped = context.state.turns.next(sender)
+    if skipped:
+        try:
+            await _send(update.effective_message, th.esc(th.skipped_note(skipped)), do_quote=False)
+        except Exception as err:
+            await _report_failure(update, err)
+
+
+async def _answer_now(message: Message, context: Context, question: str, sender: int) -> None:
     group = message.chat.type != Chat.PRIVATE
     allowed, warning = context.state.guard.check(sender, message.chat_id, group=group, now=time.monotonic())
     if not allowed:

@@ -307,6 +307,14 @@ def unknown_command_html(command: str) -> str:
     return f"Unknown command /{esc(command[:32])}; /help lists the commands."
 
 
+def skipped_note(skipped: int) -> str:
+    """Said once after a burst of questions was answered: how many were not."""
+    return (
+        f"I skipped {counted(skipped, 'more question')} you sent while I was answering. "
+        "Please send them again, one at a time."
+    )
+
+
 def vote_label(up: bool, count: int) -> str:
     """A vote button: 👍 or 👎, with the number of votes once there are any."""
     thumb = "👍" if up else "👎"
@@ -380,6 +388,7 @@ __all__ = [
     "render_quotes_html",
     "short_date",
     "site_name",
+    "skipped_note",
     "source_groups",
     "source_line",
     "sources_html",

@@ -230,3 +230,25 @@ async def test_more_sources_page_in_place_never_repeat_a_quote_and_keep_their_nu
     assert sorted(numbers.values()) == list(range(len(shown) + 1, len(shown) + 1 + len(numbers)))  # 3, 4, 5 …
     assert len(set(pages)) == len({*pages[:2]}) >= 2  # paging back shows the same page again
     assert pages[0].startswith("More sources (1/")
+
+
+async def test_a_burst_of_questions_is_answered_in_order_and_the_rest_counted_once_after(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    group = group_chat(-1011)
+    first_four = [F35_QUESTION, COACH_QUESTION, F35_QUESTION, COACH_QUESTION]
+    expected = [F35_ANSWER, "Marta Lindqvist", F35_ANSWER, "Marta Lindqvist"]
+    async with running_bot(fake, bot_settings(user_cooldown_seconds=0.05), answerer) as bot:
+        questions = first_four + [f"{F35_QUESTION} ({n})" for n in range(16)]
+        asked = [fake.send_text(group, ANN, f"@QA_Test_Bot {q}") for q in questions]
+        await fake.wait_for_call("sendMessage", 5)
+        await bot.settle()
+
+    sent = fake.sent(group["id"])
+    assert len(sent) == 5
+    *answers, note = sent
+    assert [c.params["reply_parameters"]["message_id"] for c in answers] == [m["message_id"] for m in asked[:4]]
+    assert all(e in visible(c) for e, c in zip(expected, answers, strict=True))
+    assert visible(note) == th.skipped_note(16)
+    assert visible(note).startswith("I skipped 16 more questions")
+    assert "reply_parameters" not in note.params
