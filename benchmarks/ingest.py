@@ -42,9 +42,9 @@ class Counting:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def embed_texts(self, texts: Sequence[str]) -> Any:
+    def embed_texts(self, texts: Sequence[str], progress: Any = None) -> Any:
         self.texts.extend(texts)
-        return self.inner.embed_texts(texts)
+        return self.inner.embed_texts(texts, progress)
 
 
 def tutorial(articles: Sequence[Article], model: Any) -> tuple[float, list[str]]:

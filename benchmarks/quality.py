@@ -23,13 +23,13 @@ from typing import Any
 
 import common  # first: puts the repository on sys.path and sets offline mode
 
-from qabot.answer import answer_text
 from qabot.answer.scorer import Scorer
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.evalsuite import LoadedSet, answerer_for, asking, load_set, read_suite
 from qabot.evaluate import evaluate
 from qabot.models import Answer, Article, Quote
+from qabot.render.common import plain_text
 
 SUITE = common.REPO / "benchmarks" / "suite.json"
 
@@ -58,7 +58,7 @@ class TutorialBaseline:
         scores, ids = self.index.search(qvec[None, :], self.k)
         quotes = tuple(_quote(*self.pieces[i], float(sc)) for sc, i in zip(scores[0], ids[0], strict=True) if i >= 0)
         ms = (time.perf_counter() - t0) * 1000
-        return Answer(question, False, answer_text(quotes), quotes, {"total": ms})
+        return Answer(question, False, plain_text(quotes), quotes, {"total": ms})
 
 
 def _quote(article: Article, start: int, end: int, score: float) -> Quote:

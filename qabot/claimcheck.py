@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qabot.dates import MONTH_NAMES
 from qabot.models import Dropped, Synthesis
 from qabot.text import STOPWORDS
 
@@ -98,7 +99,7 @@ def check_sentence(
     if missing := [raw for raw, values in claim_figures(claim) if not values & have]:
         return cites, f"{missing[0]} is not in {where}"
     if missing := sorted(months(claim) - months(source)):
-        return cites, f"{_MONTH_NAMES[missing[0] - 1]} is not in {where}"
+        return cites, f"{MONTH_NAMES[missing[0] - 1]} is not in {where}"
     words = quote_words(source)
     if missing := [name for name in names(claim) if not _name_parts(name) <= words]:
         return cites, f"{missing[0]} is not in {where}"
@@ -146,7 +147,6 @@ _MONTH_SPELLINGS = (
     "november nov|december dec"
 )
 _MONTHS = {name: i for i, names in enumerate(_MONTH_SPELLINGS.split("|"), 1) for name in names.split()}
-_MONTH_NAMES = "January February March April May June July August September October November December".split()
 _MONTH = re.compile(r"(?<![\w-])(" + "|".join(m.capitalize() for m in _MONTHS) + r")\b\.?")
 _CAPITALISED = re.compile(r"(?<![\w'’.-])[A-Z][\w'’.&-]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")

@@ -11,10 +11,10 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from qabot.config import Settings
 from qabot.errors import QabotError
 from qabot.redact import Redactor
+from qabot.text import clean_label
 
 if TYPE_CHECKING:
     from qabot.answer import Answerer
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
     from qabot.models import IngestReport
 
 log = logging.getLogger("qabot")
+SERVE_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class IsoTimeFormatter(logging.Formatter):
+    """Log times in ISO 8601, UTC, to the millisecond (``2026-12-03T09:14:07.123Z``): a bot's log is read days
+    later, next to Telegram's and the server's times, so it names the zone and sorts as text."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def samples_dir() -> Path:
@@ -52,10 +62,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise QabotError(f"invalid settings: {'; '.join(problems)}") from None
 
 
+# Below this many texts to embed a run is over in seconds: no progress lines in a log for it.
+_LONG_RUN_TEXTS = 500
+
+
 def _progress(desc: str) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr when a person is watching; nothing when output is piped."""
+    """A progress bar on stderr when a person is watching; when stderr is a log or a pipe, one plain line per tenth
+    of a long run (a bar's redraws would fill a log, and silence for minutes reads as a hang)."""
     if not sys.stderr.isatty():
-        return None
+        return _progress_lines(desc)
     from tqdm import tqdm
 
     bar: list[tqdm] = []
@@ -72,9 +87,37 @@ def _progress(desc: str) -> Callable[[int, int], None] | None:
     return update
 
 
+def _read_stdin_as_utf8() -> None:
+    """Read piped stdin as UTF-8, keeping bytes that are not (``surrogateescape``) so the line can be refused.
+
+    The locale's strict decoder would end the whole run at the first bad byte; a lenient one would change the
+    question. ``qabot.text.undecodable`` tells such a line.
+    """
+    reconfigure = getattr(sys.stdin, "reconfigure", None)  # an embedding program's own text stream has none
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8-sig", errors="surrogateescape")  # -sig: a BOM is no question
+
+
+def _progress_lines(desc: str) -> Callable[[int, int], None]:
+    tenths_shown = [0]
+
+    def update(done: int, total: int) -> None:
+        tenths = done * 10 // total if total >= _LONG_RUN_TEXTS else 0
+        if tenths > tenths_shown[0]:
+            tenths_shown[0] = tenths
+            print(f"{desc}: {done} of {total} texts ({tenths * 10}%)", file=sys.stderr, flush=True)
+
+    return update
+
+
+def _error(line: str) -> None:
+    # Messages quote paths, URLs and page titles: an escape sequence in one is shown as nothing, never obeyed.
+    print(clean_label(line), file=sys.stderr)
+
+
 def _print_report(report: IngestReport) -> None:
     for skip in report.skipped:
-        print(f"skipped {skip.where}: {skip.reason}", file=sys.stderr)
+        print(clean_label(f"skipped {skip.where}: {skip.reason}"), file=sys.stderr)
     print(report.summary())
 
 
@@ -133,7 +176,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     from qabot.answer.followup import Context, next_context
     from qabot.render.text import render_terminal
+    from qabot.text import undecodable
 
+    if undecodable(" ".join(args.question)):  # checked before the model loads: nothing to answer
+        raise QabotError("the question is not valid UTF-8: is the terminal set to another encoding?")
     answerer = _answerer(settings)
     if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
         raise QabotError(
@@ -144,6 +190,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         # Lines with the same "conversation" value are one conversation: each is asked with the context the line
         # before it left, so a line can follow up the previous one ("and when did that happen?").
         contexts: dict[str, Context | None] = {}
+        _read_stdin_as_utf8()
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
@@ -151,6 +198,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             # error objects alike, so callers can match each line to their question.
             qid: object = None
             try:
+                if undecodable(line):  # refused whole: its id cannot be trusted either
+                    raise ValueError(f"line {n} is not valid UTF-8")
                 raw = json.loads(line.rstrip("\r\n"))  # a string cut short by the line end is unterminated
                 qid = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
@@ -182,6 +231,8 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
     """The interactive loop; over the bundled samples when there is no index yet."""
     from qabot.repl import run_repl
 
+    if not sys.stdin.isatty():
+        _read_stdin_as_utf8()  # piped questions: a line that is not UTF-8 is refused by number, not guessed at
     answerer = _answerer(settings, samples_if_missing=True)
     return run_repl(answerer, history=Path.home() / ".qabot_history", synthesis=not args.no_synthesis)
 
@@ -278,6 +329,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise QabotError(f"QABOT_LOG_LEVEL={settings.log_level!r} is not a level: use DEBUG, INFO, WARNING or ERROR")
     if not args.debug:  # a running bot is watched through its log: the setting decides, --debug overrides it
         logging.getLogger().setLevel(level)
+    for handler in logging.getLogger().handlers:  # one-shot commands print bare lines; a bot's log needs times
+        handler.setFormatter(IsoTimeFormatter(SERVE_LOG_FORMAT))  # notices too: the log is read later, in order
     answerer = _answerer(settings, samples_if_missing=True)
     ingestor = Ingestor.from_settings(settings, embedder=answerer.embedder)
     run_bot(settings, answerer, ingestor, webhook=args.webhook)
@@ -287,9 +340,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """Manage and refresh the RSS/Atom feeds kept with the index."""
     from qabot.sources.feeds import FeedList, refresh_feeds
+    from qabot.store.layout import check_folder
 
+    check_folder(settings.index_dir)  # feeds.json lives in the index folder: refuse a file or another tool's folder
     feeds = FeedList(settings.index_dir)
     if args.feeds_cmd == "add":
+        from qabot.sources.fetch import check_not_private
+
+        check_not_private(args.url, settings.allow_private_urls)  # what every refresh would refuse: refused now
         print(f"added {args.url}" if feeds.add(args.url) else f"already following {args.url}")
     elif args.feeds_cmd == "remove":
         if not feeds.remove(args.url):
@@ -305,7 +363,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
                 if f.last_error
                 else (f"refreshed {f.last_refresh}" if f.last_refresh else "never refreshed")
             )
-            print(f"{f.url}  ({state})")
+            print(clean_label(f.url), f"({clean_label(state)})", sep="  ")  # an error can quote what a server sent
     else:
         from qabot.ingest import Ingestor
 
@@ -316,6 +374,10 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
         report = refresh_feeds(settings, ingest, feeds=feeds, prune=ingestor.prune_older_than)
         print(report.summary())
+        if report.feeds:
+            print(report.totals())
+        if report.failed:  # cron and CI must see it; every feed's result is printed above
+            raise QabotError(f"{len(report.failed)} of {len(report.feeds)} feeds could not be refreshed (above)")
     return 0
 
 
@@ -335,6 +397,46 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     checks = run_checks(settings, webhook=args.webhook, load_model=not args.quick)
     print(format_checks(checks))
     return 0 if all(c.ok for c in checks) else 1
+
+
+class _Notices(logging.Handler):
+    """Log records a library meant for the person running the command (``extra={"notice": True}``: "Preparing the
+    embedding model…", "big.txt is 20.0 MB…"), shown on stderr as the plain message.
+
+    ``sys.stderr`` is looked up for each record, so a ``main()`` run embedded or under test writes to the stderr of
+    its own moment.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addFilter(_is_notice)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)  # the bare message, unless serve stamps it
+        except Exception:  # logging must never end the command
+            self.handleError(record)
+
+
+def _is_notice(record: logging.LogRecord) -> bool:
+    return bool(getattr(record, "notice", False))
+
+
+def _configure_logging(*, debug: bool) -> None:
+    """Diagnostics on stderr as ``LEVEL logger: message`` (WARNING and up; DEBUG with --debug), notices plainly.
+
+    Libraries only log (house style); this is where what shows is decided. As with ``logging.basicConfig``, a
+    process that configured logging already keeps its own handlers and level; the notices are added to them once.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        diagnostics = logging.StreamHandler(sys.stderr)
+        diagnostics.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        diagnostics.addFilter(lambda record: not _is_notice(record))  # shown once, by _Notices
+        root.addHandler(diagnostics)
+        root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if not any(isinstance(h, _Notices) for h in root.handlers):
+        root.addHandler(_Notices())
 
 
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
@@ -469,11 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "ask" and args.jsonl and args.question:
         parser.error("ask --jsonl reads its questions from stdin: give no QUESTION with it")
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(debug=args.debug)
     if args.cmd is None:
         args.func, args.no_synthesis = cmd_repl, False
     # serve: PTB's run_polling replaces this with its own graceful stop. Only the main thread may set handlers
@@ -492,29 +590,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QabotError as err:
         if args.debug:
             raise
-        print(mask(f"Error: {err}"), file=sys.stderr)
+        _error(mask(f"Error: {err}"))
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except sqlite3.DatabaseError as err:
-        if args.debug:
-            raise
-        # Corruption surfaces as plain DatabaseError ("malformed", "not a database") or a lost table; a locked,
-        # read-only or full database is not damage, and repair would not help.
-        if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
-            print(mask(f"Error: the index database could not be used ({err})"), file=sys.stderr)
-        else:
-            print(mask(f"Error: the index database is damaged ({err}): run `qabot repair`"), file=sys.stderr)
-        return 1
     except Exception as err:  # never a traceback for users: one line, and --debug for the details
         if args.debug:
             raise
         first = str(err).splitlines()[0] if str(err) else "no details"
-        print(
-            mask(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"),
-            file=sys.stderr,
-        )
+        _error(mask(f"Error: unexpected {type(err).__name__}: {first} (run with --debug for the traceback)"))
         return 1
 
 

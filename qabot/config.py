@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, description="Port the webhook server binds to.")
     webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram echoes in webhook requests.")
     bot_synthesis: bool = Field(True, description="Show the LLM summary in the bot's answers (when an LLM is set).")
+    retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="The bot deletes stored questions, votes and conversation context older than this many days.",
+    )
 
     # --- web and feeds
     feed_refresh_minutes: int = Field(30, ge=0, description="Feed refresh period while the bot runs; 0 = off.")

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from qabot.config import BOT_TOKEN_PATTERN, WEBHOOK_SECRET_RE, Settings, bot_api_urls
-from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
+from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch, NotAnIndex
 from qabot.redact import Redactor
 from qabot.text import counted
 
@@ -159,6 +159,9 @@ def _check_index(settings: Settings, dimension: int | None) -> Check:
         )
     except IndexCorrupt as err:
         return Check("index", False, *_split_advice(_first_line(err)))
+    except NotAnIndex as err:
+        found = _first_line(err).removesuffix("; choose another --index folder")  # the fix says it
+        return Check("index", False, found, "point QABOT_INDEX_DIR (or --index) at a new or empty folder")
     except Exception as err:  # e.g. permissions or a damaged database: report, don't crash
         return Check("index", False, f"cannot open {where}: {_first_line(err)}", "check the directory's permissions")
     newest = f", newest {stats.newest}" if stats.newest else ""

@@ -27,7 +27,7 @@ import importlib.util
 import logging
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -86,7 +86,7 @@ class _Encoder(Protocol):
     def dimension(self) -> int: ...
     @property
     def max_tokens(self) -> int: ...
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> NDArray[np.float32]: ...
     def count_tokens(self, text: str) -> int: ...
 
 
@@ -224,9 +224,13 @@ class Embedder:
         return self._load().count_tokens(text)
 
     # ------------------------------------------------------------------ vectors
-    def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Passage vectors, shape ``(len(texts), dimension)``; one call sorts by length to cut padding."""
-        vecs = self._load().encode(list(texts))
+    def embed_texts(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> NDArray[np.float32]:
+        """Passage vectors, shape ``(len(texts), dimension)``; one call sorts by length to cut padding.
+
+        ``progress(done)`` is called as the model finishes batches (``done`` texts of this call so far), so a long
+        call can be shown moving; batches stay as they would be without it, and so do the vectors.
+        """
+        vecs = self._load().encode(list(texts), progress)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embed_query(self, text: str) -> NDArray[np.float32]:
@@ -269,16 +273,19 @@ class _TorchEncoder:
             return len(self._counter.encode(text, add_special_tokens=False).ids)
         return len(self.model.tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
 
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.model.encode(  # type: ignore[no-any-return]
+        vecs = self.model.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        if progress:  # sentence-transformers batches inside one call: the fallback backend reports per call
+            progress(len(texts))
+        return vecs  # type: ignore[no-any-return]
 
 
 def export_onnx(model_dir: Path, out_path: Path) -> None:

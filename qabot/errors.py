@@ -7,8 +7,11 @@
     ├── IndexError_             the index on disk is missing, damaged, locked or built with another model
     │   ├── IndexMissing        no index at the path yet
     │   ├── ModelMismatch       the manifest names another embedding model or dimension
+    │   ├── NotAnIndex          the --index path is a file, or a folder that holds another tool's files
     │   ├── IndexCorrupt        files out of step or truncated; `qabot repair` rebuilds
-    │   └── IndexLocked         another ingest holds the write lock
+    │   ├── IndexLocked         another process is writing (qabot's write lock, or SQLite busy past its wait)
+    │   ├── IndexReadOnly       the index folder or database cannot be written: it still answers
+    │   └── IndexIOError        the disk failed a read or write (full, an I/O error): nothing was committed
     └── BadQuestion             empty or unusable question text
 
 Standard library only, so any module may import it.
@@ -45,12 +48,24 @@ class ModelMismatch(IndexError_):
     """The index was built with a different embedding model or vector size."""
 
 
+class NotAnIndex(IndexError_):
+    """The index path is a file, or a folder holding files that are not a qabot index; nothing is written there."""
+
+
 class IndexCorrupt(IndexError_):
     """Index files are damaged or out of step with each other."""
 
 
 class IndexLocked(IndexError_):
     """Another process is writing to the index."""
+
+
+class IndexReadOnly(IndexError_):
+    """The index cannot be written (a read-only folder or mount); reading it still works."""
+
+
+class IndexIOError(IndexError_):
+    """The disk under the index failed a read or write, e.g. when full; the last committed index is intact."""
 
 
 class BadQuestion(QabotError):
@@ -63,9 +78,12 @@ __all__ = [
     "FetchError",
     "IndexCorrupt",
     "IndexError_",
+    "IndexIOError",
     "IndexLocked",
     "IndexMissing",
+    "IndexReadOnly",
     "LoadError",
     "ModelMismatch",
+    "NotAnIndex",
     "QabotError",
 ]

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qabot.config import Settings
+from qabot.dates import parse_date
 from qabot.errors import QabotError
 from qabot.evaluate import EvalQuestion, EvalReport, evaluate, read_questions, same_story_groups, split_of
 from qabot.models import Answer, Article
-from qabot.news import parse_date
 
 if TYPE_CHECKING:
     from qabot.answer import Answerer

@@ -6,7 +6,6 @@ An ingest run is one transaction on the index: other readers see all of it or no
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -17,12 +16,13 @@ from pathlib import Path
 
 from qabot.chunking import chunk_article
 from qabot.config import Settings
+from qabot.dates import days_before
 from qabot.embed import Embedder
+from qabot.grouping import assign_story, regroup
 from qabot.models import Article, IngestReport, Skip, Span
-from qabot.news import days_before, resemblance, shingles
-from qabot.retrieve import query_words
 from qabot.sources.inputs import Sources, load_sources
-from qabot.store import IndexStore, IndexWriter, NewChunk
+from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
+from qabot.store.layout import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +40,9 @@ class _Prepared:
     chunks: list[NewChunk]
 
 
-def _vhash(model: str, text: str) -> str:
-    return hashlib.sha1(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def chunk_embedding_text(article: Article, text: str) -> str:
     """What a chunk is embedded as: its article's title gives the model the story's context."""
     return f"{article.title}\n{text}" if article.title else text
-
-
-# Share of the shorter article's five-word runs found in the longer one above which both are one story.
-SAME_STORY = 0.6
-
-
-def story_of(writer: IndexWriter, article: Article) -> str:
-    """The story an article belongs to: that of an indexed copy (wire copy, re-publication), else its own id."""
-    probe = query_words(f"{article.title} {' '.join(article.text.split()[:40])}")[:32]
-    mine = shingles(article.text)
-    for other_id, other_text, story in writer.similar_articles(probe, k=12):
-        if other_id != article.id and resemblance(mine, shingles(other_text)) >= SAME_STORY:
-            return story
-    return article.id
 
 
 class Ingestor:
@@ -77,6 +59,7 @@ class Ingestor:
         cls, settings: Settings, embedder: Embedder | None = None, *, lock_wait: float = 30.0
     ) -> Ingestor:
         """An ingestor for the settings' index, sharing ``embedder`` when one is loaded already."""
+        check_folder(settings.index_dir)  # a path that can never be an index is refused before the model loads
         return cls(settings, embedder or Embedder.from_settings(settings), lock_wait=lock_wait)
 
     def open_store(self, create: bool = True) -> IndexStore:
@@ -140,11 +123,12 @@ class Ingestor:
                 for item, previous in prepared:
                     if previous is not None and previous != item.article.id:
                         writer.remove_article(previous)
-                    story = story_of(writer, item.article)
+                    story = assign_story(writer, item.article)
                     writer.put_article(item.article, item.sentences, item.chunks, story=story)
                 if sync_under is not None:
                     kept = set(report.titles) | {p for _, p in todo if p is not None}
                     report.removed = _remove_gone(store, writer, sync_under, kept)
+                regroup(writer)
                 writer.commit()
         finally:
             store.close()
@@ -159,6 +143,7 @@ class Ingestor:
                 if article_id is None:
                     return False
                 writer.remove_article(article_id)
+                regroup(writer)
                 writer.commit()
                 return True
         finally:
@@ -170,9 +155,8 @@ class Ingestor:
         store = self.open_store(create=False)
         try:
             with store.writer(self.lock_wait) as writer:
-                old = [r[0] for r in store.conn.execute("SELECT id FROM articles WHERE published < ?", (cutoff,))]
-                for article_id in old:
-                    writer.remove_article(article_id)
+                old = writer.remove_published_before(cutoff)
+                regroup(writer)
                 writer.commit()
                 return old
         finally:
@@ -222,7 +206,7 @@ class Ingestor:
             article, max_tokens=budget, overlap=self.settings.chunk_overlap, count_tokens=self.embedder.count_tokens
         )
         index_of: dict[Span, int] = {span: i for i, span in enumerate(spans)}
-        sentences = [(s.start, s.end, _vhash(model, article.text[s.start : s.end])) for s in spans]
+        sentences = [(s.start, s.end, vector_hash(model, article.text[s.start : s.end])) for s in spans]
         new_chunks = []
         for chunk in chunks:
             ordinals = [index_of[s] for s in chunk.sentences]
@@ -234,7 +218,7 @@ class Ingestor:
                     end=chunk.end,
                     first_sentence=min(ordinals),
                     last_sentence=max(ordinals),
-                    vhash=_vhash(model, embed_text),
+                    vhash=vector_hash(model, embed_text),
                     lexical_text=embed_text,
                 )
             )
@@ -257,7 +241,9 @@ class Ingestor:
             progress(0, total)
         for i in range(0, total, _EMBED_CALL):
             part = missing[i : i + _EMBED_CALL]
-            vecs = self.embedder.embed_texts([t for _, t in part])
+            # Reported per model batch too: a bar that waits for a whole call of 512 texts looks stuck at 0%.
+            within = (lambda done, before=i: progress(before + done, total)) if progress else None
+            vecs = self.embedder.embed_texts([t for _, t in part], progress=within)
             writer.save_vectors({h: v for (h, _), v in zip(part, vecs, strict=True)})
             if progress:
                 progress(min(i + _EMBED_CALL, total), total)

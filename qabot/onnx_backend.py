@@ -135,7 +135,11 @@ def _quiet_root_logger() -> Iterator[None]:
 
 
 def ensure_model(layout: ModelLayout, cache_dir: Path, export: Exporter, *, precision: str = "int8") -> Path:
-    """The cached ``fp32`` or ``int8`` model of ``layout``, exported (and quantised) first if not there yet."""
+    """The cached ``fp32`` or ``int8`` model of ``layout``, exported (and quantised) first if not there yet.
+
+    Only when it is not there yet, a notice is logged (a WARNING record with ``notice=True``) that the model is being
+    prepared, so the one slow first start is announced and no later start is.
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}")
     folder = cache_dir / "onnx" / fingerprint(layout)
@@ -143,7 +147,9 @@ def ensure_model(layout: ModelLayout, cache_dir: Path, export: Exporter, *, prec
     if final.exists():
         return final
     folder.mkdir(parents=True, exist_ok=True)
-    log.info("exporting %s to ONNX %s under %s (once per machine, about 15 s)", layout.path.name, precision, folder)
+    # A notice for the person waiting (front-ends show these plainly): 15 s of silence reads as a hang.
+    log.warning("Preparing the embedding model (once; about 15 s)…", extra={"notice": True})
+    log.info("exporting %s to ONNX %s under %s", layout.path.name, precision, folder)
     work = Path(tempfile.mkdtemp(dir=folder, prefix=".export-"))
     try:
         if not fp32.exists():
@@ -207,8 +213,11 @@ class OnnxEncoder:
         """Model tokens in ``text`` without the special tokens and without truncation."""
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Vectors of ``texts`` in order; batches are formed by token length so little padding is computed."""
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> NDArray[np.float32]:
+        """Vectors of ``texts`` in order; batches are formed by token length so little padding is computed.
+
+        ``progress(done)`` after each batch, with the number of texts done so far.
+        """
         out = np.zeros((len(texts), self.layout.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -217,6 +226,8 @@ class OnnxEncoder:
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             out[idx] = self._run([encodings[i].ids for i in idx])
+            if progress:
+                progress(start + len(idx))
         return out
 
     def _run(self, ids: list[list[int]]) -> NDArray[np.float32]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -13,8 +14,8 @@ from typing import TextIO
 from qabot.answer.followup import Context, next_context
 from qabot.errors import QabotError
 from qabot.models import Answer, IndexStats
-from qabot.render.text import render_more, render_sources, render_stats, render_terminal
-from qabot.text import clean_line, counted
+from qabot.render.text import render_more, render_sources, render_stats, render_terminal, terminal_width, wrap
+from qabot.text import clean_line, counted, undecodable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,20 @@ def banner(stats: IndexStats) -> str:
         f"qabot — {counted(stats.articles, 'article')}, newest {newest} ({stats.path}).\n"
         "Ask a question about them; :help for commands, :quit to leave."
     )
+
+
+_HANGING = re.compile(r"^\s*:\S+\s+")  # "  :sources   " before a command's description
+
+
+def fit(text: str, width: int | None = None) -> str:
+    """The REPL's own lines (banner, help) wrapped to the terminal, a command's description under itself."""
+    width = width or terminal_width()
+    out: list[str] = []
+    for line in text.splitlines():
+        hang = _HANGING.match(line)
+        first = hang.group(0) if hang else ""
+        out += wrap(line[len(first) :], width, first=first, rest=" " * len(first)) if line.strip() else [""]
+    return "\n".join(out)
 
 
 def _enable_line_editing(history: Path) -> None:
@@ -79,7 +94,10 @@ def run_repl(
     if interactive and history is not None:
         _enable_line_editing(history)
 
+    lines_read = 0
+
     def prompt(text: str) -> str:
+        nonlocal lines_read
         if read_line is not None:
             return read_line(text)
         if interactive:
@@ -87,16 +105,19 @@ def run_repl(
         line = stdin.readline()
         if not line:
             raise EOFError
-        # Echo piped input after the prompt so a transcript reads like the interactive session; cleaned, as piped
-        # questions can come from anywhere.
-        stdout.write(text + clean_line(line, fold=False) + "\n")
+        lines_read += 1
+        # Echo piped input after the prompt so a transcript reads like the interactive session: cleaned, as piped
+        # questions can come from anywhere, and wrapped as the terminal would wrap what a person types.
+        head, mark = text.rsplit("\n", 1) if "\n" in text else ("", text)
+        shown = wrap(line, terminal_width(), first=mark, rest=" " * len(mark))
+        stdout.write(head + ("\n" if "\n" in text else "") + "\n".join(shown) + "\n")
         return line.rstrip("\n")
 
     def say(text: str) -> None:
         stdout.write(text + "\n")
         stdout.flush()
 
-    say(banner(answerer.stats()))  # type: ignore[attr-defined]
+    say(fit(banner(answerer.stats())))  # type: ignore[attr-defined]
     last: Answer | None = None
     context: Context | None = None
     while True:
@@ -110,11 +131,14 @@ def run_repl(
             continue
         if not line:
             continue
+        if undecodable(line):  # piped bytes that are not UTF-8 (the CLI keeps them so): refused, never guessed at
+            say(f"Error: line {lines_read} is not valid UTF-8")
+            continue
         try:
             if line in {":quit", ":q", ":exit"}:
                 return 0
             if line == ":help":
-                say(HELP)
+                say(fit(HELP))
             elif line == ":sources":
                 say(render_sources(answerer.recent(10)))  # type: ignore[attr-defined]
             elif line == ":stats":
@@ -142,4 +166,4 @@ def run_repl(
             say(f"Error: {type(err).__name__}: {clean_line(first, fold=False)}")
 
 
-__all__ = ["HELP", "banner", "run_repl"]
+__all__ = ["HELP", "banner", "fit", "run_repl"]

@@ -57,8 +57,14 @@ class Retriever:
         qvec = self.embedder.embed_query(question)
         t1 = time.perf_counter()
         words = query_words(question)
-        dense = self.store.search_vectors(qvec, self.depth)
-        lexical = self.store.search_lexical(self._selective(words), self.depth)
+        # Twice the depth, cut after ordering: FAISS and FTS5 return equal scores (wire copies share their chunks) in
+        # row-id order, which is the index's history; ties go by content instead, so the same articles rank alike
+        # however and in whatever order they were stored. Exact ties of more than ``depth`` chunks stay arbitrary.
+        dense = self.store.search_vectors(qvec, 2 * self.depth)
+        lexical = self.store.search_lexical(self._selective(words), 2 * self.depth)
+        rows = self.store.chunks({cid for cid, _ in dense} | {cid for cid, _ in lexical})
+        dense = _by_content(dense, rows)[: self.depth]
+        lexical = _by_content(lexical, rows)[: self.depth]
         fused: dict[int, float] = {}
         for ranked in (dense, lexical):
             for rank, (cid, _) in enumerate(ranked):
@@ -67,13 +73,8 @@ class Retriever:
         lex_of = dict(lexical)
         missing = [cid for cid in fused if cid not in dense_of]
         dense_of.update(self._exact_similarity(qvec, missing))
-        rows = self.store.chunks(fused)
-        hits = [
-            ChunkHit(rows[cid], dense_of.get(cid, 0.0), lex_of.get(cid, 0.0), score)
-            for cid, score in fused.items()
-            if cid in rows  # a chunk removed since the vector cache was loaded is skipped
-        ]
-        hits.sort(key=lambda h: (-h.fused, -h.dense, h.chunk.id))
+        hits = [ChunkHit(rows[c], dense_of.get(c, 0.0), lex_of.get(c, 0.0), score) for c, score in fused.items()]
+        hits.sort(key=lambda h: (-h.fused, -h.dense, *content_key(h.chunk)))
         t2 = time.perf_counter()
         return Retrieval(qvec, words, hits, {"embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000})
 
@@ -123,4 +124,14 @@ class Retriever:
         return out
 
 
-__all__ = ["STOPWORDS", "ChunkHit", "Retrieval", "Retriever", "query_words"]
+def content_key(chunk: ChunkRow) -> tuple[str, int]:
+    """What orders chunks of equal score: their article and place in it, never the row id (an ingest's history)."""
+    return chunk.article_id, chunk.ordinal
+
+
+def _by_content(ranked: list[tuple[int, float]], rows: dict[int, ChunkRow]) -> list[tuple[int, float]]:
+    # A chunk removed since the vector cache was loaded (or without its article) has no row: it is skipped.
+    return sorted(((cid, s) for cid, s in ranked if cid in rows), key=lambda x: (-x[1], *content_key(rows[x[0]])))
+
+
+__all__ = ["STOPWORDS", "ChunkHit", "Retrieval", "Retriever", "content_key", "query_words"]

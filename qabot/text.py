@@ -7,7 +7,10 @@ or torch). Two kinds of function live here, and they must not be mixed up:
   or classify it; they are never applied to article text that is stored or quoted, because a quote must stay an
   exact substring of its article;
 - *display* forms (``strip_controls``, ``clean_line``, ``clean_question``) make text from web pages, files and
-  people safe to print: a terminal escape in a page is shown as nothing, never obeyed.
+  people safe to print: a terminal escape in a page is shown as nothing, never obeyed. They are the one output
+  cleaner: every front-end (terminal, REPL, Telegram HTML) passes what it writes through them;
+- the *stored* form (``clean_stored``) is what loaders keep of a document: the same escape sequences removed whole,
+  once, before quotes and offsets are cut from it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from urllib.parse import urlsplit, urlunsplit
 
 from qabot.errors import BadQuestion
 
@@ -72,18 +76,23 @@ def normalize(text: str) -> str:
 #   CSI   ESC [ or 8-bit 0x9b, parameter bytes 0x30-0x3f, intermediates 0x20-0x2f, one final byte 0x40-0x7e
 #   OSC   ESC ] or 0x9d ... up to BEL, ST (ESC \) or 8-bit ST 0x9c: window titles, hyperlinks, OSC 52 clipboard writes
 #   DCS/SOS/PM/APC   ESC P/X/^/_ or 0x90/0x98/0x9e/0x9f ... up to the same terminators
-#   other  ESC, intermediates 0x20-0x2f, a final byte: ESC 7, ESC c (reset), ESC ( B
-# String payloads stop at ESC, BEL and C1 so an unterminated one costs linear time and leaves the text after it (the
-# introducer alone is then removed, and without it the rest is inert). A bare ESC before a word ("\x1bWhy") is far
-# likelier than a two-byte sequence glued to a lower-case word, so a letter final followed by a lower-case letter is
-# left as text: only the ESC goes.
-_STRING_BODY = r"[^\x07\x1b\x80-\x9f]*(?:\x07|\x1b\\|\x9c)"
-_ESCAPE = re.compile(
+#   nF    ESC, intermediates 0x20-0x2f, a final byte: ESC ( B, ESC # 8
+# String payloads stop at ESC, BEL, C1 and line breaks, so an unterminated one costs linear time and leaves the text
+# after it (the introducer alone is then removed, and without it the rest is inert); no real title, link or
+# clipboard payload holds a line break, and a stray BEL pages later must not swallow the text in between.
+_STRING_BODY = r"[^\x07\x1b\x80-\x9f\n]*(?:\x07|\x1b\\|\x9c)"
+_SEQUENCE = (
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
     rf"|(?:\x1b\]|\x9d){_STRING_BODY}"
     rf"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]){_STRING_BODY}"
-    r"|\x1b(?:[ -/]+[0-~]|[0-@\[-`{-~]|[A-Za-z](?![a-z]))"
+    r"|\x1b[ -/]+[0-~]"
+    r"|\x1b[\[\]\\]"  # a CSI or OSC introducer, or ST, left alone: never text
 )
+_STORED_ESCAPE = re.compile(_SEQUENCE)
+# On output the two-byte forms go too (ESC 7, ESC c reset, ESC M). A bare ESC before a word ("\x1bWhy") is far
+# likelier than a two-byte sequence glued to a lower-case word, so a letter final followed by a lower-case letter is
+# left as text: only the ESC goes.
+_ESCAPE = re.compile(rf"{_SEQUENCE}|\x1b(?:[0-@\[-`{{-~]|[A-Za-z](?![a-z]))")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Controls that stand for space (tab, line breaks, the separators Python splits on, NEL) become a space; the rest
 # (NUL, BEL, backspace, DEL, C1...) carry nothing and go.
@@ -97,6 +106,24 @@ def _control_table(keep: str) -> dict[int, str | None]:
     }
     table.update(_BIDI)  # a right-to-left override can make a shown line say something else ("Trojan source")
     return table
+
+
+# Stored text keeps tab, line feed, vertical tab, form feed and CR (line breaks a loader turns into "\n" itself).
+_STORED_CONTROLS = dict.fromkeys([*range(0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)], None)
+
+
+def clean_stored(text: str) -> str:
+    """A document's text as it may be stored and quoted: escape sequences (CSI, OSC, DCS and the rest) removed
+    whole, so no "[2J[31m" is left once the ESC is gone; other control characters but tab and line breaks dropped;
+    lone surrogates (which cannot be stored) as U+FFFD. Everything else stays, bidi marks included (right-to-left
+    text needs them; they are removed where text is shown).
+
+    Loaders apply it once, before any offset into the text is taken, so a quote stays an exact substring of what is
+    stored. Unlike :func:`strip_controls` it never removes a character that follows a lone ESC: a stray ESC before a
+    figure must not change the figure.
+    """
+    text = _STORED_ESCAPE.sub("", text).translate(_STORED_CONTROLS)
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def strip_controls(text: str, *, keep: str = "\t\n") -> str:
@@ -133,6 +160,12 @@ def clean_line(text: str, *, fold: bool = True) -> str:
     return line
 
 
+def clean_label(value: object) -> str:
+    """A title, outlet, author or link as people are shown it: :func:`clean_line` unfolded (escape sequences, bidi
+    controls and line breaks gone, spaces collapsed, characters as written); empty for ``None``."""
+    return clean_line(str(value), fold=False) if value is not None else ""
+
+
 def clean_question(text: str, max_chars: int = 1000) -> str:
     """A question as the answerer should read it: :func:`clean_line` (folded), cut to ``max_chars`` characters.
 
@@ -143,6 +176,20 @@ def clean_question(text: str, max_chars: int = 1000) -> str:
     if not any(ch.isalnum() for ch in question):
         raise BadQuestion("please ask a question in words")
     return question
+
+
+# Where Python's "surrogateescape" error handler puts bytes that are not valid UTF-8 (command-line arguments, and
+# stdin as the CLI reads it): a lone surrogate in U+DC80-U+DCFF is one undecodable byte.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable(text: str) -> bool:
+    """True when ``text`` was decoded with ``surrogateescape`` from bytes that are not valid UTF-8.
+
+    Such input is refused, never repaired: a question with a guessed or replaced character ("caf?") would be
+    answered as another question.
+    """
+    return _UNDECODABLE.search(text) is not None
 
 
 # ====================================================================== numbers
@@ -329,12 +376,36 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+# ---------------------------------------------------------------------- URLs
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_key(url: str) -> str | None:
+    """What every trivial spelling of one page's URL has in common, or None for anything but an http(s) URL.
+
+    A trailing "/" on the path, a fragment, the case of the scheme and host and a default port make no difference:
+    ``https://Example.com:443/a/#top`` and ``https://example.com/a`` have the same key. The query stays.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname if port in (None, _DEFAULT_PORTS[scheme]) else f"{parts.hostname}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
 __all__ = [
     "MONEY",
     "SHARE",
     "STOPWORDS",
+    "clean_label",
     "clean_line",
     "clean_question",
+    "clean_stored",
     "counted",
     "has_money",
     "has_share",
@@ -342,4 +413,6 @@ __all__ = [
     "numbers",
     "query_words",
     "strip_controls",
+    "undecodable",
+    "url_key",
 ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for every setup task: `setup`, `repl`, `test`, `lint`.
+# One entry point for every setup task: `setup`, `repl`, `test [--fast] [PYTEST ARGS]`, `lint`.
 # Idempotent: re-running `setup` on a ready venv only checks it. The README's two commands and .ci/run call it.
 set -euo pipefail
 
@@ -40,7 +40,16 @@ shift || true
 case "$cmd" in
   setup) setup ;;
   repl) setup; export HF_HUB_OFFLINE=1; exec "$venv/bin/qabot" repl "$@" ;;
-  test) setup; run_tests "$@" ;;
+  test)
+    setup
+    # --fast leaves out the tests marked slow (each over ~5 s: real qabot processes, kill -9 runs, load).
+    if [ "${1:-}" = "--fast" ]; then
+      shift
+      run_tests -m "not slow" "$@"
+    else
+      run_tests "$@"
+    fi
+    ;;
   lint) setup; "$venv/bin/ruff" check qabot tests benchmarks ;;
-  *) echo "usage: scripts/dev.sh setup|repl|test|lint" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh setup|repl|test [--fast]|lint" >&2; exit 2 ;;
 esac

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real bundled model, loaded once per session, and an index of the bundled samples."""
+"""Shared fixtures: the real bundled model, loaded once per session, indexes of the bundled samples or of given
+articles, and ``qabot`` run in this process. Plain helpers (articles, the one-error-line check) are in helpers.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from qabot.cli import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
+from qabot.models import Article
+from tests import helpers
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +32,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("QABOT_"):
             monkeypatch.delenv(key)
+    # Nor the width of their terminal: answers wrap to it (a test that needs a width sets COLUMNS itself).
+    monkeypatch.setenv("COLUMNS", "88")
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +53,29 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(_env_file=None, **overrides)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture
+def index_of(make_settings: Callable[..., Settings], embedder: Embedder) -> Callable[..., Settings]:
+    """``index_of(articles, **settings)``: Settings of a fresh index under tmp_path holding ``articles``."""
+
+    def build(articles: Iterable[Article], **overrides: object) -> Settings:
+        settings = make_settings(**overrides)
+        Ingestor.from_settings(settings, embedder=embedder).ingest_articles(list(articles))
+        return settings
+
+    return build
+
+
+@pytest.fixture
+def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> helpers.RunMain:
+    """``run_main(*args, stdin=None)``: `qabot ARGS` in this process, run in tmp_path (so no .env is read)."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, stdin: str | None = None) -> helpers.CliRun:
+        return helpers.run_main(args, capsys, stdin=stdin)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,28 @@ def test_quotes_carry_their_sources(answerer: Answerer) -> None:
     assert "Turkey hopes to rejoin the F-35 programme" in answer.answer  # the title is named in the text too
 
 
+def test_the_plain_text_names_each_source_as_the_terminal_and_telegram_do(answerer: Answerer) -> None:
+    from qabot.render import telegram as th
+    from qabot.render.text import render_terminal
+    from tests.fakes.telegram_api import check_html
+
+    answer = answerer.ask(F35)
+    q = answer.quotes[0]
+    line = f"[1] {q.title} · {q.source} · {(q.published or '')[:10]}"
+    assert line in answer.answer.splitlines()
+    assert q.url in answer.answer.splitlines()  # the link on its own line, after the source
+    assert line in " ".join(render_terminal(answer).split())  # the terminal may wrap it between its parts
+    assert line in check_html(th.render_answer_html(answer)[0]).splitlines()
+
+
+def test_a_decline_says_the_one_decline_sentence(answerer: Answerer) -> None:
+    from qabot.render.common import DECLINE_TEXT
+
+    answer = answerer.ask("Who painted the Mona Lisa?")
+    assert answer.abstained
+    assert answer.answer == DECLINE_TEXT == "The articles don't answer this question."
+
+
 @pytest.mark.parametrize(
     ("question", "article_id", "needle"),
     [

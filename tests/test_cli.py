@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -24,57 +23,11 @@ from test_answer import ANSWER_KEYS, QUOTE_KEYS  # the JSON contract, written do
 from qabot.cli import build_parser, main
 from qabot.store import IndexStore
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import BAKERY, COST, TRAM, RunMain, as_markdown, assert_one_error_line, clean_env, run_qabot
 from tests.telegram.pages import BRIDGE_PAGE, BRIDGE_TITLE
 
-TRAM_MD = """---
-id: cli-tram
-url: https://news.example.invalid/tram
-published: 2025-03-03
-source: Aldwick Herald
----
-# Port Aldwick opens its harbour tram line
-
-The harbour tram line in Port Aldwick opened on Monday after three years of work.
-
-The line cost 40 million crowns and was paid for by the regional council.
-
-Trams run every ten minutes between the ferry terminal and the old fish market.
-"""
-BAKERY_MD = """---
-id: cli-bakery
-url: https://news.example.invalid/bakery
-published: 2025-02-14
-source: Fenwater Post
----
-# Oldest bakery in Fenwater closes
-
-The Marlow family bakery in Fenwater closed its doors on Saturday after 112 years.
-
-The owners said rising flour and energy prices made the business impossible to keep open.
-"""
-# In the article's own words: these tests are about the index, not about paraphrase.
-COST = "What did the harbour tram line in Port Aldwick cost?"
-
-
-def clean_env() -> dict[str, str]:
-    """The environment a CLI subprocess runs in: no QABOT_* from the developer, the model offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
-
-
-def run_qabot(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m qabot.cli ARGS`` with a clean environment (no QABOT_* from the developer, offline model)."""
-    env = clean_env()
-    return subprocess.run(
-        [sys.executable, "-m", "qabot.cli", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+TRAM_MD = as_markdown(TRAM, id="cli-tram")
+BAKERY_MD = as_markdown(BAKERY, id="cli-bakery")
 
 
 def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0) -> tuple[int, list[str], str]:
@@ -100,20 +53,6 @@ def run_into_a_closed_pipe(*args: str, cwd: Path, stdin: str = "", keep: int = 0
         err = stderr_pipe.read()
         code = proc.wait(timeout=300)
     return code, kept, err
-
-
-def assert_one_error_line(result: subprocess.CompletedProcess[str] | tuple[int, str, str], *needles: str) -> None:
-    code, out, err = (
-        (result.returncode, result.stdout, result.stderr) if isinstance(result, subprocess.CompletedProcess) else result
-    )
-    assert code == 1
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -301,41 +240,108 @@ def test_help_from_the_console_script(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- in-process: commands that never embed
-RunMain = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> RunMain:
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def test_in_process_stats_of_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "stats"), "qabot ingest")
+
+
+def test_an_error_line_never_carries_an_escape_sequence(run_main: RunMain, tmp_path: Path) -> None:
+    # Messages quote paths, URLs and page titles: the OSC 52 in this folder name would set the terminal's clipboard.
+    code, out, err = run_main("--index", str(tmp_path / "x\x1b]52;c;cm0gLXJmIH4=\x07\u202eyy"), "stats")
+    assert_one_error_line((code, out, err), "qabot ingest")
+    assert "xyy" in err
+    for left in ("\x1b", "\x07", "52;c;", "\u202e"):
+        assert left not in err
 
 
 def test_in_process_remove_on_a_missing_index(run_main: RunMain, tmp_path: Path) -> None:
     assert_one_error_line(run_main("--index", str(tmp_path / "nope"), "remove", "some-id"), "qabot ingest")
 
 
-def test_in_process_locked_database_is_one_line_not_a_traceback(
-    run_main: RunMain, cli_index: Path, monkeypatch: pytest.MonkeyPatch
+# A locked, read-only or full database gets one line without advice to repair: tests/test_faults.py, through real
+# SQLite locks, a read-only mount and a file-size limit.
+
+
+def folder_contents(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for a folder): equal before and after means untouched."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"], ["ask", COST], ["ingest", "tram.md"], [], ["remove", "cli-tram"], ["repair"],
+        ["feeds", "add", "https://news.example.invalid/feed.xml"], ["feeds", "list"],
+    ],
+    ids=["stats", "ask", "ingest", "repl", "remove", "repair", "feeds-add", "feeds-list"],
+)
+def test_index_pointing_at_a_file_is_one_line_for_every_command(
+    run_main: RunMain, tmp_path: Path, command: list[str]
 ) -> None:
-    """SQLite errors that are not damage (locked, read-only, disk full) get one line, and no advice to repair."""
+    (tmp_path / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    (tmp_path / "afile.txt").write_text("my notes\n", encoding="utf-8")
 
-    def locked(self: IndexStore) -> None:
-        raise sqlite3.OperationalError("database is locked")
+    result = run_main("--index", "afile.txt", *command)
 
-    monkeypatch.setattr(IndexStore, "stats", locked)  # fault injection: a writer holding the database too long
-    code, out, err = run_main("--index", str(cli_index), "stats")
-    assert_one_error_line((code, out, err), "could not be used", "database is locked")
-    assert "repair" not in err
+    assert_one_error_line(result, "--index afile.txt is a file, not a folder")
+    assert (tmp_path / "afile.txt").read_text("utf-8") == "my notes\n"
+
+
+def test_another_tools_manifest_is_named_instead_of_sending_the_user_to_repair(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    (tmp_path / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    other = tmp_path / "webapp"
+    other.mkdir()
+    (other / "manifest.json").write_text('{"name": "My App", "start_url": "/", "icons": []}', encoding="utf-8")
+    before = folder_contents(other)
+    reason = "webapp holds a manifest.json that is not qabot's; choose another --index folder"
+
+    for command in (["stats"], ["ingest", "tram.md"], ["repair"]):
+        code, out, err = run_main("--index", "webapp", *command)
+        assert_one_error_line((code, out, err), reason)
+        assert "repair" not in err
+
+    assert folder_contents(other) == before
+
+
+def chroma_folder(folder: Path) -> str:
+    folder.mkdir()
+    with sqlite3.connect(folder / "chroma.sqlite3") as conn:
+        conn.execute("CREATE TABLE embeddings (id INTEGER PRIMARY KEY, segment_id TEXT, embedding_id TEXT)")
+    (folder / "6f1c0a4e-segment").mkdir()
+    (folder / "6f1c0a4e-segment" / "data_level0.bin").write_bytes(bytes(range(256)))
+    return "it holds 6f1c0a4e-segment, chroma.sqlite3"
+
+
+def llama_index_folder(folder: Path) -> str:
+    folder.mkdir()
+    for name in ("docstore.json", "index_store.json", "default__vector_store.json"):
+        (folder / name).write_text('{"docstore/data": {}}', encoding="utf-8")
+    return "it holds default__vector_store.json, docstore.json, index_store.json"
+
+
+def foreign_qabot_sqlite(folder: Path) -> str:
+    folder.mkdir()
+    with sqlite3.connect(folder / "qabot.sqlite") as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO users(name) VALUES ('ada')")
+    return "is another program's database (tables users), not qabot's"
+
+
+@pytest.mark.parametrize("make", [chroma_folder, llama_index_folder, foreign_qabot_sqlite])
+def test_a_folder_that_is_not_a_qabot_index_is_refused_and_left_byte_for_byte_unchanged(
+    run_main: RunMain, tmp_path: Path, make: Callable[[Path], str]
+) -> None:
+    (tmp_path / "tram.md").write_text(TRAM_MD, encoding="utf-8")
+    folder = tmp_path / "other"
+    reason = make(folder)
+    before = folder_contents(folder)
+
+    for command in (["ingest", "tram.md"], ["stats"], []):  # [] is the REPL, which would ingest the samples
+        result = run_main("--index", "other", *command)
+        assert_one_error_line(result, reason, "choose another --index folder")
+
+    assert folder_contents(folder) == before
 
 
 def test_a_token_from_dotenv_quoted_by_an_exception_is_masked_on_the_error_line(
@@ -572,3 +578,96 @@ def test_an_index_from_before_origins_learns_them(run_main: RunMain, folder: Pat
     assert [a["file"] for a in listed(run_main, index)] == [
         str(folder.resolve() / name) for name in ("tram.md", "bakery.md", "ferry.txt")
     ]
+
+
+# ---------------------------------------------------------------------- input that is not UTF-8 (#15)
+def run_qabot_bytes(*args: str | bytes, cwd: Path, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """``qabot ARGS`` fed raw bytes on stdin, as a pipe from a file in another encoding delivers them."""
+    return subprocess.run(
+        [sys.executable, "-m", "qabot.cli", *args], cwd=cwd, env=clean_env(), input=stdin, capture_output=True,
+        timeout=300,
+    )  # fmt: skip
+
+
+def test_ask_jsonl_refuses_a_line_that_is_not_utf8_and_answers_the_others(cli_index: Path, workdir: Path) -> None:
+    lines = [
+        json.dumps({"id": "q1", "question": COST}).encode(),
+        '{"id": "q2", "question": "caf\xe9 prices in Fenwater?"}'.encode("latin-1"),  # "é" as one Latin-1 byte
+        json.dumps({"id": "q3", "question": "Why did the Fenwater bakery close?"}).encode(),
+    ]
+    result = run_qabot_bytes("--index", str(cli_index), "ask", "--jsonl", cwd=workdir, stdin=b"\n".join(lines) + b"\n")
+
+    assert result.returncode == 0, result.stderr
+    first, refused, third = (json.loads(line) for line in result.stdout.decode().splitlines())
+    assert refused == {"id": None, "line": 2, "error": "line 2 is not valid UTF-8"}  # not asked as "caf?"
+    assert "40 million" in first["quotes"][0]["text"]
+    assert third["id"] == "q3"
+    assert third["quotes"][0]["article_id"] == "cli-bakery"
+
+
+def test_piped_questions_refuse_a_line_that_is_not_utf8_and_go_on(cli_index: Path, workdir: Path) -> None:
+    stdin = "caf\xe9 prices?\n".encode("latin-1") + f"{COST}\n".encode()
+    result = run_qabot_bytes("--index", str(cli_index), cwd=workdir, stdin=stdin)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "Error: line 1 is not valid UTF-8" in out
+    assert out.count("Error:") == 1
+    assert "40 million crowns" in out.split("Error: line 1 is not valid UTF-8", 1)[1]
+
+
+def test_a_question_argument_that_is_not_utf8_is_refused(run_main: RunMain, tmp_path: Path) -> None:
+    question = b"caf\xe9 prices?".decode("utf-8", "surrogateescape")  # how Python hands such an argv word over
+    assert_one_error_line(
+        run_main("--index", str(tmp_path / "none"), "ask", question), "the question is not valid UTF-8"
+    )
+
+
+# ---------------------------------------------------------------------- what a long first day shows on stderr (#15)
+def test_the_model_export_is_announced_on_stderr_only_when_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qabot.cli import _configure_logging
+    from qabot.embed import resolve_model_path
+    from qabot.onnx_backend import ensure_model, read_layout
+
+    layout = read_layout(resolve_model_path("bundled"))
+    assert layout is not None
+    exported: list[str] = []
+
+    def stand_in(model_dir: Path, out: Path) -> None:  # torch's exporter takes ~15 s (the real one: test_onnx_backend)
+        exported.append(out.name)
+        out.write_bytes(b"an fp32 graph")
+
+    _configure_logging(debug=False)  # as main() sets up every command
+    model = ensure_model(layout, tmp_path / "fresh-cache", stand_in, precision="fp32")
+    assert capsys.readouterr().err == "Preparing the embedding model (once; about 15 s)…\n"
+    assert ensure_model(layout, tmp_path / "fresh-cache", stand_in, precision="fp32") == model
+    assert capsys.readouterr().err == ""  # the cached export exists: nothing is prepared, nothing said
+    assert exported == ["model-fp32.onnx"]
+
+
+def test_a_long_ingest_logs_plain_progress_lines_that_start_before_the_first_512_texts(tmp_path: Path) -> None:
+    towns = ["Aldwick", "Fenwater", "Vellmoor", "Dunmere", "Hallberg", "Brindlewick"]
+    with (tmp_path / "council.jsonl").open("w", encoding="utf-8") as fh:
+        for n in range(40):
+            town = towns[n % len(towns)]
+            text = " ".join(
+                f"The {town} council approved budget line {n}-{k} worth {n * 31 + k * 7} thousand crowns on day {k}."
+                for k in range(14)
+            )
+            fh.write(json.dumps({"id": f"c{n}", "title": f"{town} council budget, part {n}", "text": text}) + "\n")
+
+    result = run_qabot("--index", str(tmp_path / "index"), "ingest", "council.jsonl", cwd=tmp_path)  # stderr a pipe
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    progress = [re.fullmatch(r"embedding: (\d+) of (\d+) texts \((\d+)%\)", line) for line in lines]
+    assert all(progress), lines
+    done, total, percent = zip(*((int(m[1]), int(m[2]), int(m[3])) for m in progress if m), strict=True)
+    assert len(set(total)) == 1
+    assert total[0] > 512  # more than one call to the model
+    assert percent == (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)  # one line per tenth, none repeated
+    assert done[0] < 512  # the first line comes within the first call to the model, not after it
+    assert done[-1] == total[0]
+    assert result.stdout == "added 40, updated 0, unchanged 0, skipped 0\n"

@@ -21,6 +21,7 @@ from qabot.ingest import Ingestor
 from qabot.store import MANIFEST, IndexStore
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import RunMain
 
 OTHER_TOKEN = "654321:AAH-other-token-that-telegram-refuses"
 
@@ -263,6 +264,17 @@ def test_a_damaged_index_points_at_repair_once(
     assert out.count("qabot repair") == 1  # said once: not in the finding and again in the fix
 
 
+def test_another_tools_folder_is_named_with_a_folder_to_choose_not_permissions(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    (tmp_path / "chroma").mkdir()
+    (tmp_path / "chroma" / "chroma.sqlite3").write_bytes(b"")
+    index = by_name(run_checks(make_settings(index_dir=tmp_path / "chroma"), load_model=False))["index"]
+    assert not index.ok
+    assert index.detail == f"{tmp_path / 'chroma'} is not a qabot index and not empty (it holds chroma.sqlite3)"
+    assert index.fix == "point QABOT_INDEX_DIR (or --index) at a new or empty folder"
+
+
 def test_an_index_directory_that_cannot_be_created_fails_storage(
     tmp_path: Path, make_settings: Callable[..., Settings]
 ) -> None:
@@ -355,12 +367,10 @@ async def test_qabot_doctor_exits_0_when_all_pass_and_1_when_one_fails(
 
 
 def test_qabot_doctor_without_a_token_exits_0(
-    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    small_index: Path, monkeypatch: pytest.MonkeyPatch, run_main: RunMain
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
     monkeypatch.delenv("QABOT_TELEGRAM_TOKEN", raising=False)
-    code = main(["--index", str(small_index), "doctor", "--quick"])
-    out = capsys.readouterr().out
+    code, out, _ = run_main("--index", str(small_index), "doctor", "--quick")
     assert code == 0, out
     assert "FAIL" not in out
     assert "SKIP telegram: not configured" in out

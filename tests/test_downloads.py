@@ -7,19 +7,18 @@ The subprocesses run with the Hugging Face endpoint pointed at a recording serve
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_cli import clean_env
 
 from qabot.answer import Answerer
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import ConfigError
+from tests.helpers import assert_one_error_line, clean_env, run_qabot
 
 MODEL = "acme-test/not-cached-embedder"
 RERANKER = "acme-test/not-cached-reranker"
@@ -60,23 +59,12 @@ def hub() -> Iterator[Hub]:
 def run_online(hub: Hub, tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in clean_env().items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"), **settings)
-    return subprocess.run(
-        [sys.executable, "-m", "qabot.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1, result.stderr
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in result.stderr
-    return lines[0]
+    return run_qabot(*args, cwd=tmp_path, env=env)
 
 
 def test_an_uncached_hub_model_fails_at_start_in_one_line_without_a_request(hub: Hub, tmp_path: Path) -> None:
     result = run_online(hub, tmp_path, "--index", str(tmp_path / "index"), "ask", "anything?", QABOT_MODEL=MODEL)
-    line = one_error_line(result)
+    line = assert_one_error_line(result)
     assert f"QABOT_MODEL='{MODEL}'" in line
     assert "QABOT_ALLOW_DOWNLOADS=true" in line
     assert hub.requests == []
@@ -86,12 +74,13 @@ def test_an_uncached_hub_reranker_fails_at_start_in_one_line_without_a_request(
     hub: Hub, tmp_path: Path, sample_index: Path
 ) -> None:
     result = run_online(hub, tmp_path, "--index", str(sample_index), "ask", "Who won?", QABOT_RERANKER_MODEL=RERANKER)
-    line = one_error_line(result)
+    line = assert_one_error_line(result)
     assert f"QABOT_RERANKER_MODEL='{RERANKER}'" in line
     assert "QABOT_ALLOW_DOWNLOADS=true" in line
     assert hub.requests == []
 
 
+@pytest.mark.slow
 def test_with_downloads_allowed_the_hub_is_asked(hub: Hub, tmp_path: Path) -> None:
     """The other side of the setting: the recording server does see a download when it is allowed."""
     (tmp_path / "a.md").write_text("# Tram\n\nThe tram line opened on Monday.\n", encoding="utf-8")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from test_cli import run_qabot  # one way to run the CLI in tests
 
 from qabot.evaluate import EvalQuestion, content_words, evaluate, read_questions, same_story_groups, score
 from qabot.models import Answer, Quote
+from tests.helpers import run_qabot  # one way to run the CLI in tests
 
 TITLES = {
     "rates": "Bank holds rates",
@@ -240,6 +241,7 @@ def test_eval_command_end_to_end(tmp_path: Path) -> None:
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_eval_suite_prints_one_row_per_set_and_half_and_names_a_missing_set(tmp_path: Path) -> None:
     """`qabot eval --suite` over the sample questions shipped in the repository, plus a set whose files are absent."""
     suite = {
@@ -272,3 +274,24 @@ def test_eval_of_one_missing_set_is_an_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("Error: cannot evaluate: missing")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_readme_shows_an_eval_command_that_needs_nothing_outside_the_clone() -> None:
+    from qabot.cli import build_parser
+    from qabot.evalsuite import read_suite
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text("utf-8")
+    commands = re.findall(r"^\$ \.venv/bin/qabot (eval --suite .+)$", readme, re.MULTILINE)
+    assert commands, "the README shows how to reproduce a quality row from a fresh clone"
+    named: list[str] = []
+    for command in commands:
+        args = build_parser().parse_args(command.split())
+        sets = {s.name: s for s in read_suite(root / args.suite)}
+        for name in args.sets.split(","):  # every file of every set it names is part of the repository
+            files = [*sets[name].articles, *sets[name].questions, *sets[name].unanswerable]
+            assert files, name
+            assert all(f.is_relative_to(root) and f.exists() for f in files), (name, files)
+            named.append(name)
+    shown = re.findall(r"^\| ([\w-]+) \| (?:check|tune) \|", readme, re.MULTILINE)
+    assert sorted(shown) == sorted(named)  # the output shown is that of the commands shown

@@ -1,5 +1,6 @@
 """Faults not tried before: the disk filling during an ingest, the index on a read-only filesystem, and SQLite busy
-for longer than its timeout. Each keeps the last complete index answering and says what happened in one line."""
+for longer than its timeout. Each keeps the last complete index answering and says what happened in one line,
+without advice to repair what is not damaged."""
 
 from __future__ import annotations
 
@@ -11,28 +12,19 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_cli import clean_env
 
 from qabot.answer import Answerer
 from qabot.config import Settings
 from qabot.embed import Embedder
-from qabot.ingest import Ingestor
-from qabot.models import Article
 from qabot.store import DB, IndexStore
+from tests import helpers
+from tests.helpers import COST, RunMain, assert_one_error_line, clean_env
 
-TRAM = Article(
-    id="tram",
-    title="Port Aldwick opens its harbour tram line",
-    text=(
-        "The harbour tram line in Port Aldwick opened on Monday after three years of work.\n\n"
-        "The line cost 40 million crowns and was paid for by the regional council."
-    ),
-    published="2025-03-03",
-)
-COST = "What did the harbour tram line in Port Aldwick cost?"
+TRAM = replace(helpers.TRAM, id="tram")
 
 
 def many_records(folder: Path, n: int = 120) -> Path:
@@ -53,29 +45,12 @@ def run_qabot(*args: str, cwd: Path, file_limit: int | None = None) -> subproces
         if file_limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
 
-    env = {**clean_env(), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "qabot.cli", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, preexec_fn=limit,
-    )  # fmt: skip
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
+    return helpers.run_qabot(*args, cwd=cwd, env=clean_env(PYTHONDONTWRITEBYTECODE="1"), preexec_fn=limit)
 
 
 @pytest.fixture
-def small_index(make_settings: Callable[..., Settings], embedder: Embedder) -> Settings:
-    settings = make_settings()
-    Ingestor.from_settings(settings, embedder=embedder).ingest_articles([TRAM])
-    return settings
+def small_index(index_of: Callable[..., Settings]) -> Settings:
+    return index_of([TRAM])
 
 
 def answers_the_tram(settings: Settings, embedder: Embedder) -> bool:
@@ -97,7 +72,8 @@ def test_a_disk_filling_during_an_ingest_keeps_the_last_index_and_says_so_in_one
 
     result = run_qabot("--index", str(index), "ingest", str(folder), cwd=tmp_path, file_limit=limit)
 
-    one_error_line(result, "the index database could not be used")  # SQLite reports EFBIG as "disk I/O error"
+    line = assert_one_error_line(result, "the index database could not be used")  # SQLite says "disk I/O error"
+    assert "repair" not in line
     store = IndexStore.open(index, model=small_index.model)
     try:
         assert store.article_ids() == ["tram"]
@@ -119,7 +95,7 @@ def run_on_read_only(index: Path, *args: str, cwd: Path) -> subprocess.Completed
     script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
     cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(index),
            sys.executable, "-m", "qabot.cli", "--index", str(index), *args]  # fmt: skip
-    env = {**clean_env(), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = clean_env(PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -134,15 +110,7 @@ def _can_mount_read_only(tmp_path: Path) -> bool:
     return result.returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs store fix, see layout merge: store._connect opens every index read-write and sets journal_mode=WAL, "
-        "so on a read-only mount (no -wal/-shm to create) SQLite says 'unable to open database file', reported as "
-        "'damaged; run qabot repair'. Readers should open a non-writable index as file:...?mode=ro (or immutable=1 "
-        "when no -wal/-shm exists) without the journal_mode pragma, and a lost vector cache then stays in memory"
-    ),
-)
+@pytest.mark.slow
 @pytest.mark.parametrize("cache", ["kept", "lost"])
 def test_an_index_on_a_read_only_filesystem_still_answers(small_index: Settings, tmp_path: Path, cache: str) -> None:
     if os.geteuid() != 0 or not _can_mount_read_only(tmp_path):
@@ -161,16 +129,14 @@ def test_an_index_on_a_read_only_filesystem_still_answers(small_index: Settings,
     assert "40 million crowns" in asked.stdout
     assert stats.returncode == 0, stats.stderr
     assert "articles: 1" in stats.stdout
-    one_error_line(ingest, "read-only")
+    assert "repair" not in assert_one_error_line(ingest, "read-only")
     assert sorted(p.name for p in index.iterdir()) == before
 
 
 def test_sqlite_busy_past_its_timeout_is_one_line_and_readers_still_answer(
-    small_index: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    small_index: Settings, monkeypatch: pytest.MonkeyPatch, run_main: RunMain
 ) -> None:
     """Another connection holds SQLite's write lock (not qabot's .write.lock) for longer than the busy timeout."""
-    from qabot.cli import main
-
     index = small_index.index_dir
     holder = sqlite3.connect(index / DB, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # the write lock, held for the whole test
@@ -181,17 +147,16 @@ def test_sqlite_busy_past_its_timeout_is_one_line_and_readers_still_answer(
         return connect(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sqlite3, "connect", short_timeout)
-    monkeypatch.chdir(tmp_path)
     try:
-        code = main(["--index", str(index), "remove", "tram"])
-        out, err = capsys.readouterr()
-        stats_code = main(["--index", str(index), "stats"])
-        stats_out, _ = capsys.readouterr()
+        code, out, err = run_main("--index", str(index), "remove", "tram")
+        stats_code, stats_out, _ = run_main("--index", str(index), "stats")
     finally:
         holder.rollback()
         holder.close()
     assert code == 1
     assert out == ""
-    assert err.strip() == "Error: the index database could not be used (database is locked)"
+    assert err.strip() == (
+        f"Error: another process is writing to {index / DB} (database is locked); try again when it has finished"
+    )
     assert stats_code == 0  # WAL: readers are not blocked by a writer
     assert "articles: 1" in stats_out

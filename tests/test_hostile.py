@@ -9,11 +9,9 @@ deeply nested JSON, hostile documents through a real ingest, hostile questions, 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qabot.answer import Answerer
-from qabot.cli import main
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import BadQuestion
@@ -29,6 +26,7 @@ from qabot.ingest import Ingestor
 from qabot.models import Answer, Article, Quote, Skip
 from qabot.render.text import render_sources, render_terminal
 from qabot.sources.files import load_paths, load_text_document
+from tests.helpers import CliRun, RunMain
 
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # what must never reach a terminal
@@ -237,6 +235,9 @@ def test_escape_sequences_in_a_document_never_reach_the_terminal(tmp_path: Path,
             shown = render_terminal(answer)
             assert needle in shown
             assert not CONTROL.search(shown)
+            for left in ("[2J", "0;owned", "[5m"):  # the rest of a sequence goes with its ESC, at load
+                assert left not in shown
+            assert_verbatim(answerer, answer)
     finally:
         answerer.store.close()
 
@@ -293,21 +294,12 @@ def test_any_question_gets_an_answer_or_a_short_refusal(answerer: Answerer, ques
     ask_or_refuse(answerer, question)
 
 
-RunMain = Callable[..., tuple[int, str, str]]
-
-
 @pytest.fixture
-def run_main(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_index: Path
-) -> RunMain:
+def run_main(run_main: RunMain, sample_index: Path) -> RunMain:
     """`qabot --index SAMPLES ARGS` in this process, with ``stdin`` as its standard input."""
-    monkeypatch.chdir(tmp_path)
 
-    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(["--index", str(sample_index), *args])
-        out, err = capsys.readouterr()
-        return code, out, err
+    def run(*args: str, stdin: str = "") -> CliRun:
+        return run_main("--index", str(sample_index), *args, stdin=stdin)
 
     return run
 

@@ -13,32 +13,7 @@ from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.models import Answer, Article, IngestReport
 from qabot.store import IndexStore
-
-TRAM = Article(
-    id="tram-1",
-    title="Port Aldwick opens its harbour tram line",
-    text=(
-        "The harbour tram line in Port Aldwick opened on Monday after three years of work.\n\n"
-        "The line cost 40 million crowns and was paid for by the regional council.\n\n"
-        "Trams run every ten minutes between the ferry terminal and the old fish market."
-    ),
-    url="https://news.example.invalid/tram",
-    published="2025-03-03",
-    source="Aldwick Herald",
-)
-BAKERY = Article(
-    id="bakery-1",
-    title="Oldest bakery in Fenwater closes",
-    text=(
-        "The Marlow family bakery in Fenwater closed its doors on Saturday after 112 years.\n\n"
-        "The owners said rising flour and energy prices made the business impossible to keep open."
-    ),
-    url="https://news.example.invalid/bakery",
-    published="2025-02-14",
-    source="Fenwater Post",
-)
-# In the article's own words: these tests are about the index, not about paraphrase.
-COST = "What did the harbour tram line in Port Aldwick cost?"
+from tests.helpers import BAKERY, COST, TRAM
 
 
 def ingestor_for(settings: Settings, embedder: Embedder) -> Ingestor:

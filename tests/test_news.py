@@ -10,10 +10,11 @@ import pytest
 
 from qabot.answer import Answerer
 from qabot.config import Settings
+from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
-from qabot.models import Article
-from qabot.news import figures, text_fragment_url, time_hint
+from qabot.models import Article, text_fragment_url
+from qabot.stories import figures
 
 WIRE = (
     "Harbour officials in Port Selby confirmed on Monday that the new container terminal will open in June. "
@@ -152,8 +153,8 @@ def test_stale_caveat_appears_only_when_every_quote_is_old(make_settings, embedd
     assert answer.note is None  # 28 days old on 2025-06-30: not stale
     stale = Answerer(fresh.settings, embedder, fresh.store, today=lambda: date(2025, 12, 1))
     answer = stale.ask("How much did the Port Selby container terminal cost?")
-    assert answer.note == "As of 2025-06-02:"
-    assert answer.answer.startswith("As of 2025-06-02:")
+    assert answer.note == "These articles are from 2 June 2025 or earlier; newer news may exist."
+    assert answer.answer.startswith(f"{answer.note}\n")
 
 
 def test_time_hints_read_periods_from_questions():

@@ -6,15 +6,18 @@ bundled model through sentence-transformers.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qabot.chunking import split_sentences
-from qabot.cli import samples_dir
+from qabot.cli import main, samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder, resolve_model_path
 from qabot.errors import ConfigError
@@ -24,9 +27,39 @@ from qabot.sources.files import load_paths
 pytestmark = pytest.mark.slow
 
 
+@dataclass(frozen=True)
+class FirstRuns:
+    """What a user saw on stderr the first time qabot ran on this machine (the export), and the next time."""
+
+    cache: Path
+    first_stderr: str
+    second_stderr: str
+    exported: list[str]  # the model files in the cache after those runs
+
+
+def qabot_stderr(*args: str) -> str:
+    """``qabot ARGS`` in-process; its stderr (the CLI's notices look up sys.stderr as they print)."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(list(args)) == 0, err.getvalue()
+    return err.getvalue()
+
+
 @pytest.fixture(scope="session")
-def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("onnx-cache")
+def first_runs(tmp_path_factory: pytest.TempPathFactory) -> FirstRuns:
+    """``qabot ingest --samples`` with an empty model cache (the real export runs), then ``qabot ask``."""
+    cache, index = tmp_path_factory.mktemp("onnx-cache"), tmp_path_factory.mktemp("first-index")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("QABOT_EMBED_CACHE_DIR", str(cache))
+        env.setenv("QABOT_EMBED_BACKEND", "onnx")
+        first = qabot_stderr("--index", str(index), "ingest", "--samples")
+        second = qabot_stderr("--index", str(index), "ask", "When did the harbour tram line open?")
+    return FirstRuns(cache, first, second, sorted(p.name for p in cache.rglob("*.onnx")))
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(first_runs: FirstRuns) -> Path:
+    return first_runs.cache  # holds the fp32 graph the CLI's first run exported
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +71,7 @@ def onnx_embedder(onnx_cache: Path) -> Embedder:
 
 @pytest.fixture(scope="session")
 def fp32_embedder(onnx_cache: Path, onnx_embedder: Embedder) -> Embedder:
-    e = Embedder(backend="onnx", cache_dir=onnx_cache)  # reuses the fp32 graph the int8 export left in the cache
+    e = Embedder(backend="onnx", cache_dir=onnx_cache)  # reuses the fp32 graph the CLI's first run exported
     assert e.backend == "onnx"
     return e
 
@@ -62,6 +95,13 @@ def sentences() -> list[str]:
             found.extend(item.text[a.start : c.end] for a, c in zip(spans, spans[2:], strict=False))
     assert len(found) >= 250
     return found
+
+
+def test_the_first_run_says_once_that_it_prepares_the_model_and_later_runs_do_not(first_runs: FirstRuns) -> None:
+    assert first_runs.first_stderr.splitlines()[0] == "Preparing the embedding model (once; about 15 s)…"
+    assert first_runs.first_stderr.count("Preparing") == 1
+    assert "Preparing" not in first_runs.second_stderr  # the cached export is reused: nothing to announce
+    assert first_runs.exported == ["model-fp32.onnx"]
 
 
 def test_int8_vectors_match_the_torch_model(

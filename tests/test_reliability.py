@@ -12,6 +12,7 @@ The processes get the real secrets in their environment, so every run here also 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
@@ -23,11 +24,12 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from qabot import repair
 from qabot.answer import Answerer
 from qabot.cli import main
 from qabot.config import Settings
@@ -35,8 +37,9 @@ from qabot.embed import Embedder
 from qabot.errors import QabotError
 from qabot.ingest import Ingestor
 from qabot.models import Article
-from qabot.store import DB, LOCK, MANIFEST, IndexStore
+from qabot.store import DB, LOCK, MANIFEST, IndexStore, schema
 from tests.fakes.web_server import FakeWebServer
+from tests.helpers import HEAT, HEAT_Q, RATE_Q, RATES, CliRun, RunMain, assert_one_error_line, clean_env
 
 TOKEN = "123456:SECRET-TOKEN-xyz"
 WEBHOOK_SECRET = "hook-SECRET-9f3e1c77"
@@ -45,11 +48,7 @@ SECRETS = (TOKEN, "SECRET-TOKEN-xyz", WEBHOOK_SECRET)
 
 def qabot_env() -> dict[str, str]:
     """The environment of a `qabot` process: offline, none of the developer's settings, and both secrets set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(
-        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", QABOT_TELEGRAM_TOKEN=TOKEN, QABOT_WEBHOOK_SECRET=WEBHOOK_SECRET
-    )
-    return env
+    return clean_env(QABOT_TELEGRAM_TOKEN=TOKEN, QABOT_WEBHOOK_SECRET=WEBHOOK_SECRET)
 
 
 @dataclass
@@ -82,70 +81,25 @@ def spawn(*args: str, logs: Path) -> Run:
     return Run(proc, out, err)
 
 
-RunMain = Callable[..., tuple[int, str, str]]
-
-
 @pytest.fixture
-def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> RunMain:
-    """`qabot ARGS` in this process (for commands that fail before or without loading a model, mostly)."""
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+def run_main(run_main: RunMain, monkeypatch: pytest.MonkeyPatch) -> RunMain:
+    """The shared `qabot ARGS` in this process, with both secrets set; no run may show them."""
     monkeypatch.setenv("QABOT_TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("QABOT_WEBHOOK_SECRET", WEBHOOK_SECRET)
 
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
+    def run(*args: str, **kwargs: str) -> CliRun:
+        result = run_main(*args, **kwargs)
         for secret in SECRETS:
-            assert secret not in out + err
-        return code, out, err
+            assert secret not in result.out + result.err
+        return result
 
     return run
 
 
-def assert_one_error_line(result: tuple[int, str, str], *needles: str) -> str:
-    code, out, err = result
-    assert code == 1, (out, err)
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
-    return lines[0]
-
-
 # ====================================================================== damaged index files
-RATE_Q = "What was the main interest rate of the Caldera Reserve Bank on Thursday?"
-HEAT_Q = "How full was the reservoir above Vellmoor during the heatwave?"
-
-
 def damage_articles(web: FakeWebServer) -> list[Article]:
     """Two articles whose URLs point at a loopback server that records every request: repair must fetch none."""
-    return [
-        Article(
-            id="rates",
-            title="Caldera Reserve Bank holds rates",
-            text=(
-                "The Caldera Reserve Bank kept its main interest rate at 4.25 percent on Thursday.\n\n"
-                "Governor Ilse Marren said inflation was falling more slowly than the bank had hoped."
-            ),
-            url=web.url("/rates"),
-            published="2025-05-08",
-            source="Caldera Times",
-        ),
-        Article(
-            id="heat",
-            title="Vellmoor rations water in heatwave",
-            text=(
-                "Vellmoor limited garden watering to two evenings a week as the heatwave entered its third week.\n\n"
-                "The reservoir above the town was at 31 percent of capacity, the water board said."
-            ),
-            url=web.url("/heat"),
-            published="2025-07-21",
-            source="Vellmoor Echo",
-        ),
-    ]
+    return [replace(a, url=web.url(f"/{a.id}")) for a in (RATES, HEAT)]
 
 
 @pytest.fixture(scope="module")
@@ -378,16 +332,48 @@ def files_of(index: Path) -> dict[str, bytes]:
 
 
 def test_repair_keeps_the_manifest_of_an_index_another_model_built(
-    make_settings: Callable[..., Settings], embedder: Embedder, web: FakeWebServer, run_main: RunMain
+    index_of: Callable[..., Settings], web: FakeWebServer, run_main: RunMain
 ) -> None:
     # Built under another model name (its vector hashes say so): repair must not relabel it as this model's.
-    other = make_settings(model="all-MiniLM-L6-v2")
-    Ingestor.from_settings(other, embedder=embedder).ingest_articles(damage_articles(web))
+    other = index_of(damage_articles(web), model="all-MiniLM-L6-v2")
     before = files_of(other.index_dir)
 
     line = assert_one_error_line(run_main("--index", str(other.index_dir), "repair"), "its vectors agree")
     assert "QABOT_MODEL=all-MiniLM-L6-v2" in line
     assert files_of(other.index_dir) == before
+
+
+def test_repair_mends_more_articles_than_one_statement_may_name(
+    make_settings: Callable[..., Settings],
+    embedder: Embedder,
+    run_main: RunMain,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # SQLite's variable limit held at 20 (999 on old builds): re-chunking 30 articles and re-embedding the vectors of
+    # 25 others must cut every list of ids, and work through the articles a few at a time, saving each step.
+    monkeypatch.setattr(schema, "MAX_VARIABLES", 20)
+    monkeypatch.setattr(repair, "REPAIR_STEP", 7)
+    settings = make_settings()
+    towns = [f"Town{n:02d}" for n in range(60)]
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(
+        Article(f"a{n:02d}", f"{town} opens a library", f"{town} opened its new library with {100 + n} shelves.")
+        for n, town in enumerate(towns)
+    )
+    sql(
+        settings.index_dir,
+        "DELETE FROM chunks WHERE article_id < 'a30'",
+        "DELETE FROM vectors WHERE hash IN (SELECT vhash FROM sentences WHERE article_id >= 'a35')",
+    )
+    with caplog.at_level(logging.INFO, logger="qabot.repair"):
+        code, out, err = run_main("--index", str(settings.index_dir), "repair")
+    assert code == 0, err
+    assert "chunked 30 articles again from their stored text; 25 missing vectors of 25 articles re-embedded" in out
+    steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("repair: re-embedded")]
+    assert steps[-1] == "repair: re-embedded 25 vectors of 25 of 25 articles"
+    assert len(steps) == 4
+    for n in (3, 29, 40, 59):
+        assert f"{100 + n} shelves" in fresh_answer(settings.index_dir, embedder, f"How many shelves has {towns[n]}?")
 
 
 def test_an_index_creation_cut_short_is_finished_by_the_next_ingest(
@@ -517,6 +503,7 @@ class Kill:
 def kill_when(run: Run, index: Path, stage: str, settle: float = 0.5) -> Kill | None:
     """SIGKILL ``run`` as soon as it is in ``stage``; None if it finished first.
 
+    startup    running for ``settle`` seconds without the writer lock: importing, loading the model, reading files
     embedding  holding the writer lock for ``settle`` seconds with nothing saved: embedding its first batch
     vectors    its first batch of vectors committed, the articles not: between two embedding calls
     metadata   it logged that all vectors are saved and holds SQLite's write lock: inside the article transaction
@@ -526,9 +513,13 @@ def kill_when(run: Run, index: Path, stage: str, settle: float = 0.5) -> Kill | 
     try:
         vectors0, gen0 = watch.committed()
         locked_since: float | None = None
+        started, seen_lock = time.monotonic(), False
         while run.proc.poll() is None:
             vectors, gen = watch.committed()
-            if stage == "embedding":
+            if stage == "startup":
+                seen_lock = seen_lock or watch.holds_write_lock()
+                hit = not seen_lock and time.monotonic() - started > settle
+            elif stage == "embedding":
                 locked = watch.holds_write_lock()
                 locked_since = (locked_since or time.monotonic()) if locked else None
                 hit = locked_since is not None and time.monotonic() - locked_since > settle and vectors == vectors0
@@ -569,8 +560,12 @@ def index_state(settings: Settings, embedder: Embedder) -> str:
         assert orphans[0] == 0
         vectors, _ = store.vector_index()
         assert vectors.ntotal == chunks
-        assert "40 million" in answerer.ask(BASELINE_Q).quotes[0].text
-        new = answerer.ask(NEW_Q)
+        base, new = answerer.ask(BASELINE_Q), answerer.ask(NEW_Q)
+        quotes = (*base.quotes, *new.quotes)
+        articles = store.articles(q.article_id for q in quotes)
+        for q in quotes:
+            assert q.text == articles[q.article_id].text[q.start : q.end], "a quote is not its article's own words"
+        assert "40 million" in base.quotes[0].text
         if state == "all":
             assert "2.4 metres" in new.quotes[0].text
         else:
@@ -589,13 +584,12 @@ def embedded_count(run: Run) -> int:
 
 @pytest.mark.slow
 def test_kill_at_every_stage_of_an_ingest_loses_nothing(
-    tmp_path: Path, make_settings: Callable[..., Settings], embedder: Embedder
+    tmp_path: Path, index_of: Callable[..., Settings], embedder: Embedder
 ) -> None:
     if not Path("/proc/locks").exists():
         pytest.skip("watches the ingest's locks through Linux's /proc/locks")
-    settings = make_settings()
+    settings = index_of(BASELINE)
     index = settings.index_dir
-    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(BASELINE)
     folder = tmp_path / "incoming"
     folder.mkdir()
     for name, text in many_articles(N_NEW):
@@ -603,16 +597,17 @@ def test_kill_at_every_stage_of_an_ingest_loses_nothing(
     assert index_state(settings, embedder) == "baseline"
 
     kills: dict[str, Kill] = {}
-    for stage in ("embedding", "vectors", "metadata"):
+    for stage in ("startup", "embedding", "vectors", "metadata"):
         for attempt in range(3):  # the moment is chosen by watching; if a run slips past it, try again
             snapshot = tmp_path / f"before-{stage}"
             shutil.rmtree(snapshot, ignore_errors=True)
             shutil.copytree(index, snapshot, ignore=shutil.ignore_patterns("*-shm"))
             run = spawn("--debug", "--index", str(index), "ingest", str(folder), logs=tmp_path / f"{stage}{attempt}")
-            kill = kill_when(run, index, stage, settle=0.5 / (attempt + 1))
+            # Start-up is killed late (after the imports, in the model load or the file reading), the rest early.
+            kill = kill_when(run, index, stage, settle=(2.0 if stage == "startup" else 0.5) / (attempt + 1))
             run.assert_no_secrets()
             landed = kill is not None and kill.generation_after == kill.generation_before
-            if landed and stage == "embedding":
+            if landed and stage in ("startup", "embedding"):
                 landed = kill.vectors_after == kill.vectors_before and not kill.logged_embedding_done
             elif landed and stage == "vectors":
                 landed = kill.vectors_after > kill.vectors_before and not kill.logged_embedding_done

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
+
+import pytest
 
 from qabot.answer import Answerer
 from qabot.models import IndexStats
+from qabot.render.common import DECLINE_TEXT
 from qabot.repl import HELP, banner, run_repl
 
 F35 = "why was Turkey removed from the F-35 program?"
@@ -58,13 +62,14 @@ def test_whole_session(answerer: Answerer) -> None:
         "Ask a question first.",
         HELP,
         f"│ “{q.text[:30]}",  # the quote, set off from the text
-        f"[1] {q.title} · {q.source} · {q.published[:10]}",  # type: ignore[index]
+        f"[1] {q.title} ·",  # the source line, broken between its parts to fit the terminal
+        f"      {q.source} · {q.published[:10]}",  # type: ignore[index]
         f"      {q.url}",
         f"[1] {newest.title}",  # :sources lists the newest articles first
         f"[{len(answer.quotes) + 1}] ",  # :more numbers on from the answer's quotes
         "Unknown command :frobnicate; :help lists the commands.",
         "Error: ",
-        "The articles don't answer this question.",
+        DECLINE_TEXT,
     )
     errors = [line for line in out.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, "the bad question printed one line and the loop went on"
@@ -77,6 +82,62 @@ def test_more_after_the_answer_shows_further_passages(answerer: Answerer) -> Non
     more_part = out.split(answer.quotes[-1].text[-20:], 1)[1]
     for extra in answer.more:
         assert " ".join(extra.text.split())[:25] in " ".join(more_part.replace("│", " ").split())
+
+
+def test_more_keeps_the_numbers_of_articles_already_shown(answerer: Answerer) -> None:
+    answer = answerer.ask(F35)
+    _, out = transcript(answerer, F35, ":more")
+    shown, more = out.split("\n? :more\n")
+    source = re.compile(r"^  \[(\d+)\] (.*)$", re.M)
+    numbers = {line: int(n) for n, line in source.findall(shown)}
+    assert len(numbers) == len({q.article_id for q in answer.quotes})  # one number per article
+    cited = [(int(n), line) for n, line in source.findall(more)]
+    assert cited, "more passages came with their sources"
+    assert all(n == numbers[line] for n, line in cited if line in numbers)  # an article cited keeps its number
+    new = list(dict.fromkeys(n for n, line in cited if line not in numbers))
+    assert new == list(range(len(numbers) + 1, len(numbers) + 1 + len(new)))  # new articles are numbered on
+
+
+def test_piped_input_is_echoed_without_escape_sequences(answerer: Answerer) -> None:
+    clipboard = "\x1b]52;c;cm0gLXJmIH4=\x07"  # OSC 52: would set the terminal's clipboard
+    _, out = transcript(answerer, f"{clipboard}\x1b[2J{F35}\x1b]0;owned\x1b\\", f":x{clipboard}")
+    assert f"? {F35}\n" in out
+    assert "? :x\n" in out
+    for left in ("\x1b", "\x07", "52;c;", "cm0g", "[2J", "0;owned"):
+        assert left not in out
+
+
+@pytest.mark.parametrize("columns", [50, 40])
+def test_answers_wrap_to_the_terminal_keeping_the_gutter(
+    answerer: Answerer, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    _, out = transcript(answerer, ":help", F35, ":more", ":sources", "What is the capital of Peru?")
+    lines = out.splitlines()
+    assert any(line.strip().startswith("https://") for line in lines), "the links are there"
+    # Only a word that cannot be broken (a link, the index's path), alone on its line, may run past the edge.
+    too_wide = [line for line in lines if len(line) > columns and " " in line.strip()]
+    assert too_wide == []
+    quote_lines = 0
+    in_quote = False
+    for line in lines:
+        in_quote = in_quote or line.startswith("  │ “")
+        if in_quote:
+            assert line.startswith("  │ "), f"a quote line lost its gutter: {line!r}"
+            quote_lines += 1
+            in_quote = not line.endswith("”")
+    assert quote_lines > 6  # the quotes did wrap, and every line of each kept the gutter
+
+
+def test_a_narrow_or_huge_terminal_is_clamped(answerer: Answerer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qabot.render.text import MAX_WIDTH, MIN_WIDTH, terminal_width
+
+    for columns, width in (("10", MIN_WIDTH), ("500", MAX_WIDTH), ("72", 72)):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert terminal_width() == width
+    monkeypatch.setenv("COLUMNS", "500")
+    _, out = transcript(answerer, F35)
+    assert max(len(line) for line in out.splitlines() if "https://" not in line) <= MAX_WIDTH
 
 
 def test_stats_command(answerer: Answerer) -> None:
@@ -182,7 +243,7 @@ def test_follow_up_new_and_a_standalone_question(answerer: Answerer) -> None:
     assert turns[3].split("\n", 1)[1] == render_fresh(answerer, F35)
     # :new forgets the story: the same follow-up alone is declined, as it is without a conversation.
     assert "New conversation" in turns[4]
-    assert "The articles don't answer this question." in turns[5]
+    assert DECLINE_TEXT in turns[5]
     assert ":new" in HELP
 
 
@@ -191,7 +252,7 @@ def test_context_expires(answerer: Answerer) -> None:
     times = [0.0, 31 * 60.0]  # past the 30 minutes of QABOT_CONTEXT_TTL_MINUTES
     out = run_at(answerer, lines, times)
     assert out == conversation(answerer, lines, times)
-    assert "The articles don't answer this question." in out.split("\n? ")[2]
+    assert DECLINE_TEXT in out.split("\n? ")[2]
 
 
 def render_fresh(answerer: Answerer, question: str) -> str:

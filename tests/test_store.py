@@ -11,39 +11,19 @@ from pathlib import Path
 import pytest
 
 from qabot.answer import Answerer
+from qabot.bot.conversations import FILENAME as CONVERSATIONS_FILE
+from qabot.bot.feedback import FILENAME as FEEDBACK_FILE
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import IndexLocked, IndexMissing, ModelMismatch
 from qabot.ingest import Ingestor
 from qabot.models import Answer, Article
 from qabot.repair import repair_index
-from qabot.store import DB, IndexStore
+from qabot.sources.feeds import FEEDS_FILE, FeedList
+from qabot.store import DB, IndexStore, layout
+from tests.helpers import HEAT, RATE_Q, RATES
 
-ARTICLES = [
-    Article(
-        id="rates",
-        title="Caldera Reserve Bank holds rates",
-        text=(
-            "The Caldera Reserve Bank kept its main interest rate at 4.25 percent on Thursday.\n\n"
-            "Governor Ilse Marren said inflation was falling more slowly than the bank had hoped."
-        ),
-        url="https://news.example.invalid/rates",
-        published="2025-05-08",
-        source="Caldera Times",
-    ),
-    Article(
-        id="heat",
-        title="Vellmoor rations water in heatwave",
-        text=(
-            "Vellmoor limited garden watering to two evenings a week as the heatwave entered its third week.\n\n"
-            "The reservoir above the town was at 31 percent of capacity, the water board said."
-        ),
-        url="https://news.example.invalid/heat",
-        published="2025-07-21",
-        source="Vellmoor Echo",
-    ),
-]
-RATE_Q = "What was the main interest rate of the Caldera Reserve Bank on Thursday?"
+ARTICLES = [RATES, HEAT]
 
 
 @pytest.fixture
@@ -52,10 +32,9 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture
-def built(settings: Settings, embedder: Embedder) -> Settings:
+def built(index_of: Callable[..., Settings]) -> Settings:
     """A small index of ARTICLES, freshly built for the test."""
-    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(ARTICLES)
-    return settings
+    return index_of(ARTICLES)
 
 
 def fresh_answer(settings: Settings, embedder: Embedder, question: str = RATE_Q) -> Answer:
@@ -277,3 +256,21 @@ def test_word_statistics_follow_an_ingest_by_another_writer(built: Settings, emb
     after, n_after = reader.document_frequencies([term])
     assert after == {term: 2}
     assert n_after > n_before
+
+
+def test_a_folder_holding_only_qabots_own_files_becomes_an_index(settings: Settings, embedder: Embedder) -> None:
+    # `qabot feeds add` before the first ingest writes feeds.json; a mount point has lost+found. Neither is foreign.
+    folder = settings.index_dir
+    (folder / "lost+found").mkdir(parents=True)
+    FeedList(folder).add("https://news.example.invalid/feed.xml")
+    owners = (FEEDS_FILE, FEEDBACK_FILE, CONVERSATIONS_FILE)
+    assert owners == (layout.FEEDS, layout.FEEDBACK, layout.CONVERSATIONS)  # the names layout repeats
+
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles(ARTICLES[:1])
+
+    store = IndexStore.open(folder, model=settings.model)
+    try:
+        assert store.article_ids() == [ARTICLES[0].id]
+    finally:
+        store.close()
+    assert [f.url for f in FeedList(folder).list()] == ["https://news.example.invalid/feed.xml"]

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from qabot.answer import ABSTAIN_TEXT, Answerer
+from qabot.answer import Answerer
 from qabot.claimcheck import check_reply, check_sentence, is_refusal, split_sentences
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.errors import ConfigError
 from qabot.models import Answer, Dropped, Quote, Synthesis
-from qabot.render.telegram import SUMMARY_LABEL as TELEGRAM_LABEL
+from qabot.render.common import DECLINE_TEXT, SUMMARY_LABEL
 from qabot.render.telegram import render_answer_html
-from qabot.render.text import SUMMARY_LABEL, render_terminal
+from qabot.render.text import render_terminal
 from qabot.repl import run_repl
 from qabot.synthesis import ChatClient, Synthesizer, endpoint
 from tests.fakes.llm_server import (
@@ -163,7 +163,7 @@ def test_front_ends_number_citations_as_the_sources_they_show_and_escape_the_mod
     terminal = render_terminal(answer)
     (html,) = render_answer_html(answer)
     assert terminal.startswith(f"{SUMMARY_LABEL}\nTurkey <b>left</b> [1]. Turnout rose [2].\n\n  │ “")
-    assert html.startswith(f"<i>{TELEGRAM_LABEL}</i>\nTurkey &lt;b&gt;left&lt;/b&gt; [1]. Turnout rose [2].\n\n")
+    assert html.startswith(f"<i>{SUMMARY_LABEL}</i>\nTurkey &lt;b&gt;left&lt;/b&gt; [1]. Turnout rose [2].\n\n")
     assert SUMMARY_LABEL not in render_terminal(replace(answer, synthesis=Synthesis("", (), ())))
 
 
@@ -210,7 +210,7 @@ def test_without_the_setting_there_is_no_synthesizer() -> None:
 
 def test_the_llm_sees_only_the_question_and_the_numbered_quotes(llm: FakeLlm) -> None:
     llm.script(Scripted(faithful))
-    answer = _synthesizer(llm).add_to(_answer(), decline_text=ABSTAIN_TEXT)
+    answer = _synthesizer(llm).add_to(_answer(), decline_text=DECLINE_TEXT)
 
     (request,) = llm.requests
     assert request.path == "/v1/chat/completions"
@@ -241,7 +241,7 @@ def test_a_wrong_sentence_from_the_server_is_dropped_and_no_summary_shown(
     llm: FakeLlm, reply: Scripted, dropped_because: str
 ) -> None:
     llm.script(reply)
-    answer = _synthesizer(llm).add_to(_answer(), decline_text=ABSTAIN_TEXT)
+    answer = _synthesizer(llm).add_to(_answer(), decline_text=DECLINE_TEXT)
     assert answer.synthesis is not None
     assert answer.synthesis.text == ""
     assert [d.why for d in answer.synthesis.dropped] == [dropped_because]
@@ -267,7 +267,7 @@ def test_a_failing_server_gives_the_plain_answer_and_one_log_line(
     llm.script(reply)
     caplog.set_level(logging.INFO, logger="qabot")
     started = time.monotonic()
-    answer = _synthesizer(llm, timeout=0.5).add_to(_answer(), decline_text=ABSTAIN_TEXT)
+    answer = _synthesizer(llm, timeout=0.5).add_to(_answer(), decline_text=DECLINE_TEXT)
 
     assert time.monotonic() - started < 2.5
     assert answer == _answer()
@@ -280,29 +280,29 @@ def test_a_refused_connection_gives_the_plain_answer_and_one_log_line(caplog: py
     with FakeLlm() as gone:
         synthesizer = _synthesizer(gone)
     caplog.set_level(logging.INFO, logger="qabot")
-    assert synthesizer.add_to(_answer(), decline_text=ABSTAIN_TEXT) == _answer()
+    assert synthesizer.add_to(_answer(), decline_text=DECLINE_TEXT) == _answer()
     (line,) = [r.getMessage() for r in caplog.records if r.name.startswith("qabot")]
     assert line.startswith("LLM summary skipped: ConnectError")
     assert API_KEY not in caplog.text
 
 
 def test_a_declined_answer_never_reaches_the_llm(llm: FakeLlm) -> None:
-    declined = Answer(F35, True, ABSTAIN_TEXT, (), {})
-    assert _synthesizer(llm).add_to(declined, decline_text=ABSTAIN_TEXT) is declined
+    declined = Answer(F35, True, DECLINE_TEXT, (), {})
+    assert _synthesizer(llm).add_to(declined, decline_text=DECLINE_TEXT) is declined
     assert llm.requests == []
 
 
 def test_a_refusal_drops_the_summary_and_declines_only_when_the_setting_says_so(llm: FakeLlm) -> None:
     llm.script("NOT ANSWERED", "The quotes do not answer this question.")
-    kept_quotes = _synthesizer(llm).add_to(_answer(), decline_text=ABSTAIN_TEXT)
-    declined = _synthesizer(llm, decline=True).add_to(_answer(), decline_text=ABSTAIN_TEXT)
+    kept_quotes = _synthesizer(llm).add_to(_answer(), decline_text=DECLINE_TEXT)
+    declined = _synthesizer(llm, decline=True).add_to(_answer(), decline_text=DECLINE_TEXT)
 
     assert kept_quotes.synthesis is None
     assert kept_quotes.quotes == _answer().quotes
     assert not kept_quotes.abstained
     assert declined.abstained
     assert declined.quotes == ()
-    assert declined.answer == ABSTAIN_TEXT
+    assert declined.answer == DECLINE_TEXT
 
 
 def test_the_client_never_waits_past_its_deadline_for_a_reply_that_trickles(llm: FakeLlm) -> None:
@@ -338,7 +338,7 @@ def test_repl_shows_the_summary_above_the_unchanged_quotes(
     assert quotes in first  # the quotes exactly as without the LLM, below the summary
     assert SUMMARY_LABEL not in second
     assert render_terminal(plain) in second
-    assert third.strip().endswith(ABSTAIN_TEXT)
+    assert third.strip().endswith(DECLINE_TEXT)
     assert len(llm.requests) == 2  # the declined question never reached the LLM
 
 

@@ -22,6 +22,7 @@ from qabot.text import (
     STOPWORDS,
     clean_line,
     clean_question,
+    clean_stored,
     has_money,
     has_share,
     normalize,
@@ -169,6 +170,29 @@ def test_no_part_of_an_escape_sequence_survives(leftover: str) -> None:
     assert leftover not in clean_line(hostile)
     assert leftover not in strip_controls(hostile)
     assert clean_line(hostile) == "The tram cost 40 million crowns."
+
+
+# The stored form leaves the character after a lone ESC (it may be a figure): two-byte sequences keep their final.
+STORED_DIFFERS = {"reset (ESC c)": "cHarbour", "save cursor (ESC 7)": "7Harbour8", "keypad (ESC =)": "=Harbour>"}
+
+
+@pytest.mark.parametrize("name", list(ESCAPES))
+def test_stored_text_loses_escape_sequences_whole(name: str) -> None:
+    raw, shown = ESCAPES[name]
+    assert clean_stored(raw) == STORED_DIFFERS.get(name, shown)
+    assert not CONTROL.search(clean_stored(raw))
+
+
+def test_stored_text_keeps_everything_but_the_escapes() -> None:
+    raw = "\x1b[2J\x1b[31mThe tram\x1b[0m cost \x1b]52;c;cm0gLXJmIH4=\x07\x1b40 million\tcrowns.\nלא\u202b \ud800"
+    # The figure after a lone ESC stays; tabs, line breaks and bidi marks (which RTL text needs) stay.
+    assert clean_stored(raw) == "The tram cost 40 million\tcrowns.\nלא\u202b \ufffd"
+    assert clean_stored("line\r\nbreaks\x0c stay") == "line\r\nbreaks\x0c stay"
+
+
+def test_a_stray_bel_far_away_does_not_swallow_stored_text() -> None:
+    text = "\x1b]0;unterminated title\nThe council met on Monday.\x07"
+    assert clean_stored(text) == "0;unterminated title\nThe council met on Monday."
 
 
 def test_an_unterminated_osc_loses_its_introducer_and_the_rest_is_inert() -> None:

@@ -52,6 +52,62 @@ EMPTY_HTML = """<!doctype html><html><head><title>Photo gallery</title>
 <script>var tracking = {page: "gallery"};</script></head>
 <body><div class="gallery"><img src="/1.jpg" alt=""><img src="/2.jpg" alt=""></div></body></html>"""
 
+# Folder listings as Apache, nginx and Python's http.server generate them (extraction would keep the file names).
+APACHE_LISTING = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">
+<html>
+ <head>
+  <title>Index of /reports/2024</title>
+ </head>
+ <body>
+<h1>Index of /reports/2024</h1>
+  <table>
+   <tr><th valign="top"><img src="/icons/blank.gif" alt="[ICO]"></th><th><a href="?C=N;O=D">Name</a></th>
+   <th><a href="?C=M;O=A">Last modified</a></th><th><a href="?C=S;O=A">Size</a></th></tr>
+   <tr><th colspan="4"><hr></th></tr>
+<tr><td valign="top"><img src="/icons/back.gif" alt="[PARENTDIR]"></td><td><a href="/reports/">Parent Directory</a>
+</td><td>&nbsp;</td><td align="right">  - </td></tr>
+<tr><td valign="top"><img src="/icons/text.gif" alt="[TXT]"></td><td><a href="budget.html">budget.html</a></td>
+<td align="right">2024-03-05 08:30  </td><td align="right"> 14K</td></tr>
+<tr><td valign="top"><img src="/icons/text.gif" alt="[TXT]"></td><td><a href="bridge.html">bridge.html</a></td>
+<td align="right">2024-03-06 09:12  </td><td align="right"> 22K</td></tr>
+<tr><td valign="top"><img src="/icons/text.gif" alt="[TXT]"></td><td><a href="minutes.html">minutes.html</a></td>
+<td align="right">2024-03-19 17:45  </td><td align="right"> 31K</td></tr>
+   <tr><th colspan="4"><hr></th></tr>
+</table>
+<address>Apache/2.4.58 (Ubuntu) Server at news.example.invalid Port 80</address>
+</body></html>
+"""
+NGINX_LISTING = """<html>
+<head><title>Index of /archive/</title></head>
+<body>
+<h1>Index of /archive/</h1><hr><pre><a href="../">../</a>
+<a href="2023/">2023/</a>                                              04-Jan-2024 10:12                   -
+<a href="2024/">2024/</a>                                              30-Sep-2024 18:40                   -
+<a href="bridge-reopens.html">bridge-reopens.html</a>                          05-Mar-2024 08:30               14213
+<a href="cycle-lane.html">cycle-lane.html</a>                              06-Mar-2024 09:12               22110
+</pre><hr></body>
+</html>
+"""
+PYTHON_LISTING = """<!DOCTYPE HTML>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Directory listing for /reports/</title>
+</head>
+<body>
+<h1>Directory listing for /reports/</h1>
+<hr>
+<ul>
+<li><a href="archive/">archive/</a></li>
+<li><a href="bridge-reopens.html">bridge-reopens.html</a></li>
+<li><a href="budget-2024.html">budget-2024.html</a></li>
+<li><a href="council-minutes.txt">council-minutes.txt</a></li>
+</ul>
+<hr>
+</body>
+</html>
+"""
+
 # A globally routable address the tests pretend some names resolve to; connections to it go to a loopback server.
 PUBLIC_IP = "93.184.215.14"
 
@@ -155,6 +211,14 @@ def test_a_page_without_article_text_is_a_fetch_error(server: FakeWebServer, set
     url = server.url("/gallery")
     server.route("/gallery", EMPTY_HTML)
     with pytest.raises(FetchError, match=f"^{re.escape(url)}: no article text"):
+        fetch_article(url, settings)
+
+
+@pytest.mark.parametrize("listing", [APACHE_LISTING, NGINX_LISTING, PYTHON_LISTING], ids=["apache", "nginx", "python"])
+def test_a_directory_listing_is_not_an_article(server: FakeWebServer, settings: Settings, listing: str) -> None:
+    url = server.url("/reports/")
+    server.route("/reports/", listing)
+    with pytest.raises(FetchError, match=f"^{re.escape(url)} is a directory listing, not an article$"):
         fetch_article(url, settings)
 
 

@@ -5,6 +5,6 @@ answers) → ``newsaware`` (copies, updates, disagreements, timelines) → ``sel
 (when the articles don't answer, and why). ``facade.Answerer`` runs them; front-ends call only ``Answerer.ask``.
 """
 
-from qabot.answer.facade import ABSTAIN_TEXT, Answerer, Tuning, answer_text
+from qabot.answer.facade import Answerer, Tuning
 
-__all__ = ["ABSTAIN_TEXT", "Answerer", "Tuning", "answer_text"]
+__all__ = ["Answerer", "Tuning"]

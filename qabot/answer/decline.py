@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-DECLINE_TEXT = "The articles don't answer this question."
-
 # Reasons in ``Answer.declined_because`` (stable strings: --json readers match them).
 NOTHING_FOUND = "nothing retrieved"  # the index has no passage near the question (or is empty)
 LOW_CONFIDENCE = "low confidence"  # the confidence that the articles answer the question is under the threshold
@@ -90,7 +88,6 @@ def english_only_text(language: str) -> str:
 
 
 __all__ = [
-    "DECLINE_TEXT",
     "ENGLISH_ONLY",
     "LANGUAGE",
     "LOW_CONFIDENCE",

@@ -23,18 +23,18 @@ from qabot.answer.followup import Context, Followup, read_followup, vocabulary
 from qabot.answer.scorer import Scorer
 from qabot.answer.select import Limits, choose
 from qabot.config import Settings
+from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.models import Answer, Article, ContextUse, IndexStats, Quote
-from qabot.news import time_hint
+from qabot.render.common import DECLINE_TEXT, plain_text
 from qabot.rerank import Reranker
-from qabot.retrieve import Retrieval, Retriever
+from qabot.retrieve import Retrieval, Retriever, content_key
 from qabot.store import IndexStore
 from qabot.synthesis import Synthesizer
 from qabot.text import clean_question
 
 log = logging.getLogger(__name__)
 
-ABSTAIN_TEXT = decline.DECLINE_TEXT
 MAX_QUESTION_CHARS = 1000  # longer input is cut: no question needs more, and the model reads 256 tokens at most
 
 
@@ -160,7 +160,7 @@ class Answerer:
 
     def synthesize(self, answer: Answer) -> Answer:
         """``answer`` with the LLM's checked summary when QABOT_LLM_URL is set; network-bound, needs no index."""
-        return answer if self.synthesizer is None else self.synthesizer.add_to(answer, decline_text=ABSTAIN_TEXT)
+        return answer if self.synthesizer is None else self.synthesizer.add_to(answer, decline_text=DECLINE_TEXT)
 
     def candidates(self, question: str, *, today: date | None = None) -> tuple[Question, CandidateSet]:
         """The candidates of a question with their feature rows, unscored: what the fitting script learns from."""
@@ -245,11 +245,11 @@ class Answerer:
         }
         if not quotes:
             because = decline.NOTHING_FOUND
-            return Answer(q, True, ABSTAIN_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)
+            return Answer(q, True, DECLINE_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)
         if confidence < threshold:
             log.debug("declined %r: confidence %.3f below %.3f", q, confidence, threshold)
             because = decline.LOW_CONFIDENCE
-            return Answer(q, True, ABSTAIN_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)
+            return Answer(q, True, DECLINE_TEXT, (), timings, id=id, confidence=confidence, declined_because=because)
         quotes = newsaware.also_reported(store, quotes, stories)
         notes = [newsaware.stale_note(quotes, self.settings.stale_after_days, today)]
         if mode == "disagreement":
@@ -257,7 +257,7 @@ class Answerer:
         elif mode == "update":
             notes.append(newsaware.update_note(quotes))
         note = " ".join(n for n in notes if n) or None
-        text = answer_text(quotes) if note is None else f"{note}\n{answer_text(quotes)}"
+        text = plain_text(quotes) if note is None else f"{note}\n{plain_text(quotes)}"
         return Answer(
             q, False, text, tuple(quotes), timings, more=tuple(more), id=id, note=note, mode=mode, confidence=confidence
         )
@@ -299,17 +299,8 @@ def _within(retriever: Retriever, own: Retrieval, carried: Retrieval, story: set
     extra = [h for h in carried.hits if h.chunk.article_id in story and h.chunk.id not in seen]
     dense = retriever.similarities(own.query_vector, [h.chunk.id for h in extra])
     extra = [replace(h, dense=dense.get(h.chunk.id, 0.0), lexical=0.0, fused=0.0) for h in extra]
-    extra.sort(key=lambda h: (-h.dense, h.chunk.id))
+    extra.sort(key=lambda h: (-h.dense, *content_key(h.chunk)))
     return replace(own, hits=mine + extra)
 
 
-def answer_text(quotes: Sequence[Quote]) -> str:
-    """The plain text a person reads: each quote with its source, numbered."""
-    lines = []
-    for i, q in enumerate(quotes, 1):
-        src = ", ".join(p for p in (q.title, q.source, (q.published or "")[:10]) if p)
-        lines.append(f"[{i}] “{q.text}” — {src}")
-    return "\n".join(lines)
-
-
-__all__ = ["ABSTAIN_TEXT", "Answerer", "Tuning", "answer_text"]
+__all__ = ["Answerer", "Tuning"]

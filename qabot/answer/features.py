@@ -28,8 +28,8 @@ from qabot.answer.kinds import (
     states_wh,
     wh_kind,
 )
+from qabot.dates import TimeHint, in_range, parse_date
 from qabot.models import Article
-from qabot.news import TimeHint, in_range, parse_date
 from qabot.retrieve import ChunkHit, Retrieval
 from qabot.store import IndexStore
 from qabot.text import normalize, query_words

@@ -19,8 +19,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from qabot.dates import parse_date
 from qabot.models import Article
-from qabot.news import parse_date
 from qabot.text import MONEY, SHARE, STOPWORDS
 
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’&.-]*")

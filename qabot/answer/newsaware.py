@@ -11,9 +11,10 @@ from datetime import date
 from urllib.parse import urlparse
 
 from qabot.answer.candidates import Candidate, to_quote
+from qabot.dates import parse_date, spoken_date
 from qabot.models import Article, Quote
-from qabot.news import figures, parse_date
 from qabot.store import IndexStore
+from qabot.stories import figures
 from qabot.text import query_words
 
 
@@ -128,13 +129,14 @@ def also_reported(store: IndexStore, quotes: list[Quote], stories: dict[str, str
 
 
 def stale_note(quotes: list[Quote], days: int, today: date) -> str | None:
-    """ "As of <date>" when every quote is older than ``days`` (0: never)."""
+    """When every quote is older than ``days`` (0: never): the newest quoted article's date, and that later news
+    may have changed the answer. Said in words: a bare "As of 2025-04-02:" read as a cryptic label."""
     dates = [parse_date(q.published) for q in quotes]
     if not days or not dates or any(d is None for d in dates):
         return None
     newest = max(d for d in dates if d is not None)
     if (today - newest).days > days:  # not today - timedelta(days): a huge setting would leave the calendar
-        return f"As of {newest.isoformat()}:"
+        return f"These articles are from {spoken_date(newest)} or earlier; newer news may exist."
     return None
 
 

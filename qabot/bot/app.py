@@ -51,7 +51,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from qabot.answer.chitchat import is_courtesy, is_question
-from qabot.bot import address, conversations
+from qabot.bot import address, conversations, privacy
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike, Tally
 from qabot.bot.paging import SourcesPage
@@ -60,6 +60,7 @@ from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
+from qabot.render.common import NO_MORE
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,14 @@ NETWORK_RETRIES = 8
 NETWORK_BACKOFF = 1.0
 NETWORK_BACKOFF_MAX = 30.0
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for at most 5 s
-INFO_COMMANDS = ("start", "help", "stats", "sources")
+INFO_COMMANDS = ("start", "help", "sources")
 ADMIN_COMMANDS = ("ingest", "remove", "reload", "refresh")
 MENU = (
     ("ask", "Ask a question about the news"),
     ("new", "Start a new conversation"),
     ("sources", "The most recent articles"),
     ("stats", "What the index holds"),
+    ("privacy", "What is stored, and /forget"),
     ("help", "How to use this bot"),
 )
 
@@ -227,6 +229,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler(INFO_COMMANDS, _cmd_info, filters=new))
     app.add_handler(CommandHandler(ADMIN_COMMANDS, _cmd_admin, filters=new))
     app.add_handler(CommandHandler("new", _cmd_new, filters=new))
+    app.add_handler(CommandHandler(privacy.COMMANDS, _cmd_privacy, filters=new))
     text = new & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, _on_private_text))
     app.add_handler(MessageHandler(text & filters.ChatType.GROUPS & _AddressedToBot(), _on_group_text))
@@ -331,6 +334,16 @@ async def _cmd_new(update: Update, context: Context) -> None:
     await _send(message, th.esc(th.NEW_CONVERSATION))
 
 
+async def _cmd_privacy(update: Update, context: Context) -> None:
+    """``/privacy``, ``/forget`` and ``/stats`` (whose admin part only admins see): ``qabot.bot.privacy``."""
+    message = update.effective_message
+    user_id = update.effective_user.id if update.effective_user else None
+    admin = context.state.guard.is_admin(user_id)
+    command = address.command_name(message.to_dict())
+    reply = await context.state.jobs.privacy.reply(command, user_id, admin=admin, args=list(context.args or []))
+    await _send(message, reply)
+
+
 async def _on_unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     await _send(message, th.unknown_command_html(address.command_name(message.to_dict())))
@@ -379,9 +392,10 @@ async def _answer_now(message: Message, context: Context, question: str, sender:
         return
     jobs = context.state.jobs
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
+    asker = message.from_user.id if message.from_user else None  # stored with the answer, so /forget finds it
     async with _typing(message):
         try:
-            reply = await jobs.answer(question, message.chat_id, thread)
+            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker)
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return
@@ -435,11 +449,11 @@ async def _on_more(update: Update, context: Context) -> None:
         return
     opening = not page_number
     if opening and (opened := await jobs.open_sources(answer_id)) is not True:
-        await query.answer(th.SOURCES_BELOW if opened is False else th.NO_MORE)
+        await query.answer(th.SOURCES_BELOW if opened is False else NO_MORE)
         return
     page = await jobs.sources_page(answer_id, int(page_number[0]) if page_number else 1)
     if page is None:
-        await query.answer(th.NO_MORE)
+        await query.answer(NO_MORE)
         return
     await query.answer()
     keyboard = _page_keyboard(answer_id, page)

@@ -5,10 +5,11 @@ reply to one of the bot's answers continues that answer's thread, and the new an
 thread is keyed by every answer message in it, and two people replying to two answers keep two threads). The context
 each answer leaves (``qabot.answer.followup.Context``) is kept in ``conversations.sqlite`` beside ``feedback.sqlite``
 rather than in PTB persistence: one small file the bot owns, whose rows carry their chat and time, so retention
-(``QABOT_CONTEXT_TTL_MINUTES``, enforced on every read and pruned on every write) and deleting a chat's records are
-one SQL statement each; PTB's pickle of all ``chat_data`` would need a restart-safe flush schedule and a full
-rewrite for either. The table is bounded (``MAX_ROWS``, oldest dropped first). Telegram-free: threads are read from
-the Bot API's message JSON, as ``qabot.bot.address`` does.
+(``QABOT_CONTEXT_TTL_MINUTES``, capped by ``QABOT_RETENTION_DAYS``, enforced on every read and pruned on every write,
+at start and hourly) and deleting a chat's records (``/forget``) are one SQL statement each; PTB's pickle of all
+``chat_data`` would need a restart-safe flush schedule and a full rewrite for either. The table is bounded
+(``MAX_ROWS``, oldest dropped first). Telegram-free: threads are read from the Bot API's message JSON, as
+``qabot.bot.address`` does.
 """
 
 from __future__ import annotations
@@ -129,6 +130,16 @@ class ConversationStore:
         with self._connect() as conn:
             conn.execute("DELETE FROM contexts WHERE key = ?", (key,))
 
+    def prune(self, before: float) -> int:
+        """Delete the contexts left before ``before`` (epoch seconds); how many went."""
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM contexts WHERE at < ?", (before,)).rowcount
+
+    def forget_chat(self, chat_id: int) -> int:
+        """Delete every context of one chat (a private chat's id is its user's id); how many went."""
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM contexts WHERE chat_id = ?", (chat_id,)).rowcount
+
     def count(self) -> int:
         """How many thread keys are stored."""
         with self._connect() as conn:
@@ -143,7 +154,8 @@ class Conversations:
     """
 
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
-        self.ttl_minutes = settings.context_ttl_minutes
+        # Context is stored data like any other: it never outlives the retention, whatever the TTL says.
+        self.ttl_minutes = min(settings.context_ttl_minutes, settings.retention_days * 24 * 60.0)
         self.clock = clock
         self.store = ConversationStore(Path(settings.index_dir) / FILENAME)
 

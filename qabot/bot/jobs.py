@@ -25,6 +25,7 @@ from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
 from qabot.bot.paging import SourcesPage, sources_page, unseen
+from qabot.bot.privacy import Privacy
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
@@ -124,9 +125,12 @@ class BotJobs:
         self.refreshing = False
         self.refreshes = 0  # completed refreshes, scheduled or asked for
         self.last_refresh: FeedRefreshReport | None = None
-        self.feedback = FeedbackStore.from_settings(settings)
+        self.feedback = FeedbackStore.from_settings(settings, clock=clock)
         self.feedback_down = False  # the store failed last time: warned once, not again until it works
         self.conversations = Conversations(settings, clock=clock)
+        self.privacy = Privacy(
+            settings, self.feedback, self.conversations, index_stats=lambda: self.run(answerer.stats), clock=clock
+        )
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
         self._feeds = ThreadPoolExecutor(1, thread_name_prefix="qabot-feeds")
@@ -175,15 +179,18 @@ class BotJobs:
             log.debug("Sent without the LLM summary after %g s", limit)  # the client logs its own give-up
             return answer
 
-    async def answer(self, question: str, chat_id: int, thread: Thread | None = None) -> Reply:
-        """Ask in ``thread``'s conversation, remember the answer for its buttons, and render it.
+    async def answer(
+        self, question: str, chat_id: int, thread: Thread | None = None, *, user_id: int | None = None
+    ) -> Reply:
+        """Ask in ``thread``'s conversation, remember the answer (and who asked, for ``/forget``) for its buttons,
+        and render it.
 
         Raises BadQuestion for a question without words. The reply carries the context for the thread's next turn.
         """
         now = self.conversations.clock()
         context = await self.conversations.context(thread, now)
         answer = await self.ask(question, context, now)
-        answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id)
+        answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id, user_id)
         more = bool(unseen(answer.quotes, answer.more)) and not answer.abstained
         return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
 
@@ -226,13 +233,13 @@ class BotJobs:
         return result
 
     async def info(self, command: str, bot_username: str | None) -> str:
-        """The HTML reply to ``/start``, ``/help``, ``/stats`` or ``/sources``."""
+        """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s)."""
         if command == "help":
             return th.help_html(bot_username)
         if command == "sources":
             return th.sources_html(await self.run(self.answerer.recent, RECENT_SOURCES))
         stats = await self.run(self.answerer.stats)
-        return th.start_html(stats, bot_username) if command == "start" else th.stats_html(stats)
+        return th.start_html(stats, bot_username)
 
     async def ingest(self, sources: Sources) -> IngestReport:
         """Admin ingest, then reload so the next question sees it. Pages are fetched off the answer thread and
@@ -331,12 +338,15 @@ class BotJobs:
             await asyncio.sleep(seconds)
 
     def start(self) -> None:
-        """Start the schedule (the first refresh runs at once) unless refreshing is off or there is no ingestor."""
+        """Prune what is past the retention, then start the schedules: retention hourly, and feed refreshes (the
+        first at once) unless refreshing is off or there is no ingestor."""
+        self.privacy.start()
         if self.period > 0 and self._schedule is None:
             self._schedule = asyncio.get_running_loop().create_task(self._every(self.period), name="qabot-feeds")
 
     async def stop(self) -> None:
-        """Stop the schedule and let running work finish (a refresh ends within its fetch timeouts)."""
+        """Stop the schedules and let running work finish (a refresh ends within its fetch timeouts)."""
+        await self.privacy.stop()
         if self._schedule is not None:
             self._schedule.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -28,11 +28,11 @@ def sources_page(shown: Sequence[Quote], more: Sequence[Quote], page: int, per_p
     """Page ``page`` of the passages in ``more`` that ``shown`` (the answer's quotes) does not already hold; None
     when there is no such page."""
     fresh = unseen(shown, more)
-    numbers = article_numbers(shown, fresh)
-    pages = split_pages(fresh, per_page, numbers)
+    numbered = [*shown, *fresh]  # every article's number: its first appearance here, the same on every page
+    pages = split_pages(fresh, per_page, numbered)
     if not 1 <= page <= len(pages):
         return None
-    return SourcesPage(_render(pages[page - 1], numbers, page, len(pages))[0], page, len(pages))
+    return SourcesPage(_render(pages[page - 1], numbered, page, len(pages))[0], page, len(pages))
 
 
 def unseen(shown: Sequence[Quote], more: Sequence[Quote]) -> list[Quote]:
@@ -47,42 +47,29 @@ def unseen(shown: Sequence[Quote], more: Sequence[Quote]) -> list[Quote]:
     return fresh
 
 
-def article_numbers(shown: Sequence[Quote], fresh: Sequence[Quote]) -> dict[str, int]:
-    """Article id → the number its source line shows: as in the answer, then on in order of first appearance."""
-    numbers: dict[str, int] = {}
-    for position, group in enumerate(th.source_groups(shown), start=1):
-        numbers.setdefault(group[0].article_id, position)
-    following = len(th.source_groups(shown))
-    for quote in fresh:
-        if quote.article_id not in numbers:
-            following += 1
-            numbers[quote.article_id] = following
-    return numbers
-
-
-def split_pages(fresh: Sequence[Quote], per_page: int, numbers: dict[str, int]) -> list[list[Quote]]:
+def split_pages(fresh: Sequence[Quote], per_page: int, numbered: Sequence[Quote]) -> list[list[Quote]]:
     """At most ``per_page`` passages a page, fewer where they would not fit in one message (a page is edited in
     place, and an edit is one message)."""
     pages: list[list[Quote]] = []
     for quote in fresh:
-        if pages and len(pages[-1]) < max(per_page, 1) and _fits([*pages[-1], quote], numbers):
+        if pages and len(pages[-1]) < max(per_page, 1) and _fits([*pages[-1], quote], numbered):
             pages[-1].append(quote)
         else:
             pages.append([quote])
     return pages
 
 
-def _fits(quotes: Sequence[Quote], numbers: dict[str, int]) -> bool:
-    return len(_render(quotes, numbers, 99, 99)) == 1  # the longest heading a page may get
+def _fits(quotes: Sequence[Quote], numbered: Sequence[Quote]) -> bool:
+    return len(_render(quotes, numbered, 99, 99)) == 1  # the longest heading a page may get
 
 
-def _render(quotes: Sequence[Quote], numbers: dict[str, int], page: int, pages: int) -> list[str]:
+def _render(quotes: Sequence[Quote], numbered: Sequence[Quote], page: int, pages: int) -> list[str]:
     heading = th.MORE_SOURCES if pages == 1 else f"{th.MORE_SOURCES} ({page}/{pages})"
-    return th.render_quotes_html(quotes, numbers=numbers, heading=heading)
+    return th.render_quotes_html(quotes, before=numbered, heading=heading)
 
 
 def _plain(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-__all__ = ["SourcesPage", "article_numbers", "sources_page", "split_pages", "unseen"]
+__all__ = ["SourcesPage", "sources_page", "split_pages", "unseen"]

@@ -1,1 +1,2 @@
-"""An ``Answer`` turned into what a front-end shows: ``text`` for the terminal, ``telegram`` for Bot API HTML."""
+"""An ``Answer`` turned into what a front-end shows: ``common`` (the one grouping rule, source line and decline
+sentence every rendering shares), ``text`` for the terminal, ``telegram`` for Bot API HTML."""

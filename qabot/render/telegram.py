@@ -1,7 +1,9 @@
 """Telegram HTML for answers and command replies: pure functions, no ``telegram`` import.
 
 Telegram's HTML parse mode accepts a handful of tags and needs ``<``, ``>`` and ``&`` escaped; every piece of
-article or user text goes through :func:`html.escape` here, so a ``<script>`` in an article arrives as text.
+article or user text goes through :func:`esc` here, so a ``<script>`` in an article arrives as text, and control
+characters and bidi overrides (which Telegram would draw) go as :func:`qabot.text.strip_controls` removes them.
+Grouping, the source line and the decline sentence are the terminal's too (:mod:`qabot.render.common`).
 A message may hold 4096 characters *after* entity parsing; we count the visible text in UTF-16 code units (what
 Telegram measures entity offsets in, never fewer than ``len``), and split long answers between whole blocks,
 never inside a tag.
@@ -11,34 +13,41 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from qabot.models import Answer, Article, IndexStats, Quote
-from qabot.text import counted
+from qabot.render.common import (
+    DECLINE_TEXT,
+    NO_MORE,
+    SEPARATOR,
+    SUMMARY_LABEL,
+    Source,
+    SourceGroup,
+    declined_text,
+    group_quotes,
+    is_web_url,
+    short_date,
+    source_of,
+)
+from qabot.text import counted, strip_controls
 
 MAX_MESSAGE = 4096
-LONG_QUOTE = 200  # longer quotes are collapsed (expandable) so a group sees a short answer first
 BLOCK_SEP = "\n\n"
 
-NOT_FOUND = "I couldn't find this in the articles."
 SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again later."
 PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
-NO_MORE = "No more sources for this answer."
+NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
+NOT_TEXT = "I read text only: send me your question as a message."
+NEW_CONVERSATION = "New conversation: the next question starts afresh."
 MORE_SOURCES = "More sources"
 SOURCES_BELOW = "The further sources are in the message under this answer."
 FEEDBACK_DOWN = "Sorry, I can't record that right now. Please try again later."
 OLD_BUTTON = "This button no longer works. Ask again for a fresh answer."
-NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
-NOT_TEXT = "I read text only: send me your question as a message."
-NEW_CONVERSATION = "New conversation: the next question starts afresh."
-SUMMARY_LABEL = "Summary written by a language model, checked against the quotes:"
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _TAG = re.compile(r"<[^<>]*>")  # text is escaped here, so every "<" left starts a tag
 
 
@@ -55,9 +64,15 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def clean(text: str) -> str:
+    """Text as Telegram may show it: escape sequences, control characters and bidi overrides removed, line breaks
+    kept (:func:`qabot.text.strip_controls`)."""
+    return strip_controls(text)
+
+
 def esc(text: str) -> str:
-    """Escape text for Telegram HTML (``<``, ``>``, ``&``)."""
-    return html.escape(text, quote=False)
+    """Text for Telegram HTML: :func:`clean`, then ``<``, ``>`` and ``&`` escaped."""
+    return html.escape(clean(text), quote=False)
 
 
 def plain_text(html_text: str) -> str:
@@ -68,79 +83,59 @@ def plain_text(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
-def render_answer_html(answer: Answer, *, numbered_from: int = 1, limit: int = MAX_MESSAGE) -> list[str]:
+def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE) -> list[str]:
     """Render an answer as one or more Telegram HTML messages, each within ``limit`` visible characters.
 
-    An abstained answer is the single line :data:`NOT_FOUND`. Otherwise the answer's caveat (``note``) in italics,
-    then the LLM's checked summary (``answer.synthesis``) under a line saying a model wrote it, then each passage in a
-    blockquote, each article's passages followed by its numbered source line
-    (``answer.answer`` is the plain-text form of the same quotes, so it is not repeated).
+    A declined answer is its one line (:func:`qabot.render.common.declined_text`). Otherwise the answer's caveat
+    (``note``) in italics, then the LLM's checked summary (``answer.synthesis``) under a line saying a model wrote
+    it, then each passage in a blockquote, each article's passages followed by its numbered source line
+    (``answer.answer`` is the plain-text form of the same quotes, so it is not repeated). ``before``: quotes already
+    shown for this answer, whose articles keep their numbers.
     """
     if answer.abstained or not answer.quotes:
-        return [esc(NOT_FOUND)]
+        return [esc(declined_text(answer) if answer.abstained else DECLINE_TEXT)]
     blocks: list[_Block] = []
-    if answer.note and answer.note.strip():
-        blocks.append(_Block(f"<i>{esc(answer.note.strip())}</i>", answer.note.strip()))
+    note = clean(answer.note or "").strip()
+    if note:
+        blocks.append(_Block(f"<i>{esc(note)}</i>", note))
+    groups = group_quotes(answer.quotes, before=before)
     if answer.synthesis is not None and answer.synthesis.text:
-        groups = source_groups(answer.quotes)
-        where = {id(q): i for i, group in enumerate(groups, numbered_from) for q in group}
-        summary = answer.synthesis.cited_as([where[id(q)] for q in answer.quotes])
+        summary = clean(answer.synthesis.cited_as([n for g in groups for n in g.numbers]))
         blocks.append(_Block(f"<i>{esc(SUMMARY_LABEL)}</i>\n{esc(summary)}", f"{SUMMARY_LABEL}\n{summary}"))
-    blocks.extend(quote_blocks(answer.quotes, numbered_from=numbered_from, limit=limit))
+    blocks.extend(quote_blocks(groups, limit=limit))
     return pack_blocks(blocks, limit=limit)
 
 
 def render_quotes_html(
-    quotes: Sequence[Quote],
-    *,
-    numbered_from: int = 1,
-    limit: int = MAX_MESSAGE,
-    numbers: Mapping[str, int] | None = None,
-    heading: str = "",
+    quotes: Sequence[Quote], *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE, heading: str = ""
 ) -> list[str]:
-    """Render extra passages ("more sources") numbered on from ``numbered_from``, or by article id from ``numbers``
-    (so an article keeps its number on every page), under an optional bold ``heading``."""
+    """Render extra passages ("more sources"), their articles numbered on from the quotes shown ``before``, under
+    an optional bold ``heading``."""
     if not quotes:
         return [esc(NO_MORE)]
     blocks = [_Block(f"<b>{esc(heading)}</b>", heading)] if heading else []
-    blocks.extend(quote_blocks(quotes, numbered_from=numbered_from, limit=limit, numbers=numbers))
+    blocks.extend(quote_blocks(group_quotes(quotes, before=before), limit=limit))
     return pack_blocks(blocks, limit=limit)
 
 
-def source_groups(quotes: Sequence[Quote]) -> list[list[Quote]]:
-    """Runs of consecutive quotes from the same article: each run shares one numbered source line.
-
-    Only neighbours are grouped, so an order that means something (a timeline) is kept.
-    """
-    groups: list[list[Quote]] = []
-    for quote in quotes:
-        if groups and groups[-1][-1].article_id == quote.article_id:
-            groups[-1].append(quote)
-        else:
-            groups.append([quote])
-    return groups
-
-
-def quote_blocks(
-    quotes: Sequence[Quote],
-    *,
-    numbered_from: int = 1,
-    limit: int = MAX_MESSAGE,
-    numbers: Mapping[str, int] | None = None,
-) -> list[_Block]:
+def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> list[_Block]:
     """Blocks for quotes: a blockquote per passage (cut into several when too long); after each article's
-    passages, its source line, joined to the last passage so the two are never split apart."""
+    passages, its source line, joined to the last passage so the two are never split apart.
+
+    The first passage, the best one, shows in full; the later ones are expandable (collapsed to a few lines), so a
+    group sees the answer first and the rest on a tap.
+    """
     blocks: list[_Block] = []
-    for position, group in enumerate(source_groups(quotes), start=numbered_from):
-        number = numbers.get(group[0].article_id, position) if numbers else position
-        src_html, src_text = source_line(group[0], number)
-        for q_index, quote in enumerate(group):
-            last_quote = q_index == len(group) - 1
+    first = groups[0].quotes[0] if groups and groups[0].quotes else None
+    for group in groups:
+        src_html, src_text = source_html(group.number, group.source)
+        for q_index, quote in enumerate(group.quotes):
+            last_quote = q_index == len(group.quotes) - 1
             # Room for the source line and the newline that joins it to the last piece of the quote.
             room = limit - utf16_len(src_text) - 1 if last_quote else limit
-            pieces = cut_text(quote.text.strip(), room)
+            pieces = cut_text(clean(quote.text).strip(), room)
+            tag = "<blockquote>" if quote is first else "<blockquote expandable>"
             for i, piece in enumerate(pieces):
-                tag = "<blockquote expandable>" if utf16_len(piece) > LONG_QUOTE else "<blockquote>"
                 quote_html = f"{tag}{esc(piece)}</blockquote>"
                 if last_quote and i == len(pieces) - 1:
                     blocks.append(_Block(f"{quote_html}\n{src_html}", f"{piece}\n{src_text}"))
@@ -149,69 +144,23 @@ def quote_blocks(
     return blocks
 
 
-def source_line(quote: Quote, number: int) -> tuple[str, str]:
-    """``(html, visible)`` of "N. — Title, Site, 2025-03-27, also reported by X", the title linked when the URL is
-    http(s) (to the quoted sentence itself when the quote carries a text-fragment link)."""
-    title = quote.title.strip() or "Untitled"
-    parts_html = [link_html(title, _quote_href(quote))]
-    parts_text = [title if not _shows_url_as_text(quote.url) else f"{title} ({quote.url})"]
-    site = site_name(quote.source, quote.url)
-    if site:
-        parts_html.append(esc(site))
-        parts_text.append(site)
-    day = short_date(quote.published)
-    if day:
-        parts_html.append(esc(day))
-        parts_text.append(day)
-    others = [name.strip() for name in quote.also_reported_by if name.strip()]
-    if others:
-        parts_html.append("also reported by " + ", ".join(esc(n) for n in others))
-        parts_text.append("also reported by " + ", ".join(others))
-    return f"<b>{number}.</b> — " + ", ".join(parts_html), f"{number}. — " + ", ".join(parts_text)
+def source_html(number: int, src: Source) -> tuple[str, str]:
+    """``(html, visible)`` of the one source line (see :mod:`qabot.render.common`): "[n] Title · Site · date", the
+    title linked when the link is http(s) (to the quoted sentence itself when known), then "also reported by …",
+    then a link that is not http(s) as plain text."""
+    head = f"<b>[{number}]</b> "
+    title = f'<a href="{html.escape(src.href, quote=True)}">{esc(src.title)}</a>' if _linked(src) else esc(src.title)
+    parts_html = [f"{head}{title}" + "".join(esc(SEPARATOR + p) for p in (src.site, src.date) if p)]
+    parts_text = [f"[{number}] {src.line}"]
+    for extra in (src.also_line, "" if _linked(src) else src.url or ""):
+        if extra:
+            parts_html.append(esc(extra))
+            parts_text.append(extra)
+    return "\n".join(parts_html), "\n".join(parts_text)
 
 
-def _quote_href(quote: Quote) -> str | None:
-    link = quote.link
-    return link if link and _is_web_url(link) else quote.url
-
-
-def link_html(title: str, url: str | None) -> str:
-    """The escaped title, as a link only for http(s) URLs; any other URL is shown as plain text."""
-    if url and _is_web_url(url):
-        return f'<a href="{html.escape(url, quote=True)}">{esc(title)}</a>'
-    if url:
-        return f"{esc(title)} ({esc(url)})"
-    return esc(title)
-
-
-def _is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
-def _shows_url_as_text(url: str | None) -> bool:
-    return bool(url) and not _is_web_url(url or "")
-
-
-def site_name(source: str | None, url: str | None) -> str:
-    """The outlet's name, or the URL's host without ``www.`` when the article names none."""
-    if source and source.strip():
-        return source.strip()
-    if url and _is_web_url(url):
-        host = urlsplit(url).hostname or ""
-        return host.removeprefix("www.")
-    return ""
-
-
-def short_date(published: str | None) -> str:
-    """``2025-03-27`` from an ISO date or datetime; other strings unchanged; empty when unknown."""
-    if not published:
-        return ""
-    match = _ISO_DATE.match(published.strip())
-    return match.group(0) if match else published.strip()
+def _linked(src: Source) -> bool:
+    return bool(src.href) and is_web_url(src.href or "")
 
 
 def cut_text(text: str, limit: int) -> list[str]:
@@ -298,7 +247,7 @@ def help_html(bot_username: str | None) -> str:
         "in groups reply to my answer (each forum topic is its own conversation). /new starts over.\n\n"
         "<b>Commands</b>\n"
         "/ask — ask a question\n/new — start a new conversation\n/sources — the most recent articles\n"
-        "/stats — what the index holds\n/help — this text"
+        "/stats — what the index holds\n/privacy — what I keep; /forget deletes yours\n/help — this text"
     )
 
 
@@ -340,18 +289,14 @@ def stats_html(stats: IndexStats) -> str:
 
 
 def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> str:
-    """The /sources text: the most recent articles, numbered, linked and dated, within one message."""
+    """The /sources text: the most recent articles, each with the same source line as under a quote, within one
+    message."""
     if not articles:
         return "I have no articles yet."
     lines = ["<b>Most recent articles</b>"]
     used = utf16_len("Most recent articles")
     for number, article in enumerate(articles, start=1):
-        title = article.title.strip() or "Untitled"
-        extras = [x for x in (site_name(article.source, article.url), short_date(article.published)) if x]
-        line_html = f"{number}. {link_html(title, article.url)}" + "".join(f", {esc(x)}" for x in extras)
-        line_text = f"{number}. {title}" + "".join(f", {x}" for x in extras)
-        if _shows_url_as_text(article.url):
-            line_text += f" ({article.url})"
+        line_html, line_text = source_html(number, source_of(article))
         used += utf16_len(line_text) + 1
         if used > limit:
             break
@@ -363,34 +308,27 @@ __all__ = [
     "ADMIN_ONLY",
     "EMPTY_QUESTION",
     "FEEDBACK_DOWN",
-    "LONG_QUOTE",
     "MAX_MESSAGE",
     "MORE_SOURCES",
     "NEW_CONVERSATION",
     "NOT_A_QUESTION",
-    "NOT_FOUND",
     "NOT_TEXT",
-    "NO_MORE",
     "OLD_BUTTON",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
     "SOURCES_BELOW",
-    "SUMMARY_LABEL",
     "articles_phrase",
+    "clean",
     "cut_text",
     "esc",
     "help_html",
-    "link_html",
     "pack_blocks",
     "plain_text",
     "quote_blocks",
     "render_answer_html",
     "render_quotes_html",
-    "short_date",
-    "site_name",
     "skipped_note",
-    "source_groups",
-    "source_line",
+    "source_html",
     "sources_html",
     "start_html",
     "stats_html",

@@ -1,83 +1,133 @@
-"""Answer → text for a terminal, and stats → text. Pure functions (Telegram HTML lives in telegram.py)."""
+"""Answer → text for a terminal, and stats → text. Pure functions (Telegram HTML lives in telegram.py).
+
+Lines are wrapped to the terminal's width (:func:`terminal_width`), counted in the columns characters take (a
+Chinese character takes two), so a quote's ``│`` gutter starts every line of it however narrow the window.
+"""
 
 from __future__ import annotations
 
-import textwrap
+import shutil
+import unicodedata
 from collections.abc import Sequence
 
 from qabot.models import Answer, Article, IndexStats, Quote
-from qabot.text import clean_line, counted, strip_controls
+from qabot.render.common import NO_MORE, SEPARATOR, SUMMARY_LABEL, Source, declined_text, group_quotes, source_of
+from qabot.text import clean_label, counted
 
-SUMMARY_LABEL = "Summary (written by a language model, checked against the quotes):"
-
-
-def source_line(q: Quote | Article) -> str:
-    """ "Title · Site · 2025-03-27" with whatever parts are known."""
-    date = (q.published or "")[:10]
-    return " · ".join(p for p in (q.title, q.source, date) if p)
+DEFAULT_WIDTH = 88  # when the output is not a terminal (a pipe, a file)
+MIN_WIDTH, MAX_WIDTH = 40, 100  # narrower cannot hold a source line; wider is hard to read
+GUTTER = "  │ "
 
 
-def group_by_source(quotes: Sequence[Quote]) -> list[list[Quote]]:
-    """Quotes grouped by article, in the order each article is first quoted."""
-    groups: dict[str, list[Quote]] = {}
-    for q in quotes:
-        groups.setdefault(q.article_id, []).append(q)
-    return list(groups.values())
+def terminal_width() -> int:
+    """The columns to wrap to: the terminal's (``COLUMNS`` wins, as :func:`shutil.get_terminal_size` reads it),
+    kept between 40 and 100; 88 when the output is not a terminal."""
+    columns = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return max(MIN_WIDTH, min(MAX_WIDTH, columns))
 
 
-# Titles, outlets, links and notes come from web pages and feeds: every piece is cleaned as it is printed, so an
-# escape sequence in one is shown as nothing, never obeyed. One-line fields go through clean_line (not folded: a
-# title is shown as its site wrote it); quotes through strip_controls, which keeps their characters and line breaks.
+def cells(text: str) -> int:
+    """The columns ``text`` takes on a terminal: wide characters (CJK, most emoji) two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(ch) or unicodedata.category(ch) == "Cf" else
+        2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )  # fmt: skip
 
 
-def source_numbers(quotes: Sequence[Quote], groups: Sequence[Sequence[Quote]], first: int = 1) -> list[int]:
-    """The source number shown for each quote, in order: its group's position (groups hold the quotes themselves)."""
-    where = {id(q): i for i, group in enumerate(groups, first) for q in group}
-    return [where[id(q)] for q in quotes]
+def wrap(text: str, width: int, *, first: str = "", rest: str | None = None) -> list[str]:
+    """``text`` (cleaned, whitespace collapsed) as lines of at most ``width`` columns, each starting with its prefix
+    (``first`` on the first line, ``rest``, by default the same, on the others). A word longer than a line stays
+    whole, so a URL or a figure is never cut, unless it is of wide characters (Chinese, Japanese: no spaces to wrap
+    at), which are cut anywhere."""
+    rest = first if rest is None else rest
+    lines: list[str] = []
+    line, used = "", 0
+    for word in clean_label(text).split(" "):
+        for piece in _pieces(word, width - cells(rest)):
+            size = cells(piece)
+            room = width - cells(rest if lines else first)
+            if line and used + 1 + size > room:
+                lines.append(line)
+                line, used = "", 0
+            line, used = (f"{line} {piece}", used + 1 + size) if line else (piece, size)
+    lines.append(line)
+    return [(rest if i else first) + body for i, body in enumerate(lines)]
 
 
-def _field(text: str) -> str:
-    return clean_line(text, fold=False)
+def wrap_parts(parts: Sequence[str], width: int, *, first: str, rest: str, sep: str = SEPARATOR) -> list[str]:
+    """``parts`` joined by ``sep`` as lines of at most ``width`` columns, broken between parts (the separator ends
+    the line) and inside a part only when it is longer than a line by itself."""
+    lines = [first]
+    mark = sep.rstrip()
+    for i, part in enumerate(parts):
+        glue = "" if lines[-1] in (first, rest) else sep
+        last = i == len(parts) - 1
+        if cells(lines[-1] + glue + part + ("" if last else mark)) <= width:
+            lines[-1] += glue + part
+            continue
+        if glue:
+            lines[-1] += mark
+            lines.append(rest)
+        # Room is kept for the separator that may end the part's last line.
+        lines[-1:] = wrap(part, width - (0 if last else cells(mark)), first=lines[-1], rest=rest)
+    return lines
 
 
-def render_terminal(answer: Answer, *, width: int = 88, numbered_from: int = 1) -> str:
-    """Quotes set off from the text; under each article's quotes, its numbered source with date and link."""
+def _pieces(word: str, room: int) -> list[str]:
+    if cells(word) <= room or cells(word) == len(word):
+        return [word]
+    pieces, piece, used = [], "", 0
+    for ch in word:
+        size = cells(ch)
+        if piece and used + size > room:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece, used = piece + ch, used + size
+    return [*pieces, piece]
+
+
+def render_terminal(answer: Answer, *, width: int | None = None, before: Sequence[Quote] = ()) -> str:
+    """Quotes set off from the text by a gutter; under each article's quotes, its numbered source line, who else
+    reported it, and its link. ``before``: quotes already shown for this answer (they keep their numbers)."""
+    width = width or terminal_width()
     if answer.abstained:
-        return answer.answer
-    out: list[str] = [_field(answer.note), ""] if answer.note else []
-    groups = group_by_source(answer.quotes)
+        return "\n".join(wrap(declined_text(answer), width))
+    out: list[str] = [*wrap(answer.note, width), ""] if answer.note and answer.note.strip() else []
+    groups = group_quotes(answer.quotes, before=before)
     if answer.synthesis is not None and answer.synthesis.text:
-        summary = answer.synthesis.cited_as(source_numbers(answer.quotes, groups, numbered_from))
-        out += [SUMMARY_LABEL, textwrap.fill(_field(summary), width=width, break_long_words=False), ""]
-    for i, group in enumerate(groups, numbered_from):
-        for j, q in enumerate(group):
+        summary = answer.synthesis.cited_as([n for g in groups for n in g.numbers])
+        out += [*wrap(SUMMARY_LABEL, width), *wrap(summary, width), ""]
+    for group in groups:
+        for j, q in enumerate(group.quotes):
             if j:
                 out.append("  ⋮")  # a gap in the article between two quotes from it
-            out.append(
-                textwrap.fill(
-                    strip_controls(f"“{q.text}”"),
-                    width=width,
-                    initial_indent="  │ ",
-                    subsequent_indent="  │ ",
-                    break_on_hyphens=False,
-                    break_long_words=False,  # a long URL or figure in a quote stays whole
-                )
-            )
-        out.append(f"  [{i}] {_field(source_line(group[0]))}")
-        if group[0].also_reported_by:
-            out.append(f"      also reported by {_field(', '.join(group[0].also_reported_by))}")
-        if group[0].url:
-            out.append(f"      {_field(group[0].url)}")
+            out += wrap(f"“{q.text.strip()}”", width, first=GUTTER)  # wrap cleans what it prints
+        out += source_lines(group.number, group.source, width, indent="  ")
         out.append("")
     return "\n".join(out).rstrip()
 
 
-def render_more(answer: Answer, *, width: int = 88) -> str:
+def source_lines(number: int, src: Source, width: int, *, indent: str, tail: str = "") -> list[str]:
+    """``[n] Title · Site · date`` (and ``tail`` after it), then "also reported by …", then the link, each under the
+    number."""
+    hang = indent + " " * len(f"[{number}] ")
+    parts = [p for p in (src.title, src.site, src.date) if p]
+    parts[-1] += f" {tail}" if tail else ""
+    lines = wrap_parts(parts, width, first=f"{indent}[{number}] ", rest=hang)
+    if src.also_line:
+        lines += wrap(src.also_line, width, first=hang)
+    if src.url:
+        lines.append(hang + src.url)  # never cut: a terminal finds a link only whole
+    return lines
+
+
+def render_more(answer: Answer, *, width: int | None = None) -> str:
     """The next passages after an answer's quotes, numbered on from them."""
     if not answer.more:
-        return "No more sources for the last question."
+        return NO_MORE
     extra = Answer(answer.question, False, "", answer.more)
-    return render_terminal(extra, width=width, numbered_from=len(group_by_source(answer.quotes)) + 1)
+    return render_terminal(extra, width=width, before=answer.quotes)
 
 
 def render_stats(stats: IndexStats) -> str:
@@ -95,15 +145,15 @@ def render_stats(stats: IndexStats) -> str:
     )
 
 
-def render_sources(articles: list[Article]) -> str:
-    """A numbered list of articles with date, site, id (what ``qabot remove`` takes) and link."""
+def render_sources(articles: list[Article], *, width: int | None = None) -> str:
+    """A numbered list of articles, each with the same source line as under a quote and its id (what ``qabot
+    remove`` takes)."""
     if not articles:
         return "The index has no articles yet."
+    width = width or terminal_width()
     lines = []
     for i, a in enumerate(articles, 1):
-        lines.append(
-            f"[{i}] {_field(source_line(a))} (id {_field(a.id)})" + (f"\n    {_field(a.url)}" if a.url else "")
-        )
+        lines += source_lines(i, source_of(a), width, indent="", tail=f"(id {clean_label(a.id)})")
     return "\n".join(lines)
 
 
@@ -111,19 +161,23 @@ def render_catalog(articles: Sequence[Article]) -> str:
     """``qabot list``: one line per article, "ID  DATE  Title · Site · link or file", then how many."""
     lines = []
     for a in articles:
-        where = " · ".join(p for p in (a.title, a.source, a.url or a.origin) if p)
-        lines.append(f"{_field(a.id)}  {_field((a.published or 'undated')[:10])}  {_field(where)}")
+        where = SEPARATOR.join(p for p in (a.title, a.source, a.url or a.origin) if p)
+        lines.append(f"{clean_label(a.id)}  {clean_label((a.published or 'undated')[:10])}  {clean_label(where)}")
     return "\n".join([*lines, counted(len(articles), "article")])
 
 
 __all__ = [
-    "SUMMARY_LABEL",
-    "group_by_source",
+    "DEFAULT_WIDTH",
+    "MAX_WIDTH",
+    "MIN_WIDTH",
+    "cells",
     "render_catalog",
     "render_more",
     "render_sources",
     "render_stats",
     "render_terminal",
-    "source_line",
-    "source_numbers",
+    "source_lines",
+    "terminal_width",
+    "wrap",
+    "wrap_parts",
 ]

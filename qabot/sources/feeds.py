@@ -27,7 +27,7 @@ from qabot.errors import FetchError, IndexCorrupt, LoadError, QabotError
 from qabot.models import Article, IngestReport, Skip
 from qabot.sources import fetch as web
 from qabot.sources.html import title_from_text, url_id
-from qabot.text import clean_line
+from qabot.text import clean_label, clean_stored, counted
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,13 @@ class FeedRefreshReport:
             lines.append(f"pruning failed: {self.prune_error}")
         return "\n".join(lines)
 
+    def totals(self) -> str:
+        """One line over all feeds, e.g. ``3 feeds: 2 refreshed, 1 failed; added 4, updated 1``."""
+        count = len(self.feeds)
+        ok = count - len(self.failed)
+        added, updated = sum(f.added for f in self.feeds), sum(f.updated for f in self.feeds)
+        return f"{counted(count, 'feed')}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
+
 
 def refresh_feeds(
     settings: Settings,
@@ -218,7 +225,7 @@ def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[Fe
         if result.not_modified:
             return FeedStatus(info.url, "not modified", info.title), replace(info, last_refresh=now, last_error=None)
         parsed = _parse(result)
-        title = _label(parsed.feed.get("title")) or info.title
+        title = clean_label(parsed.feed.get("title")) or info.title
         gathered = _gather(parsed, info, settings, result.final_url, title)
         report = ingest(gathered.articles, gathered.skips) if gathered.articles or gathered.skips else IngestReport()
     except QabotError as err:
@@ -315,9 +322,9 @@ def _entry_article(
 ) -> tuple[Article | None, bool, Skip | None]:
     """The entry as an article: its page when that works, else its feed text. Returns (article, from_page, skip)."""
     link = _entry_link(entry)
-    title = _label(entry.get("title"))
+    title = clean_label(entry.get("title")) or None
     published = _entry_date(entry)
-    author = _label(entry.get("author"))
+    author = clean_label(entry.get("author")) or None
     page_error = "the entry has no link"
     if link:
         try:
@@ -333,7 +340,7 @@ def _entry_article(
                 source=page.source or feed_title,
             )
             return page, True, None
-    text = _html_to_text(_entry_html(entry))
+    text = clean_stored(_html_to_text(_entry_html(entry)))  # before it is stored and quoted
     where = link or f"{feed_url} entry {title or _entry_key(entry) or '?'}"
     if not text:
         return None, False, Skip(where, f"{page_error}, and the feed has no text for it")
@@ -442,14 +449,6 @@ def _clean(value: object) -> str | None:
         return None
     text = " ".join(str(value).split())
     return text or None
-
-
-def _label(value: object) -> str | None:
-    """A feed or entry title or author as one printable line (escape sequences removed whole, bidi controls
-    dropped), as the feed wrote it otherwise."""
-    if value is None:
-        return None
-    return clean_line(str(value), fold=False) or None
 
 
 def _sha1(text: str) -> str:

@@ -23,7 +23,7 @@ from qabot import __version__
 from qabot.config import Settings
 from qabot.errors import FetchError, LoadError
 from qabot.models import Article
-from qabot.sources.html import extract_html, url_id
+from qabot.sources.html import extract_html, is_directory_listing, url_id
 
 USER_AGENT = f"qabot/{__version__} (+https://github.com/qabot; news question answering bot)"
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -87,7 +87,31 @@ def check_url_allowed(url: str, allow_private: bool) -> list[str]:
     Raises FetchError for non-http(s) URLs, unresolvable hosts, and, unless ``allow_private``, when any address
     the host resolves to is loopback, private, link-local, multicast, reserved or unspecified.
     """
+    host, addresses = _resolve(check_scheme(url))
+    if not allow_private:
+        _refuse_private(host, addresses)
+    if not addresses:
+        raise FetchError(f"could not resolve host {host}: check the URL")
+    return addresses
+
+
+def check_not_private(url: str, allow_private: bool) -> None:
+    """Raise the FetchError a fetch of ``url`` would give for its scheme or a private or local address.
+
+    For subscribing to a feed: what every refresh would refuse is refused at once. A host that does not resolve
+    right now passes (DNS may be down for a moment); each refresh resolves and checks it again.
+    """
     parsed = check_scheme(url)
+    if allow_private:
+        return
+    try:
+        host, addresses = _resolve(parsed)
+    except FetchError:
+        return
+    _refuse_private(host, addresses)
+
+
+def _resolve(parsed: httpx.URL) -> tuple[str, list[str]]:
     host = parsed.raw_host.decode("ascii")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -99,18 +123,18 @@ def check_url_allowed(url: str, allow_private: bool) -> list[str]:
         address = str(sockaddr[0])
         if address not in addresses:
             addresses.append(address)
-    if not allow_private:
-        for address in addresses:
-            try:
-                ip = ipaddress.ip_address(address)
-            except ValueError:
-                ip = None
-            # Refuse when ANY address is private: a resolver answer mixing both is exactly how SSRF is attempted.
-            if ip is None or not is_public_address(ip):
-                raise FetchError(f"refusing to fetch a private or local address: {host}")
-    if not addresses:
-        raise FetchError(f"could not resolve host {host}: check the URL")
-    return addresses
+    return host, addresses
+
+
+def _refuse_private(host: str, addresses: list[str]) -> None:
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            ip = None
+        # Refuse when ANY address is private: a resolver answer mixing both is exactly how SSRF is attempted.
+        if ip is None or not is_public_address(ip):
+            raise FetchError(f"refusing to fetch a private or local address: {host}")
 
 
 def fetch(
@@ -227,11 +251,14 @@ def _read_capped(response: httpx.Response, settings: Settings, deadline: float, 
 def fetch_article(url: str, settings: Settings) -> Article:
     """Fetch an HTML page and extract its article; ``url`` and ``id`` come from the final URL after redirects.
 
-    Raises FetchError when the page cannot be fetched, is not HTML, or has no article text.
+    Raises FetchError when the page cannot be fetched, is not HTML, is a server's folder listing, or has no
+    article text.
     """
     result = fetch(url, settings, accept=HTML_ACCEPT)
     if result.media_type not in HTML_TYPES:
         raise FetchError(f"not an HTML page (content type {result.media_type or 'missing'}): {result.final_url}")
+    if is_directory_listing(result.content):
+        raise FetchError(f"{result.final_url} is a directory listing, not an article")
     article_id = url_id(result.final_url)
     try:
         article = extract_html(result.content, url=result.final_url, id=article_id)
@@ -255,6 +282,7 @@ __all__ = [
     "HTML_TYPES",
     "USER_AGENT",
     "FetchResult",
+    "check_not_private",
     "check_scheme",
     "check_url_allowed",
     "fetch",

@@ -3,9 +3,11 @@
 Supported: ``.txt`` (first short line is the title), ``.md``/``.markdown`` (optional front matter, ``# `` title),
 ``.html``/``.htm`` (main text via trafilatura), ``.json`` (an object, a list of objects, or ``{"articles": [...]}``)
 and ``.jsonl`` (one object per line). Text is decoded and only normalised by ``\\r\\n`` → ``\\n``, trimming the
-ends, and dropping control characters other than tab and line breaks (an escape sequence in a document must not
-reach a reader's terminal): quotes are cut from it verbatim later. Titles, outlets and authors are one-line labels:
-``qabot.text.clean_line`` (unfolded) removes escape sequences whole, bidi controls and extra spaces from them.
+ends, and ``qabot.text.clean_stored``: escape sequences removed whole and other control characters but tab and line
+breaks dropped (an escape sequence in a document must not reach a reader's terminal, nor leave its "[2J" behind).
+That happens here, before anything is cut from the text: quotes are cut from it verbatim later. Titles, outlets
+and authors are one-line labels: ``qabot.text.clean_label`` removes escape sequences whole, bidi controls and extra
+spaces from them.
 
 Decoding rule: a UTF-16 byte-order mark means UTF-16; otherwise NUL bytes mean binary; otherwise UTF-8 (a UTF-8
 BOM is dropped), with any byte that is not valid UTF-8 read as Windows-1252, or Latin-1 for the five bytes
@@ -38,11 +40,15 @@ from pathlib import Path
 from qabot.errors import LoadError
 from qabot.models import Article, Skip
 from qabot.sources.html import extract_html, host_of, title_from_text, url_id
-from qabot.text import clean_line, strip_controls
+from qabot.text import clean_label, clean_stored, strip_controls
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# A .txt, .md or .html file is one article. Past this size it is more likely a collection pasted into one file (a
+# year of a newsletter, a whole export), which answers badly as one article: the loader says so, once per file.
+LARGE_ARTICLE_BYTES = 5 * 1024 * 1024
+_NOTICE = {"notice": True}  # a log record meant for the person running the command (see qabot.cli)
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 _TXT_TITLE_MAX = 200
 
@@ -56,12 +62,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "site", "site_name", "outlet", "publisher"),
     "author": ("author", "authors", "byline"),
 }
-# Article bodies keep their own rule, not qabot.text's: only the control characters themselves are dropped (an
-# escape's "[31m" stays), because quotes are cut from the stored text verbatim and changing what is stored would move
-# every quote and content hash of articles already indexed. Bodies are made safe where they are printed
-# (qabot.render.text). Titles, outlets and authors are one-line labels and go through qabot.text.clean_line (_label).
+# Article bodies go through qabot.text.clean_stored as they are loaded, before any offset is taken (an article
+# indexed before it keeps its "[31m" until it is ingested again, when its changed text replaces it); titles, outlets
+# and authors are one-line labels and go through qabot.text.clean_label. _CONTROL only measures: a text this
+# full of control characters is binary.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # Whitespace and the invisible format characters that only make a document look non-empty.
 _BLANK = re.compile("[\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*")
 _HEADING = re.compile(r"#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\Z")
@@ -87,7 +92,7 @@ def load_text_document(name: str, data: bytes) -> list[Article | Skip]:
         return [Skip(name, _unsupported(suffix))]
     if len(data) > MAX_FILE_BYTES:
         return [Skip(name, "file is larger than 50 MB")]
-    return list(_parse(data, suffix, _scrub(name), name, _scrub(Path(name).stem)))
+    return list(_parse(data, suffix, clean_stored(name), name, clean_stored(Path(name).stem)))
 
 
 def normalize_date(value: object) -> str | None:
@@ -205,9 +210,9 @@ def _load_file(path: Path, st: os.stat_result) -> Iterator[Article | Skip]:
     if len(data) > MAX_FILE_BYTES:
         yield Skip(where, "file is larger than 50 MB")
         return
-    for item in _parse(data, path.suffix.lower(), where, key, _scrub(path.stem)):
+    for item in _parse(data, path.suffix.lower(), where, key, clean_stored(path.stem)):
         # Where it came from, so a renamed file's article moves with it and `ingest --sync` finds deleted files.
-        yield replace(item, origin=_scrub(key)) if isinstance(item, Article) else item
+        yield replace(item, origin=clean_stored(key)) if isinstance(item, Article) else item
 
 
 # --- formats
@@ -216,18 +221,23 @@ def _load_file(path: Path, st: os.stat_result) -> Iterator[Article | Skip]:
 def _parse(data: bytes, suffix: str, where: str, key: str, stem: str) -> Iterator[Article | Skip]:
     """Decode and dispatch on ``suffix``; ``key`` (resolved path or upload name) seeds ids without a URL."""
     try:
-        text = _CONTROL.sub("", _decode(data)).replace("\r\n", "\n").strip()
+        text = clean_stored(_decode(data)).replace("\r\n", "\n").strip()
         if _blank(text):
             raise LoadError("empty file")
         if suffix in (".json", ".jsonl"):
             yield from (_jsonl if suffix == ".jsonl" else _json)(text, where, key, stem)
-        elif suffix in (".html", ".htm"):
+            return
+        if suffix in (".html", ".htm"):
             # Bytes let trafilatura honour the page's own <meta charset>; UTF-16 it would not recognise.
-            yield _html(text if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else data, key, stem)
+            article = _html(text if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else data, key, stem)
         elif suffix == ".txt":
-            yield _txt(text, key, stem)
+            article = _txt(text, key, stem)
         else:
-            yield _markdown(text, key, stem)
+            article = _markdown(text, key, stem)
+        if len(data) > LARGE_ARTICLE_BYTES:  # for the person ingesting (a notice): front-ends show it as it is
+            mb = len(data) / (1024 * 1024)
+            log.warning("%s is %.1f MB; ingested as one article — split it if it holds many", where, mb, extra=_NOTICE)
+        yield article
     except LoadError as exc:
         yield Skip(where, str(exc))
     # One odd file must not stop a folder of thousands; the traceback goes to the log for a bug report.
@@ -376,7 +386,7 @@ def _record(item: object, where: str, key: str, stem: str) -> Article | Skip:
         return Skip(where, "record has no text")
     if not isinstance(text, str):
         return Skip(where, f"text is {_kind(text)}, expected a string")
-    text = _scrub(text).replace("\r\n", "\n").strip()
+    text = clean_stored(text).replace("\r\n", "\n").strip()
     if _blank(text):
         return Skip(where, "record has no text")
     return _article(fields, text, key, stem, default_title=title_from_text(text))
@@ -393,15 +403,15 @@ def _article(fields: dict[str, object], text: str, key: str, stem: str, *, defau
     author = _field(fields, "author")
     if isinstance(author, list):
         author = ", ".join(a.strip() for a in author if isinstance(a, str) and a.strip())
-    title = _label(_scalar(_field(fields, "title"))) or _label(default_title) or default_title
+    title = clean_label(_scalar(_field(fields, "title"))) or clean_label(default_title) or default_title
     return Article(
         id=given_id if given_id else (url_id(url) if url else _path_id(key, stem)),
         title=title,
         text=text,
         url=url,
         published=normalize_date(_field(fields, "published")),
-        source=_label(_scalar(source)) or host_of(url),
-        author=_label(_scalar(author)) or None,
+        source=clean_label(_scalar(source)) or host_of(url),
+        author=clean_label(_scalar(author)) or None,
     )
 
 
@@ -416,22 +426,10 @@ def _field(fields: dict[str, object], name: str) -> object | None:
 def _scalar(value: object) -> str | None:
     """Strings as they are, numbers as text; lists, objects and booleans are not usable as a scalar field."""
     if isinstance(value, str):
-        return _scrub(value)
+        return clean_stored(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-def _scrub(s: str) -> str:
-    """Replace lone surrogates (from JSON "\\ud800" escapes or undecodable file names) so text can be stored, and
-    drop control characters other than tab and line breaks."""
-    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", s))
-
-
-def _label(s: str | None) -> str:
-    """A title, outlet or author as one clean line: escape sequences removed whole, bidi controls dropped, spaces
-    collapsed; characters otherwise as given (not folded)."""
-    return clean_line(s, fold=False) if s else ""
 
 
 def _shown(path: Path) -> str:
@@ -463,4 +461,11 @@ def _unsupported(suffix: str) -> str:
     return f"unsupported file type {suffix}" if suffix else "unsupported file type (no extension)"
 
 
-__all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "load_paths", "load_text_document", "normalize_date"]
+__all__ = [
+    "LARGE_ARTICLE_BYTES",
+    "MAX_FILE_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "load_paths",
+    "load_text_document",
+    "normalize_date",
+]

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from urllib.parse import urlsplit
 
 from qabot.errors import LoadError
 from qabot.models import Article
+from qabot.text import clean_label, clean_stored
 
 log = logging.getLogger(__name__)
 
 _TITLE_MAX = 100
+# The title or heading servers give their generated folder listings: Apache, nginx and lighttpd write "Index of
+# /path", Python's http.server "Directory listing for /path". Such a page lists file names, not an article.
+_LISTING = re.compile(rb"<(?:title|h1)\b[^>]*>\s*(?:index of|directory listing for)\s+/", re.IGNORECASE)
 
 
 def url_id(url: str) -> str:
@@ -50,6 +55,12 @@ def title_from_text(text: str) -> str:
     return first[: cut if cut > _TITLE_MAX // 2 else _TITLE_MAX].rstrip(" ,;:-") + "…"
 
 
+def is_directory_listing(html: str | bytes) -> bool:
+    """True for a web server's generated listing of a folder (its head is enough to tell)."""
+    head = (html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html)[:65536]
+    return _LISTING.search(head) is not None
+
+
 def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = None) -> Article:
     """Extract the main article of a web page, with its title, date (ISO), author and site name.
 
@@ -59,10 +70,14 @@ def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = 
     """
     # Imported here: trafilatura pulls in lxml, htmldate and friends, which `qabot --help` does not need.
     import trafilatura
+    from trafilatura.utils import decode_file
 
     try:
+        # Decoded as trafilatura would (the page's own charset), so escape sequences can go whole before the parser
+        # sees them: lxml drops a bare ESC and would leave its "[2J" in the text.
+        page = clean_stored(decode_file(html))
         doc = trafilatura.bare_extraction(
-            html,
+            page,
             url=url,
             with_metadata=True,
             include_comments=False,
@@ -74,8 +89,8 @@ def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = 
     except Exception as exc:
         log.debug("trafilatura failed on %s", url or "a page", exc_info=True)
         raise LoadError(f"could not parse the HTML ({type(exc).__name__}); save the page again or skip it") from exc
-    text = _paragraphs(getattr(doc, "text", None) or "")
-    title = (getattr(doc, "title", None) or "").strip()
+    text = _paragraphs(clean_stored(getattr(doc, "text", None) or ""))  # what character references made
+    title = clean_label(getattr(doc, "title", None))
     if text and title:
         first, _, rest = text.partition("\n\n")
         if first.strip() == title and rest:
@@ -89,8 +104,8 @@ def extract_html(html: str | bytes, *, url: str | None = None, id: str | None = 
         text=text,
         url=page_url,
         published=(getattr(doc, "date", None) or None),
-        source=(getattr(doc, "sitename", None) or "").strip() or host_of(page_url),
-        author=(getattr(doc, "author", None) or "").strip() or None,
+        source=clean_label(getattr(doc, "sitename", None)) or host_of(page_url),
+        author=clean_label(getattr(doc, "author", None)) or None,
     )
 
 
@@ -99,4 +114,4 @@ def _paragraphs(raw: str) -> str:
     return "\n\n".join(line.strip() for line in raw.replace("\r\n", "\n").split("\n") if line.strip())
 
 
-__all__ = ["extract_html", "host_of", "text_id", "title_from_text", "url_id"]
+__all__ = ["extract_html", "host_of", "is_directory_listing", "text_id", "title_from_text", "url_id"]

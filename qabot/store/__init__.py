@@ -1,9 +1,14 @@
 """The index on disk, and the only code that knows its schema. The only faiss importer.
 
-``layout`` names every file of an index folder and reads/writes the manifest; ``schema`` is the SQLite schema and
-its connections; ``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads (vectors,
-BM25 over FTS5 with its document-frequency cache, rows); ``writer`` the lock and the one-transaction
-``IndexWriter``.
+``layout`` names every file of an index folder, refuses a folder that is not an index, and reads/writes the
+manifest; ``schema`` is the SQLite schema, the text hash that names a vector, and connections whose sqlite3 errors
+arrive as qabot's (``IndexCorrupt``, ``IndexLocked``, ``IndexReadOnly``, ``IndexIOError``): no caller sees sqlite3;
+``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads vectors and rows, with
+``lexical`` (BM25 over FTS5, its document-frequency cache); ``writer`` the lock and the one-transaction
+``IndexWriter``; ``maintenance`` what ``qabot repair`` checks and salvages.
+
+A folder this process cannot write (a read-only mount) is opened ``mode=ro`` and still answers, its vector cache
+rebuilt in memory when lost; writing to it is refused with ``IndexReadOnly``.
 
 Crash safety: every ingest is one SQLite transaction that bumps ``generation``; the FAISS file for a generation is
 written to a temporary file and ``os.replace``d after the commit. A kill at any moment leaves either the old
@@ -13,7 +18,7 @@ Vectors are content-addressed (hash of the embedded text), so a re-run after a k
 
 from qabot.store.index import ChunkRow, IndexStore, SentenceRow
 from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
-from qabot.store.schema import SCHEMA_VERSION
+from qabot.store.schema import SCHEMA_VERSION, vector_hash
 from qabot.store.vectors import is_graph, new_vector_index
 from qabot.store.writer import IndexWriter, NewChunk, write_lock
 
@@ -31,6 +36,7 @@ __all__ = [
     "is_graph",
     "new_vector_index",
     "read_manifest",
+    "vector_hash",
     "write_lock",
     "write_manifest",
 ]

@@ -13,18 +13,29 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
 
-from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
+from qabot.errors import IndexCorrupt, IndexMissing, IndexReadOnly, ModelMismatch
 from qabot.models import Article, IndexStats
-from qabot.news import url_key
-from qabot.store.layout import DB, MANIFEST, Manifest, atomic_write, faiss_file, read_manifest, write_manifest
-from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, TOKENIZER, connect, holds_data
+from qabot.store.layout import (
+    DB,
+    MANIFEST,
+    Manifest,
+    atomic_write,
+    check_folder,
+    faiss_file,
+    read_manifest,
+    writable,
+    write_manifest,
+)
+from qabot.store.lexical import LexicalReads
+from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, batches, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
 from qabot.store.writer import IndexWriter, write_lock
+from qabot.text import url_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -57,28 +68,25 @@ class SentenceRow:
 
 
 _LAST_CHAR = "\U0010ffff"  # sorts after every character: prefix <= s < prefix + _LAST_CHAR is "s starts with prefix"
-DF_CACHE_TERMS = 200_000  # remembered document frequencies at most (a few MB); cleared when full
 
 
-class IndexStore:
+class IndexStore(LexicalReads):
     """One index directory opened for reading, and for writing through ``writer()``.
 
     Thread-safe for readers: each thread gets its own SQLite connection; the FAISS cache is swapped atomically.
     """
 
-    def __init__(self, index_dir: Path, manifest: Manifest) -> None:
+    def __init__(self, index_dir: Path, manifest: Manifest, *, read_only: bool = False) -> None:
+        super().__init__()
         self.dir = index_dir
         self.manifest = manifest
+        # A folder this process cannot write (a read-only mount) is read without writing a byte: no journal, no
+        # vector cache file, no write lock.
+        self.read_only = read_only
         self._local = threading.local()
         self._faiss: faiss.Index | None = None
         self._faiss_gen = -1
         self._swap = threading.Lock()
-        # Document frequencies of one generation: FTS5 counts them by walking a term's whole posting list, which at a
-        # million chunks costs more than the rest of an answer; the same words recur in questions, so keep them.
-        self._df_lock = threading.Lock()
-        self._df_gen = -1
-        self._df: dict[str, int] = {}
-        self._n_chunks = 0
         self._origin = "origin"  # the column's expression in reads: "NULL" on a read-only index from before it
 
     # ------------------------------------------------------------------ opening
@@ -86,6 +94,7 @@ class IndexStore:
     def open(cls, index_dir: Path, *, model: str, dimension: int | None = None, create: bool = False) -> IndexStore:
         """Open (or with ``create`` make) the index at ``index_dir`` for ``model``; refuse another model's index."""
         index_dir = Path(index_dir)
+        check_folder(index_dir)
         manifest = read_manifest(index_dir)
         if manifest is None and (index_dir / DB).exists() and holds_data(index_dir / DB):
             raise IndexCorrupt(f"index {index_dir} has {DB} but no {MANIFEST}: run `qabot repair` to restore it")
@@ -94,6 +103,8 @@ class IndexStore:
                 raise IndexMissing(f"no index at {index_dir}: run `qabot ingest PATH` first")
             if dimension is None:
                 raise ValueError("dimension is needed to create an index")
+            if index_dir.is_dir() and not writable(index_dir):
+                raise IndexReadOnly(f"index {index_dir} is read-only: choose a writable --index folder")
             index_dir.mkdir(parents=True, exist_ok=True)
             manifest = Manifest(model=model, dimension=dimension)
             conn = connect(index_dir / DB)
@@ -117,16 +128,10 @@ class IndexStore:
             raise IndexCorrupt(
                 f"index {index_dir} has a manifest but no {DB}: move it aside and re-ingest with `qabot ingest PATH`"
             )
-        store = cls(index_dir, manifest)
-        store._check_db()
+        store = cls(index_dir, manifest, read_only=not writable(index_dir))
+        store.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()  # damage shows here, at open
         store._upgrade()
         return store
-
-    def _check_db(self) -> None:
-        try:
-            self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        except sqlite3.DatabaseError as err:
-            raise IndexCorrupt(f"{self.dir / DB} is damaged ({err}); run `qabot repair`") from err
 
     def _upgrade(self) -> None:
         # Indexes built before stories were grouped lack articles.story, before file origins were kept .origin;
@@ -137,14 +142,16 @@ class IndexStore:
             if column in columns:
                 continue
             try:
+                if self.read_only:
+                    raise IndexReadOnly(f"index {self.dir} is read-only")
                 self.conn.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
                 self.conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON articles({column})")
-            except sqlite3.OperationalError as err:
+            except IndexReadOnly as err:
                 if column == "origin":
                     self._origin = "NULL"
                     continue
-                raise IndexCorrupt(
-                    f"index {self.dir} is from an older qabot and could not be upgraded ({err}): "
+                raise IndexReadOnly(
+                    f"index {self.dir} is from an older qabot and is read-only, so it could not be upgraded: "
                     "open it once with write access, or re-ingest with `qabot ingest PATH`"
                 ) from err
             log.info("upgraded %s: added the %s column", self.dir, column)
@@ -154,7 +161,7 @@ class IndexStore:
         """This thread's connection to the metadata database."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.dir / DB)
+            conn = connect(self.dir / DB, read_only=self.read_only)
             self._local.conn = conn
         return conn
 
@@ -218,15 +225,19 @@ class IndexStore:
             except RuntimeError:
                 log.warning("vector cache %s is unreadable; rebuilding it", path.name)
         index = self.build_vector_index()
-        with contextlib.suppress(OSError):  # a read-only index directory still answers from memory
-            self._write_faiss(index, gen)
+        if not self.read_only:  # else it answers from memory
+            with contextlib.suppress(OSError):
+                self._write_faiss(index, gen)
         return index
 
     def build_vector_index(self) -> faiss.Index:
         """A fresh FAISS index of every chunk vector in the database (see ``new_vector_index``)."""
         d = self.manifest.dimension
         index = new_vector_index(d, self.count_chunks())
-        cur = self.conn.execute("SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash ORDER BY c.id")
+        # In content order, not row-id order: a rebuilt cache is then the same for the same articles however they came.
+        cur = self.conn.execute(
+            "SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.hash = c.vhash ORDER BY c.article_id, c.ordinal"
+        )
         while batch := cur.fetchmany(4096):
             ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
             vecs = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32)
@@ -282,85 +293,9 @@ class IndexStore:
         scores, ids = index.search(query.reshape(1, -1).astype(np.float32), fetch)
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         if graph:
-            marks = ",".join("?" * len(found))
-            rows = self.conn.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", [i for i, _ in found])
-            live = {r[0] for r in rows}
+            live = {r[0] for r in self._in("SELECT id FROM chunks WHERE id IN ({})", [i for i, _ in found])}
             found = [(i, s) for i, s in found if i in live]
         return found[:k]
-
-    # ------------------------------------------------------------------ lexical
-    def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) for a query of OR-ed terms."""
-        if not terms:
-            return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        try:
-            rows = self.conn.execute(
-                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?",
-                (match, k),
-            ).fetchall()
-        except sqlite3.OperationalError as err:
-            log.warning("lexical search failed for %r: %s", match, err)
-            return []
-        return [(int(r[0]), float(r[1])) for r in rows]
-
-    def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
-        """How many chunks contain each (stemmed) term, and the number of chunks (remembered per generation)."""
-        gen = self.generation
-        with self._df_lock:
-            fresh = gen == self._df_gen and len(self._df) <= DF_CACHE_TERMS
-            cached = {t: self._df[t] for t in terms if t in self._df} if fresh else {}
-            n = self._n_chunks
-        if not fresh:
-            n = self.count_chunks()  # outside the lock: a full count at a million chunks takes milliseconds
-            with self._df_lock:
-                self._df, self._df_gen, self._n_chunks = {}, gen, n
-        wanted = [t for t in dict.fromkeys(terms) if t not in cached]
-        if wanted:
-            marks = ",".join("?" * len(wanted))
-            rows = self.conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", wanted).fetchall()
-            found = {t: 0 for t in wanted} | {r[0]: int(r[1]) for r in rows}
-            with self._df_lock:
-                if self._df_gen == gen:
-                    self._df.update(found)
-            cached.update(found)
-        return {t: cached[t] for t in terms if cached.get(t)}, n
-
-    def analyze(self, texts: Sequence[str]) -> list[list[str]]:
-        """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""
-        conn = self.conn
-        if not getattr(self._local, "analyzer", False):
-            conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok USING fts5(body, tokenize={TOKENIZER})")
-            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.qtok_vocab USING fts5vocab(temp, qtok, 'instance')")
-            self._local.analyzer = True
-        conn.execute("DELETE FROM temp.qtok")
-        conn.executemany("INSERT INTO temp.qtok(rowid, body) VALUES (?, ?)", [(i + 1, t) for i, t in enumerate(texts)])
-        out: list[list[str]] = [[] for _ in texts]
-        for term, doc, _col, _off in conn.execute(
-            "SELECT term, doc, col, offset FROM temp.qtok_vocab ORDER BY doc, offset"
-        ):
-            out[int(doc) - 1].append(term)
-        conn.execute("DELETE FROM temp.qtok")
-        return out
-
-    def terms_present(self, texts: Sequence[str], terms: Sequence[str]) -> list[set[str]]:
-        """For each text, which of ``terms`` (already analysed) it holds: ``analyze`` for a few wanted terms only,
-        without pulling every token of long articles into Python."""
-        wanted = list(dict.fromkeys(terms))
-        out: list[set[str]] = [set() for _ in texts]
-        if not wanted or not texts:
-            return out
-        self.analyze([])  # creates the temporary analyser tables on this connection
-        conn = self.conn
-        conn.executemany("INSERT INTO temp.qtok(rowid, body) VALUES (?, ?)", [(i + 1, t) for i, t in enumerate(texts)])
-        marks = ",".join("?" * len(wanted))
-        for term, doc in conn.execute(
-            f"SELECT DISTINCT term, doc FROM temp.qtok_vocab WHERE term IN ({marks})", wanted
-        ):
-            out[int(doc) - 1].add(term)
-        conn.execute("DELETE FROM temp.qtok")
-        return out
 
     # ------------------------------------------------------------------ metadata reads
     def count_chunks(self) -> int:
@@ -369,17 +304,12 @@ class IndexStore:
 
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
         """Chunk rows by id; ids deleted since the vector cache was built are simply absent."""
-        ids = list(ids)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
         # A chunk whose article row is gone (a damaged index, until `qabot repair`) cannot be quoted: leave it out.
-        rows = self.conn.execute(
-            f'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
-            f"WHERE id IN ({marks}) AND article_id IN (SELECT id FROM articles)",
-            ids,
-        ).fetchall()
-        return {r[0]: ChunkRow(*r) for r in rows}
+        sql = (
+            'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
+            "WHERE id IN ({}) AND article_id IN (SELECT id FROM articles)"
+        )
+        return {r[0]: ChunkRow(*r) for r in self._in(sql, list(ids))}
 
     def sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
         """Sentences ``first..last`` (inclusive) of an article, with their vectors."""
@@ -393,40 +323,29 @@ class IndexStore:
 
     def articles(self, ids: Iterable[str]) -> dict[str, Article]:
         """Articles by id (with their full text)."""
-        ids = list(dict.fromkeys(ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(
-            f"SELECT id, title, text, url, published, source, author FROM articles WHERE id IN ({marks})", ids
-        ).fetchall()
-        return {r[0]: Article(*r) for r in rows}
+        sql = "SELECT id, title, text, url, published, source, author FROM articles WHERE id IN ({})"
+        return {r[0]: Article(*r) for r in self._in(sql, list(dict.fromkeys(ids)))}
 
     def stories(self, ids: Iterable[str]) -> dict[str, str]:
         """Article id → story id (copies of one story share it)."""
-        ids = list(dict.fromkeys(ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT id, coalesce(story, id) FROM articles WHERE id IN ({marks})", ids)
-        return {r[0]: r[1] for r in rows}
+        sql = "SELECT id, coalesce(story, id) FROM articles WHERE id IN ({})"
+        return {r[0]: r[1] for r in self._in(sql, list(dict.fromkeys(ids)))}
 
     def story_members(self, story_ids: Iterable[str]) -> dict[str, list[Article]]:
-        """Story id → its articles (without text), earliest published first."""
-        story_ids = list(dict.fromkeys(story_ids))
-        if not story_ids:
-            return {}
-        marks = ",".join("?" * len(story_ids))
-        rows = self.conn.execute(
+        """Story id → its articles (without text), earliest published first, then by id.
+
+        Not by arrival: the same articles ingested in another order (or stored again by a repair) must name the
+        same original and list the other outlets in the same order.
+        """
+        sql = (
             # Two indexed lookups instead of one expression, which no index serves (a full scan per answer).
-            f"SELECT coalesce(story, id), id, title, '', url, published, source, author FROM articles "
-            f"WHERE story IN ({marks}) OR (story IS NULL AND id IN ({marks})) "
-            "ORDER BY published IS NULL, published, added",
-            story_ids + story_ids,
-        ).fetchall()
+            "SELECT coalesce(story, id), id, title, '', url, published, source, author, published IS NULL FROM "
+            "articles WHERE story IN ({}) OR (story IS NULL AND id IN ({}))"
+        )
+        rows = sorted(self._in(sql, list(dict.fromkeys(story_ids)), 2), key=lambda r: (r[8], r[5] or "", r[1]))
         out: dict[str, list[Article]] = {}
         for r in rows:
-            out.setdefault(r[0], []).append(Article(*r[1:]))
+            out.setdefault(r[0], []).append(Article(*r[1:8]))
         return out
 
     def article_ids(self) -> list[str]:
@@ -439,7 +358,7 @@ class IndexStore:
         return row[0] if row else None
 
     def find_by_url(self, url: str) -> str | None:
-        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.news.url_key``)."""
+        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.text.url_key``)."""
         key = url_key(url)
         if key is None:
             return None
@@ -515,19 +434,22 @@ class IndexStore:
 
     def vectors_for(self, hashes: Iterable[str]) -> dict[str, NDArray[np.float32]]:
         """Vectors already stored for these text hashes (so the same text is never embedded twice)."""
-        found: dict[str, NDArray[np.float32]] = {}
-        hashes = list(dict.fromkeys(hashes))
-        for i in range(0, len(hashes), 500):
-            part = hashes[i : i + 500]
+        sql = "SELECT hash, vector FROM vectors WHERE hash IN ({})"
+        return {h: np.frombuffer(blob, dtype=np.float32) for h, blob in self._in(sql, list(dict.fromkeys(hashes)))}
+
+    def _in(self, sql: str, values: Sequence[object], lists: int = 1) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` with each of its ``lists`` ``{}`` an IN-list of ``values``, in parts that keep every
+        statement within SQLite's variable limit."""
+        for part in batches(values):
             marks = ",".join("?" * len(part))
-            for h, blob in self.conn.execute(f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", part):
-                found[h] = np.frombuffer(blob, dtype=np.float32)
-        return found
+            yield from self.conn.execute(sql.format(*[marks] * lists), list(part) * lists)
 
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager
     def writer(self, wait_seconds: float = 30.0) -> Iterator[IndexWriter]:
         """Hold the write lock for one ingest; the changes become visible at ``IndexWriter.commit()``."""
+        if self.read_only:
+            raise IndexReadOnly(f"index {self.dir} is read-only: ingest into a writable copy of it")
         with write_lock(self.dir, wait_seconds):
             writer = IndexWriter(self)
             try:

@@ -18,7 +18,8 @@ import numpy as np
 from qabot.errors import IndexLocked
 from qabot.models import Article
 from qabot.store.layout import DB, LOCK
-from qabot.store.schema import connect
+from qabot.store.lexical import match_any
+from qabot.store.schema import batches, connect
 from qabot.store.vectors import fits, is_graph, tuned
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class IndexWriter:
         self._in_tx = False
         self._removed_chunks: list[int] = []
         self._added_chunks: list[tuple[int, str]] = []
+        self._touched_stories: set[str] = set()
 
     def save_vectors(self, vectors: dict[str, NDArray[np.float32]]) -> None:
         """Store vectors by text hash, committed at once (outside the article transaction)."""
@@ -94,15 +96,25 @@ class IndexWriter:
     def remove_article(self, article_id: str) -> bool:
         """Delete an article with its chunks and sentences; True if it existed."""
         self._begin()
+        story = self._conn.execute("SELECT coalesce(story, id) FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if story:  # its story may fall apart without it: ``qabot.grouping.regroup`` looks again before the commit
+            self._touched_stories.add(story[0])
         ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
         self._removed_chunks.extend(ids)
-        if ids:
-            marks = ",".join("?" * len(ids))
-            self._conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", ids)
+        for part in batches(ids):
+            self._conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({','.join('?' * len(part))})", part)
         self._conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self._conn.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
         cur = self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return cur.rowcount > 0
+
+    def remove_published_before(self, day: str) -> list[str]:
+        """Delete every article published before ``day`` (an ISO date; undated ones stay); their ids."""
+        self._begin()
+        old = [r[0] for r in self._conn.execute("SELECT id FROM articles WHERE published < ?", (day,))]
+        for article_id in old:
+            self.remove_article(article_id)
+        return old
 
     def put_article(
         self,
@@ -113,7 +125,7 @@ class IndexWriter:
     ) -> None:
         """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks.
 
-        ``story`` groups copies of one story (wire copies, re-publications): the id of its first-seen article.
+        ``story`` groups copies of one story (wire copies, re-publications): see ``qabot.grouping``.
         """
         self.remove_article(article.id)
         self._conn.execute(
@@ -159,7 +171,7 @@ class IndexWriter:
         """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
         if not terms:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = match_any(terms)
         try:
             rows = self._conn.execute(
                 "SELECT DISTINCT a.id, a.text, coalesce(a.story, a.id) FROM "
@@ -170,6 +182,38 @@ class IndexWriter:
         except sqlite3.OperationalError:
             return []
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def merge_stories(self, stories: set[str], into: str) -> None:
+        """Give every article of ``stories`` the story id ``into`` (an article linked them)."""
+        if not stories:
+            return
+        self._begin()
+        for part in batches(sorted(stories)):
+            marks = ",".join("?" * len(part))
+            self._conn.execute(
+                f"UPDATE articles SET story = ? WHERE story IN ({marks}) OR (story IS NULL AND id IN ({marks}))",
+                [into, *part, *part],
+            )
+        if self._touched_stories & stories:
+            self._touched_stories.add(into)
+
+    def touched_stories(self) -> set[str]:
+        """Stories that lost or replaced an article in this transaction."""
+        return set(self._touched_stories)
+
+    def story_articles(self, story: str) -> list[tuple[str, str]]:
+        """(id, text) of the articles of ``story``, this transaction's own included, by id."""
+        rows = self._conn.execute(
+            "SELECT id, text FROM articles WHERE story = ? OR (story IS NULL AND id = ?) ORDER BY id", (story, story)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def set_story(self, article_ids: Sequence[str], story: str) -> None:
+        """Give the articles ``article_ids`` the story id ``story``."""
+        self._begin()
+        for part in batches(list(article_ids)):
+            marks = ",".join("?" * len(part))
+            self._conn.execute(f"UPDATE articles SET story = ? WHERE id IN ({marks})", [story, *part])
 
     def commit(self) -> int:
         """Make every change visible at once and write the new generation's vector cache; returns it."""
@@ -189,6 +233,7 @@ class IndexWriter:
             self.store._write_faiss(index, gen)
         self._removed_chunks.clear()
         self._added_chunks.clear()
+        self._touched_stories.clear()
         return gen
 
     def _previous_index(self) -> tuple[faiss.Index | None, int]:

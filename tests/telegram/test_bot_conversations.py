@@ -16,6 +16,7 @@ from qabot.answer.followup import Context
 from qabot.bot.conversations import FILENAME, ConversationStore
 from qabot.config import Settings
 from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import Harness, quotes_in, running_bot, visible
 
@@ -29,7 +30,7 @@ SettingsFactory = Callable[..., Settings]
 
 def quotes_the_removal(reply: Call) -> bool:
     """The answer quotes the sentence that dates Turkey's removal (2019), as a follow-up about it must."""
-    return visible(reply) != th.NOT_FOUND and any("2019" in q and "removed" in q for q in quotes_in(reply))
+    return visible(reply) != DECLINE_TEXT and any("2019" in q and "removed" in q for q in quotes_in(reply))
 
 
 class Clock:
@@ -76,7 +77,7 @@ async def test_a_reply_to_an_answer_in_a_group_continues_that_answers_thread(
         again = await _ask(bot, group, ANN, "and when did it happen", reply_to=replied.result)
         await bot.settle()
 
-    assert visible(unthreaded) == th.NOT_FOUND
+    assert visible(unthreaded) == DECLINE_TEXT
     assert quotes_the_removal(replied)
     assert replied.params["reply_parameters"]["message_id"] != first.result["message_id"]
     assert quotes_the_removal(again)
@@ -93,7 +94,7 @@ async def test_forum_topics_keep_their_own_conversations(
         await bot.settle()
 
     assert other_topic.params["message_thread_id"] == 9
-    assert visible(other_topic) == th.NOT_FOUND
+    assert visible(other_topic) == DECLINE_TEXT
     assert same_topic.params["message_thread_id"] == 7
     assert quotes_the_removal(same_topic)
 
@@ -111,7 +112,7 @@ async def test_new_starts_over_and_is_in_the_command_list_and_help(
 
     assert visible(new) == th.NEW_CONVERSATION
     assert "\n" not in visible(new)
-    assert visible(after) == th.NOT_FOUND
+    assert visible(after) == DECLINE_TEXT
     menus = [{c["command"] for c in call.params["commands"]} for call in fake.calls_of("setMyCommands")]
     assert all("new" in menu for menu in menus)
     assert "/new — start a new conversation" in visible(help_)
@@ -148,7 +149,7 @@ async def test_the_context_expires_after_the_configured_minutes(
         await bot.settle()
 
     assert quotes_the_removal(in_time)
-    assert visible(too_late) == th.NOT_FOUND
+    assert visible(too_late) == DECLINE_TEXT
 
 
 async def test_a_reply_that_is_no_question_gets_no_message_in_a_group(
@@ -247,7 +248,7 @@ async def test_an_unusable_conversation_store_costs_only_the_follow_up(
         fresh = await _ask(bot, chat, ANN, F35_QUESTION)
         await bot.settle()
 
-    assert visible(follow_up) == th.NOT_FOUND  # asked as a new question, not "something went wrong"
+    assert visible(follow_up) == DECLINE_TEXT  # asked as a new question, not "something went wrong"
     assert quotes_the_removal(fresh)
     warnings = [r.getMessage() for r in caplog.records if r.name == "qabot.bot.conversations"]
     assert any("unreadable" in w for w in warnings)

@@ -26,8 +26,10 @@ from qabot.bot.feedback import FeedbackStore
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats
 from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT
 from tests.fakes.telegram_api import FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible
+from tests.telegram.pages import BRIDGE_QUESTION, TRAM
 
 SAMPLES = Path(__file__).resolve().parents[2] / "qabot" / "samples"
 F35_URL = "https://samples.qabot.invalid/2025/03/turkey-f35-removal"
@@ -59,7 +61,7 @@ async def test_private_question_gets_a_verbatim_quote_with_its_source_link(
     assert quotes_in(reply)
     assert all(q in corpus for q in quotes_in(reply))
     assert f'href="{F35_URL}#:~:text=' in reply.params["text"]  # the link opens the page at the quote
-    assert "qabot samples, 2025-03-27" in visible(reply)
+    assert "qabot samples · 2025-03-27" in visible(reply)
     assert reply.params["parse_mode"] == "HTML"
     assert reply.params["link_preview_options"]["is_disabled"] is True
     assert [b[:5] for b in buttons(reply)] == ["fb:+:", "fb:-:", "more:"]
@@ -76,7 +78,7 @@ async def test_question_the_articles_do_not_answer_is_declined_in_one_line(
         reply = await fake.wait_for_call("sendMessage")
         await bot.settle()
 
-    assert visible(reply) == th.NOT_FOUND
+    assert visible(reply) == DECLINE_TEXT
     assert "\n" not in visible(reply)
 
 
@@ -97,7 +99,7 @@ async def test_startup_registers_commands_and_commands_answer(
     assert "I know 11 articles, the newest from 2025-10-20." in start
     assert "/ask@QA_Test_Bot" in help_
     assert "@QA_Test_Bot" in help_
-    assert sources.startswith("Most recent articles\n1. ")
+    assert sources.startswith("Most recent articles\n[1] ")
     assert "11 articles" in stats
     assert empty_ask.startswith("Ask me a question about the news, e.g. /ask ")
     assert no_words == "please ask a question in words"
@@ -218,7 +220,7 @@ async def test_article_text_that_looks_like_html_arrives_escaped(
 
     shown = visible(reply)  # the fake refused the message if any of this had gone out unescaped
     assert "said 3 < 5 & 7 > 2, then pasted <script>alert('x')</script> into the city website." in shown
-    assert "Q&A: <b>bold</b> & <script>alert(1)</script> claims, A&B <News>, 2025-02-02" in shown
+    assert "Q&A: <b>bold</b> & <script>alert(1)</script> claims · A&B <News> · 2025-02-02" in shown
     assert "3 &lt; 5 &amp; 7 &gt; 2, then pasted &lt;script&gt;" in reply.params["text"]
     assert 'href="https://example.com/q?a=1&amp;b=&lt;2&gt;#:~:text=' in reply.params["text"]
 
@@ -404,10 +406,13 @@ async def test_more_sources_button_shows_the_next_passages_in_the_same_topic(
         extra = await fake.wait_for_call("sendMessage", 2)
         await bot.settle()
 
-    shown = len(quotes_in(answer))
-    numbers = [int(n) for n in re.findall(r"^(\d+)\. — ", visible(extra), re.M)]
-    assert numbers == list(range(shown + 1, shown + 1 + len(quotes_in(extra))))
-    assert numbers
+    # An article already cited keeps its number; articles new to this answer are numbered on after the answer's.
+    before = {line: int(n) for n, line in re.findall(r"^\[(\d+)\] (.*)$", visible(answer), re.M)}
+    cited = [(int(n), line) for n, line in re.findall(r"^\[(\d+)\] (.*)$", visible(extra), re.M)]
+    assert cited
+    assert all(n == before[line] for n, line in cited if line in before)
+    new = list(dict.fromkeys(n for n, line in cited if line not in before))
+    assert new == list(range(max(before.values()) + 1, max(before.values()) + 1 + len(new)))
     assert extra.params["message_thread_id"] == 3
     assert extra.params["reply_parameters"]["message_id"] == answer.result["message_id"]
     corpus = _sample_texts()
@@ -434,15 +439,6 @@ A ribbon was cut by the oldest resident of the market square, who is one hundred
 slippery for bicycle tyres when it rains. Lighting under the deck will be switched on at dusk every evening.</p>
 </article></body></html>"""
 
-TRAM = Article(
-    id="tram",
-    title="Harbour tram runs every ten minutes",
-    text="The harbour tram now runs every ten minutes. Tickets cost two crowns.",
-    url="https://example.com/tram",
-    published="2025-04-01",
-    source="Port Times",
-)
-BRIDGE_QUESTION = "When did the glass footbridge over the river Marrow open?"
 
 
 @pytest.fixture

@@ -186,7 +186,7 @@ FLOOD = [
 
 def _numbers(text: str) -> dict[str, int]:
     """Source title → the number its source line shows."""
-    return {title: int(n) for n, title in re.findall(r"^(\d+)\. — ([^,]+),", text, re.M)}
+    return {title: int(n) for n, title in re.findall(r"^\[(\d+)\] (.+?) · ", text, re.M)}
 
 
 async def test_more_sources_page_in_place_never_repeat_a_quote_and_keep_their_numbers(

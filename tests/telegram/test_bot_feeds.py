@@ -13,7 +13,7 @@ from collections.abc import Callable
 from qabot.bot.jobs import ALREADY_REFRESHING
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
-from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT
 from qabot.sources.feeds import FeedList
 from tests.fakes.telegram_api import FakeBotApi, private_chat, user
 from tests.fakes.web_server import FakeWebServer
@@ -101,7 +101,7 @@ async def test_a_question_during_a_slow_refresh_is_answered_at_once_from_the_las
     # Event order, not timing: the refresh was held until the answer was out, and had not ended before it.
     assert sent_when_refresh_ended == [1]
     assert web.hits(PAGE) == 1
-    assert visible(during) == th.NOT_FOUND  # the index before the refresh knows only the tram
+    assert visible(during) == DECLINE_TEXT  # the index before the refresh knows only the tram
     assert BRIDGE_ANSWER in visible(after)  # and the next question sees the refreshed one
 
 
@@ -146,6 +146,6 @@ async def test_an_ingest_by_another_writer_is_answered_from_without_a_restart(
         await bot.settle()
 
     assert report.added == ["bridge"]
-    assert visible(before) == th.NOT_FOUND
+    assert visible(before) == DECLINE_TEXT
     assert BRIDGE_ANSWER in visible(after)
     assert _from_bridge_page(quotes_in(after))

@@ -13,6 +13,7 @@ import pytest
 from qabot.config import Settings
 from qabot.models import Article
 from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import quotes_in, running_bot, visible
 
@@ -60,7 +61,7 @@ async def test_odd_questions_get_an_answer_or_a_short_nudge_never_an_error(
     assert shown != th.SOMETHING_WRONG
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     if expected is None:  # no fixed answer: any real answer or the plain "not in the articles" line
-        assert shown == th.NOT_FOUND or quotes_in(reply)
+        assert shown == DECLINE_TEXT or quotes_in(reply)
     elif expected in (EMPTY, ASK_IN_WORDS):
         assert shown == expected
     else:
@@ -125,7 +126,7 @@ ARCHIVED = Article(
     source="Archive",
 )
 ARTICLES = (PHISHING, PRINT_ONLY, ARCHIVED)
-_SOURCE_LINE = re.compile(r"^\d+\. — (.*)$", re.M)
+_SOURCE_LINE = re.compile(r"^\[\d+\] (.*)$", re.M)
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +183,6 @@ async def test_article_markup_and_lookalike_links_are_shown_as_text_with_no_extr
         "*urgent* or __verify now__",
         PHISHING.title,
         "Harbour <News> & Co",
-        "Bank phishing wave of 2019 (ftp://archive.example/bank-2019.txt)",
+        "Bank phishing wave of 2019 · Archive · 2019-05-01\nftp://archive.example/bank-2019.txt",  # not a link
     ):
         assert literal in shown

@@ -16,6 +16,7 @@ import pytest
 
 from qabot.config import Settings
 from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import running_bot, visible
 
@@ -25,8 +26,8 @@ QUESTIONS = [
     ("Who is the new head coach of Fenwater Rovers?", "Marta Lindqvist"),
     ("How often do trams run in the evening in Port Aldwick?", "every 10 minutes in the evening"),
     ("Which battery packs did Brindlewick recall?", None),
-    ("What is the capital of Peru?", th.NOT_FOUND),
-    ("Who won the 1998 Eurovision Song Contest?", th.NOT_FOUND),
+    ("What is the capital of Peru?", DECLINE_TEXT),
+    ("Who won the 1998 Eurovision Song Contest?", DECLINE_TEXT),
 ]
 CHATS = 50
 PER_CHAT = 4  # 200 questions a round

@@ -53,6 +53,7 @@ async def test_the_fake_fails_the_way_a_broken_bot_api_does(fake: FakeBotApi) ->
     assert [c.params["text"] for c in fake.sent()] == ["back"]  # failed calls were not carried out
 
 
+@pytest.mark.slow
 async def test_questions_sent_during_an_outage_are_each_answered_exactly_once_afterwards(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,6 +99,7 @@ async def test_questions_sent_during_an_outage_are_each_answered_exactly_once_af
         assert (F35_ANSWER if "Turkey" in question["text"] else "Marta Lindqvist") in visible(call)
 
 
+@pytest.mark.slow
 async def test_flood_control_that_outlasts_the_rate_limiter_is_still_waited_out(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
 ) -> None:

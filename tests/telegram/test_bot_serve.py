@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import sys
@@ -63,7 +64,12 @@ async def test_qabot_serve_logs_at_the_configured_level_answers_and_stops_on_ctr
     log = stderr.decode("utf-8", "replace")
     assert process.returncode == 0, log
     assert F35_ANSWER in visible(reply)
-    assert "INFO telegram.ext.Application: Application started" in log  # INFO, though main() starts at WARNING
+    # INFO, though main() starts at WARNING; and every log line starts with its time (ISO 8601, UTC), then level.
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+    assert re.search(rf"^{stamp}INFO telegram.ext.Application: Application started$", log, re.M), log
+    lines = log.splitlines()
+    assert len(lines) >= 3, log
+    assert all(re.match(rf"{stamp}(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ", line) for line in lines), log
     assert "Application.stop() complete" in log
     assert "Traceback" not in log
     assert fake.token.split(":", 1)[1] not in log

@@ -17,7 +17,7 @@ import pytest
 from qabot.answer import Answerer
 from qabot.config import Settings
 from qabot.embed import Embedder
-from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT, SUMMARY_LABEL
 from tests.fakes.llm_server import FakeLlm, Scripted, faithful, with_changed_figure
 from tests.fakes.telegram_api import FakeBotApi, private_chat, user
 from tests.telegram.harness import buttons, quotes_in, running_bot, visible
@@ -60,10 +60,11 @@ async def test_the_summary_comes_above_the_same_quotes_in_one_message(
 
     summary = faithful([llm.requests[0].quotes[0]])
     text = visible(with_summary)
-    assert text.startswith(f"As of 2025-03-27:\n\n{th.SUMMARY_LABEL}\n{summary}\n\n")
-    assert f"<i>{th.SUMMARY_LABEL}</i>" in with_summary.params["text"]
+    stale = "These articles are from 27 March 2025 or earlier; newer news may exist."
+    assert text.startswith(f"{stale}\n\n{SUMMARY_LABEL}\n{summary}\n\n")
+    assert f"<i>{SUMMARY_LABEL}</i>" in with_summary.params["text"]
     assert quotes_in(with_summary) == quotes_in(dropped)  # the quotes don't change with the summary
-    assert th.SUMMARY_LABEL not in visible(dropped)  # the changed figure was caught: no summary at all
+    assert SUMMARY_LABEL not in visible(dropped)  # the changed figure was caught: no summary at all
     assert [b[:5] for b in buttons(with_summary)] == ["fb:+:", "fb:-:", "more:"]
     assert len(fake.sent()) == 2
 
@@ -89,8 +90,8 @@ async def test_a_slow_llm_delays_the_answer_by_the_timeout_at_most_and_never_oth
         waited = time.monotonic() - started
         await bot.settle()
 
-    assert th.SUMMARY_LABEL in visible(bobs)  # Bob's summary came while Ann's LLM call hung
-    assert th.SUMMARY_LABEL not in visible(anns)
+    assert SUMMARY_LABEL in visible(bobs)  # Bob's summary came while Ann's LLM call hung
+    assert SUMMARY_LABEL not in visible(anns)
     assert quotes_in(anns)
     assert quotes_in(bobs)
     assert fake.sent().index(bobs) < fake.sent().index(anns)
@@ -108,7 +109,7 @@ async def test_a_declined_question_and_the_bot_setting_off_never_reach_the_llm(
         fake.send_text(private_chat(ANN), ANN, "What is the capital of Peru?")
         declined = await fake.wait_for_call("sendMessage", chat_id=ANN["id"])
         await bot.settle()
-    assert visible(declined) == th.NOT_FOUND
+    assert visible(declined) == DECLINE_TEXT
     assert llm.requests == []
 
     off = bot_settings(llm_url=llm.url, bot_synthesis=False)
@@ -116,7 +117,7 @@ async def test_a_declined_question_and_the_bot_setting_off_never_reach_the_llm(
         fake.send_text(private_chat(ANN), ANN, F35_QUESTION)
         plain = await fake.wait_for_call("sendMessage", 2, chat_id=ANN["id"])
         await bot.settle()
-    assert th.SUMMARY_LABEL not in visible(plain)
+    assert SUMMARY_LABEL not in visible(plain)
     assert quotes_in(plain)
     assert llm.requests == []
 
@@ -140,7 +141,7 @@ async def test_a_failing_llm_gives_the_plain_answer(
 
     replies = fake.sent(ANN["id"])
     assert len(replies) == 4
-    assert all(th.SUMMARY_LABEL not in visible(r) for r in replies)
+    assert all(SUMMARY_LABEL not in visible(r) for r in replies)
     assert all(quotes_in(r) == quotes_in(replies[0]) and quotes_in(r) for r in replies)
     assert len(llm.requests) == 4
     assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in llm.requests)

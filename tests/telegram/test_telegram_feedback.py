@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from qabot.bot.feedback import FeedbackStore
+from qabot.bot.feedback import FeedbackStore, Forgotten
 from qabot.models import Answer, Quote
 
 
@@ -101,3 +102,25 @@ def test_store_is_safe_from_many_threads(tmp_path: Path) -> None:
     assert errors == []
     assert len(store.votes(answer_id)) == 16
     assert sorted(opened, key=bool) == [False] * 15 + [True]  # sixteen presses at once open them once
+
+
+def test_a_file_from_before_forget_is_upgraded_and_its_private_rows_can_be_forgotten(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite"
+    with sqlite3.connect(path) as conn:  # the schema feedback.sqlite had before answers carried the asker
+        conn.executescript(
+            "CREATE TABLE answers (id TEXT PRIMARY KEY, chat_id INTEGER NOT NULL, question TEXT NOT NULL,"
+            " abstained INTEGER NOT NULL, quotes TEXT NOT NULL, more TEXT NOT NULL,"
+            " more_shown INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);"
+            "CREATE TABLE votes (answer_id TEXT NOT NULL, user_id INTEGER NOT NULL, vote INTEGER NOT NULL,"
+            " at REAL NOT NULL, PRIMARY KEY (answer_id, user_id));"
+            "INSERT INTO answers VALUES ('old1', 7, 'Why?', 0, '[]', '[]', 0, 1.0);"
+            "INSERT INTO answers VALUES ('old2', -100, 'Who?', 0, '[]', '[]', 0, 1.0);"
+        )
+    conn.close()
+    store = FeedbackStore(path)
+    new = store.record_answer(_answer(), chat_id=-100, user_id=7)
+    assert store.get_answer("old1") is not None
+    assert store.forget_user(7) == Forgotten(questions=2, votes=0)  # their private chat's old row and the new one
+    assert store.get_answer("old1") is None
+    assert store.get_answer(new) is None
+    assert store.get_answer("old2") is not None  # a group's old row names nobody: kept until the retention

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from qabot.models import Answer, Article, IndexStats, Quote
 from qabot.render import telegram as th
+from qabot.render.common import DECLINE_TEXT, group_quotes
 from tests.fakes.telegram_api import check_html, utf16_len
 
 
@@ -45,8 +46,10 @@ def _shown(messages: list[str]) -> list[str]:
 
 def test_abstained_answer_is_one_plain_line() -> None:
     declined = Answer(question="q?", abstained=True, answer="The articles don't answer this question.", quotes=())
-    assert th.render_answer_html(declined) == [th.NOT_FOUND]
-    assert "\n" not in th.NOT_FOUND
+    assert th.render_answer_html(declined) == [DECLINE_TEXT]
+    assert "\n" not in DECLINE_TEXT
+    german = Answer("Warum?", True, "Ich verstehe nur Fragen auf Englisch.", (), declined_because="language:de")
+    assert th.render_answer_html(german) == ["Ich verstehe nur Fragen auf Englisch."]  # the answerer's own line
 
 
 def test_answer_shows_each_quote_with_a_numbered_linked_source() -> None:
@@ -58,9 +61,9 @@ def test_answer_shows_each_quote_with_a_numbered_linked_source() -> None:
     assert link1.startswith("https://news.example/f35#:~:text=First")  # opens the page at the quoted sentence
     assert message == (
         "<blockquote>First passage.</blockquote>\n"
-        f'<b>1.</b> — <a href="{link1}">Turkey hopes to rejoin the F-35 programme</a>, Example News, 2025-03-27\n\n'
-        "<blockquote>Second passage.</blockquote>\n"
-        f'<b>2.</b> — <a href="{link2}">Turkey hopes to rejoin the F-35 programme</a>, news.example, 2025-03-27, '
+        f'<b>[1]</b> <a href="{link1}">Turkey hopes to rejoin the F-35 programme</a> · Example News · 2025-03-27\n\n'
+        "<blockquote expandable>Second passage.</blockquote>\n"
+        f'<b>[2]</b> <a href="{link2}">Turkey hopes to rejoin the F-35 programme</a> · news.example · 2025-03-27\n'
         "also reported by Other Daily, The Wire"
     )
     assert "plain text form" not in message  # Answer.answer repeats the quotes in plain text: not shown twice
@@ -75,9 +78,9 @@ def test_passages_from_one_article_share_its_source_line_and_the_note_comes_firs
         note="As of 2025-03-27 <old> & maybe stale",
     )
     [shown] = _shown(th.render_answer_html(answer))
-    assert shown.startswith("As of 2025-03-27 <old> & maybe stale\n\nOne.\n\nTwo.\n1. — ")
-    assert re.findall(r"^(\d+)\. — ", shown, re.M) == ["1", "2"]
-    assert len(th.source_groups(answer.quotes)) == 2
+    assert shown.startswith("As of 2025-03-27 <old> & maybe stale\n\nOne.\n\nTwo.\n[1] ")
+    assert re.findall(r"^\[(\d+)\] ", shown, re.M) == ["1", "2"]
+    assert len(group_quotes(answer.quotes)) == 2
 
 
 def test_every_piece_of_text_is_escaped() -> None:
@@ -91,7 +94,7 @@ def test_every_piece_of_text_is_escaped() -> None:
     [message] = th.render_answer_html(_answer(quote))
     [shown] = _shown([message])
     assert shown == (
-        "Profits rose 3 < 5 & <script>alert(1)</script> said nobody.\n1. — Q&A: <b>not bold</b>, A&B <News>, <soon>"
+        "Profits rose 3 < 5 & <script>alert(1)</script> said nobody.\n[1] Q&A: <b>not bold</b> · A&B <News> · <soon>"
     )
     assert 'href="https://e.example/a?x=1&amp;y=&quot;2&quot;&gt;&lt;script&gt;#:~:text=' in message
 
@@ -105,12 +108,15 @@ def test_only_web_links_become_links() -> None:
     assert "<a " not in message
 
 
-def test_long_quotes_are_expandable_and_numbering_can_continue() -> None:
-    short, long = _quote("Short one."), _quote("Long one. " * 30, article_id="a2")
-    [message] = th.render_answer_html(_answer(short, long), numbered_from=4)
-    assert message.count("<blockquote>") == 1
-    assert message.count("<blockquote expandable>") == 1
-    assert re.findall(r"<b>(\d+)\.</b>", message) == ["4", "5"]
+def test_the_first_quote_shows_in_full_the_rest_collapse_and_numbering_can_continue() -> None:
+    long, short = _quote("Long one. " * 30), _quote("Short one.", article_id="a2")
+    shown_before = [_quote("Before.", article_id=f"b{i}") for i in range(3)]
+    [message] = th.render_answer_html(_answer(long, short, _quote("Third.", article_id="a3")), before=shown_before)
+    assert re.findall(r"<blockquote[^>]*>", message) == ["<blockquote>", *["<blockquote expandable>"] * 2]
+    assert message.index("Long one.") < message.index("<blockquote expandable>")
+    assert re.findall(r"<b>\[(\d+)\]</b>", message) == ["4", "5", "6"]
+    [again] = th.render_quotes_html([short], before=[short, *shown_before])
+    assert re.findall(r"<b>\[(\d+)\]</b>", again) == ["1"]  # an article already shown keeps its number
 
 
 def test_many_quotes_are_split_between_whole_blocks() -> None:
@@ -119,7 +125,7 @@ def test_many_quotes_are_split_between_whole_blocks() -> None:
     shown = _shown(messages)
     assert len(messages) > 1
     assert all(m.count("<blockquote") == m.count("</blockquote>") for m in messages)
-    numbers = [int(n) for text in shown for n in re.findall(r"^(\d+)\. — ", text, re.M)]
+    numbers = [int(n) for text in shown for n in re.findall(r"^\[(\d+)\] ", text, re.M)]
     assert numbers == list(range(1, 13))
     # Each quote stays whole, in one message.
     assert sum(q.text.strip() in text for q in quotes for text in shown) == len(quotes)
@@ -133,7 +139,7 @@ def test_an_oversized_quote_is_cut_at_sentences_and_rewrapped() -> None:
     pieces = [p for m in messages for p in re.findall(r"<blockquote[^>]*>(.*?)</blockquote>", m, re.S)]
     assert all(p.endswith("matter here.") for p in pieces)  # cut after a full stop, never mid-sentence
     assert " ".join(pieces) == text
-    assert shown[-1].endswith("Example News, 2025-03-27")
+    assert shown[-1].endswith("Example News · 2025-03-27")
 
 
 def test_budget_is_counted_in_utf16_units() -> None:
@@ -141,7 +147,7 @@ def test_budget_is_counted_in_utf16_units() -> None:
     messages = th.render_answer_html(_answer(_quote(emoji)))
     shown = _shown(messages)
     assert len(messages) == 2
-    assert "".join(re.sub(r"\n1\. — .*", "", s) for s in shown) == emoji
+    assert "".join(re.sub(r"\n\[1\] .*", "", s) for s in shown) == emoji
 
 
 @settings(max_examples=60, deadline=None)
@@ -189,6 +195,6 @@ def test_sources_list_is_escaped_and_fits_one_message() -> None:
         for i in range(200)
     ]
     shown = check_html(th.sources_html(articles))
-    assert shown.startswith("Most recent articles\n1. Title <0> & co")
+    assert shown.startswith("Most recent articles\n[1] Title <0> & co")
     assert utf16_len(shown) <= th.MAX_MESSAGE
     assert check_html(th.sources_html([])) == "I have no articles yet."

@@ -1,4 +1,5 @@
-"""What makes news different from manuals: time in questions, stories told by many outlets, links to a sentence.
+"""Dates: the period a question asks about ("this week", "since March", "latest", "timeline of") and the dates
+articles carry.
 
 Pure functions, standard library only.
 """
@@ -6,11 +7,8 @@ Pure functions, standard library only.
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import quote as _pct
-from urllib.parse import urlsplit, urlunsplit
 
 _MONTHS = {
     m: i
@@ -115,6 +113,14 @@ def parse_date(value: str | None) -> date | None:
             return None
 
 
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+
+
+def spoken_date(day: date) -> str:
+    """ "2 April 2025": a date as a sentence says it (the same in every locale, unlike ``%B``)."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 def in_range(published: str | None, hint: TimeHint) -> bool:
     """True when the article's date falls in the hint's range (undated articles never do)."""
     d = parse_date(published)
@@ -123,93 +129,12 @@ def in_range(published: str | None, hint: TimeHint) -> bool:
     return (hint.start is None or d >= hint.start) and (hint.end is None or d <= hint.end)
 
 
-# ---------------------------------------------------------------------- near-duplicate stories
-_SHINGLE_WORDS = 5
-_WORDS = re.compile(r"\w+")
-
-
-def shingles(text: str) -> frozenset[int]:
-    """Hashes of the overlapping five-word runs of a text (lower-cased): copies of a story share most of them."""
-    words = [w.lower() for w in _WORDS.findall(text)]
-    if len(words) < _SHINGLE_WORDS:
-        return frozenset({zlib.crc32(" ".join(words).encode())}) if words else frozenset()
-    return frozenset(
-        zlib.crc32(" ".join(words[i : i + _SHINGLE_WORDS]).encode()) for i in range(len(words) - _SHINGLE_WORDS + 1)
-    )
-
-
-def resemblance(a: frozenset[int], b: frozenset[int]) -> float:
-    """How much of the shorter text the longer one contains (1.0: one copy holds the other whole)."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
-
-
-# ---------------------------------------------------------------------- disagreement
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?\s?(?:%|percent|billion|million|thousand|bn|m)?", re.I)
-
-
-def figures(text: str) -> set[str]:
-    """The numbers a sentence states, normalised ("1,000" and "1000" are one figure)."""
-    out = set()
-    for m in _NUMBER.finditer(text):
-        raw = m.group(0).lower().replace(",", "").replace(" ", "").replace("percent", "%")
-        if re.fullmatch(r"(19|20)\d\d", raw):  # a year is context, not a figure
-            continue
-        out.add(raw)
-    return out
-
-
-# ---------------------------------------------------------------------- links to the sentence
-def _fragment_part(text: str) -> str:
-    # Text fragments reserve '-', '&' and ',' as syntax: those must be percent-encoded inside the text.
-    return _pct(text, safe="").replace("-", "%2D")
-
-
-def text_fragment_url(url: str | None, quote_text: str, *, max_words: int = 8) -> str | None:
-    """``url#:~:text=…`` that opens the page scrolled to the quote (start,end form for long quotes)."""
-    if not url or not url.startswith(("http://", "https://")):
-        return url
-    base = url.split("#", 1)[0]
-    words = quote_text.split()
-    if not words:
-        return url
-    if len(words) <= 2 * max_words:
-        frag = _fragment_part(" ".join(words))
-    else:
-        frag = _fragment_part(" ".join(words[:max_words])) + "," + _fragment_part(" ".join(words[-max_words:]))
-    return f"{base}#:~:text={frag}"
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def url_key(url: str) -> str | None:
-    """What every trivial spelling of one page's URL has in common, or None for anything but an http(s) URL.
-
-    A trailing "/" on the path, a fragment, the case of the scheme and host and a default port make no difference:
-    ``https://Example.com:443/a/#top`` and ``https://example.com/a`` have the same key. The query stays.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname if port in (None, _DEFAULT_PORTS[scheme]) else f"{parts.hostname}:{port}"
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
-
-
 __all__ = [
+    "MONTH_NAMES",
     "TimeHint",
-    "figures",
+    "days_before",
     "in_range",
     "parse_date",
-    "resemblance",
-    "shingles",
-    "text_fragment_url",
+    "spoken_date",
     "time_hint",
-    "url_key",
 ]

@@ -1,0 +1,176 @@
+"""What the bot keeps about people, for how long, and how they delete it: ``/privacy``, ``/forget`` and ``/stats``.
+
+Kept: each question with its chat id, the asker's user id and the quotes shown (``feedback.sqlite``, so 👍/👎 and
+*More sources* work), each 👍/👎 with the voter's user id, and each conversation's follow-up context
+(``conversations.sqlite``). Nothing is kept longer than ``QABOT_RETENTION_DAYS``: the stores delete older rows on
+every write, and :class:`Privacy` prunes both at start and hourly, so an idle bot forgets on time too.
+``/forget`` deletes one person's questions and votes and their private chat's context at once. ``/stats`` shows
+everyone what the index holds; the admins also see questions, declines and votes of the last days, which only
+this module reads. Telegram-free, like ``qabot.bot.jobs``; ``qabot.bot.app`` registers the commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from qabot.bot.conversations import Conversations
+from qabot.bot.feedback import Activity, FeedbackStore
+from qabot.config import Settings
+from qabot.models import IndexStats
+from qabot.render import telegram as th
+from qabot.text import counted
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("privacy", "forget", "stats")
+PRUNE_EVERY = 3600.0  # seconds between retention runs of an idle bot; every write prunes as well
+STATS_DAYS = 7  # what an admin's bare /stats counts
+DAY = 86400.0
+
+
+class Privacy:
+    """Retention, ``/forget`` and the replies to ``/privacy``, ``/forget`` and ``/stats`` of one running bot.
+
+    ``index_stats``: what the index holds (the bot reads it on its answer thread); ``clock``: seconds since the
+    epoch, so tests can age the rows.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        feedback: FeedbackStore,
+        conversations: Conversations,
+        *,
+        index_stats: Callable[[], Awaitable[IndexStats]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.days = settings.retention_days
+        self.feedback = feedback
+        self.conversations = conversations
+        self.index_stats = index_stats
+        self.clock = clock
+        self.runs = 0  # completed retention runs
+        self._schedule: asyncio.Task[None] | None = None
+        self._ran: asyncio.Condition | None = None
+
+    # ---------------------------------------------------------------- retention
+
+    def enforce(self) -> None:
+        """Delete every stored row past the retention (and conversation context past its TTL)."""
+        now = self.clock()
+        answers = self.feedback.prune()
+        contexts = self.conversations.store.prune(now - self.conversations.ttl_minutes * 60)
+        self.runs += 1
+        if answers or contexts:
+            log.info("Retention: deleted %d stored answers and %d conversation contexts", answers, contexts)
+
+    def start(self, every: float = PRUNE_EVERY) -> None:
+        """Prune now, before the first update is handled, then every ``every`` seconds while the bot runs."""
+        self._enforce_logged()
+        if self._schedule is None:
+            self._schedule = asyncio.get_running_loop().create_task(self._every(every), name="qabot-retention")
+
+    async def stop(self) -> None:
+        """Stop the hourly pruning."""
+        if self._schedule is not None:
+            self._schedule.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._schedule
+            self._schedule = None
+
+    async def _every(self, seconds: float) -> None:
+        ran = self._condition()
+        while True:
+            await asyncio.sleep(seconds)
+            await asyncio.to_thread(self._enforce_logged)
+            async with ran:
+                ran.notify_all()
+
+    async def wait_for_runs(self, count: int, within: float = 60.0) -> None:
+        """Wait until ``count`` retention runs have completed (for status checks and tests)."""
+        ran = self._condition()
+        async with ran:
+            await asyncio.wait_for(ran.wait_for(lambda: self.runs >= count), within)
+
+    def _condition(self) -> asyncio.Condition:
+        if self._ran is None:
+            self._ran = asyncio.Condition()
+        return self._ran
+
+    def _enforce_logged(self) -> None:
+        try:
+            self.enforce()
+        except (sqlite3.Error, OSError) as err:  # a damaged file must not stop the bot; the next run may work
+            log.warning("Retention run failed (%s); stored rows are pruned again on the next write or run", err)
+
+    # ---------------------------------------------------------------- the commands
+
+    async def reply(self, command: str, user_id: int | None, *, admin: bool, args: Sequence[str] = ()) -> str:
+        """The HTML reply to ``/privacy``, ``/forget`` or ``/stats`` from ``user_id`` (``admin``: one of the bot's)."""
+        if command == "privacy":
+            return self.policy_html()
+        if command == "forget":
+            return th.esc(await self.forget(user_id))
+        public = th.stats_html(await self.index_stats())
+        return f"{public}\n\n{await self.activity_html(args)}" if admin else public
+
+    def policy_html(self) -> str:
+        """What is kept, for how long, and how to delete it."""
+        ttl = self.conversations.ttl_minutes
+        context = (
+            f"The topic of the last answer in each conversation, so follow-ups work; it expires after {ttl:g} minutes."
+            if ttl > 0
+            else "Follow-ups are off: no conversation context is kept."
+        )
+        return (
+            "<b>What this bot keeps</b>\n"
+            "• Each question you ask me, with the chat's id, your user id and the quotes I showed, "
+            "so 👍/👎 and <i>More sources</i> work.\n"
+            "• Each 👍/👎 you press, with your user id.\n"
+            f"• {th.esc(context)}\n\n"
+            f"Everything is deleted after <b>{counted(self.days, 'day')}</b>. Nothing else is kept: not your name, "
+            "and not messages that are not questions to me. The bot's log may hold chat and user ids when "
+            "something fails; its operator keeps that log.\n\n"
+            "/forget deletes your questions, your votes and our private chat's conversation now."
+        )
+
+    async def forget(self, user_id: int | None) -> str:
+        """Delete one person's records; the one line that says what went."""
+        if user_id is None:
+            return "I can't tell who you are here: send /forget in a private chat with me."
+        gone = await asyncio.to_thread(self.feedback.forget_user, user_id)
+        contexts = await asyncio.to_thread(self.conversations.store.forget_chat, user_id)
+        log.info("Forgot user %s: %d questions, %d votes", user_id, gone.questions, gone.votes)
+        if not (gone.questions or gone.votes or contexts):
+            return "Nothing to delete: I keep no questions, votes or conversation of yours."
+        what = f"{counted(gone.questions, 'question')}, {counted(gone.votes, 'vote')}"
+        return f"Deleted what I kept of yours: {what}" + (" and our conversation." if contexts else ".")
+
+    async def activity_html(self, args: Sequence[str]) -> str:
+        """The admins' part of ``/stats``: questions, declines and votes of the last days (``/stats 30``)."""
+        try:
+            days = int(args[0]) if args else STATS_DAYS
+        except ValueError:
+            return th.esc(f"Usage: /stats [days], e.g. /stats {STATS_DAYS}")
+        days = max(1, min(days, self.days))  # nothing older is kept
+        seen = await asyncio.to_thread(self.feedback.activity, self.clock() - days * DAY)
+        return activity_html(seen, days, kept=self.days)
+
+
+def activity_html(seen: Activity, days: int, *, kept: int) -> str:
+    """ "Last 7 days: 12 questions from 4 people, 3 declined; 👍 5, 👎 1"."""
+    asked = counted(seen.questions, "question")
+    people = "1 person" if seen.people == 1 else f"{seen.people} people"
+    return (
+        f"<b>Last {counted(days, 'day')}</b> (admins only; records are kept {counted(kept, 'day')}):\n"
+        f"{asked} from {people}, {seen.declined} declined\n"
+        f"👍 {seen.up}, 👎 {seen.down}"
+    )
+
+
+__all__ = ["COMMANDS", "PRUNE_EVERY", "STATS_DAYS", "Privacy", "activity_html"]
