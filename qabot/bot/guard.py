@@ -78,6 +78,11 @@ class Guard:
             return False, "This group is asking faster than I may answer. Please try again in a minute."
         return False, None
 
+    def cooldown_left(self, sender: int, now: float) -> float:
+        """Seconds until ``sender`` may ask again (0: now)."""
+        last = self.last_question.get(sender)
+        return 0.0 if last is None else max(0.0, last + self.settings.user_cooldown_seconds - now)
+
     def _limit_reason(self, sender: int, chat_id: int, group: bool, now: float) -> str | None:
         cooldown = self.settings.user_cooldown_seconds
         if len(self.last_question) > _FORGET_AFTER:  # forget senders whose cooldown is long over: memory stays flat

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
+from qabot.bot.paging import SourcesPage, sources_page, unseen
 from qabot.bot.privacy import Privacy
 from qabot.config import Settings
 from qabot.errors import IndexLocked
@@ -87,15 +89,27 @@ def refresh_changed(report: FeedRefreshReport) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources).
+    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources;
+    no id, and so no buttons, while the feedback store is unusable).
 
     ``context``: what the next question in the same thread carries (``Conversations.remember`` stores it).
     """
 
     parts: list[str]
-    answer_id: str
+    answer_id: str | None
     more: bool
     context: Context | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The votes on an answer after a press: ``before`` is the presser's earlier vote (0: none), ``known`` False
+    when the answer is too old to rate."""
+
+    known: bool
+    before: int = 0
+    up: int = 0
+    down: int = 0
 
 
 class BotJobs:
@@ -118,6 +132,7 @@ class BotJobs:
         self.refreshes = 0  # completed refreshes, scheduled or asked for
         self.last_refresh: FeedRefreshReport | None = None
         self.feedback = FeedbackStore.from_settings(settings, clock=clock)
+        self.feedback_down = False  # the store failed last time: warned once, not again until it works
         self.conversations = Conversations(settings, clock=clock)
         self.privacy = Privacy(
             settings, self.feedback, self.conversations, index_stats=lambda: self.run(answerer.stats), clock=clock
@@ -190,21 +205,47 @@ class BotJobs:
         now = self.conversations.clock()
         context = await self.conversations.context(thread, now)
         answer = await self.ask(question, context, now)
-        answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id, user_id)
-        more = bool(answer.more) and not answer.abstained
+        answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id, user_id)
+        more = bool(unseen(answer.quotes, answer.more)) and not answer.abstained
         return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
 
-    async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
-        """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""
-        page = await asyncio.to_thread(self.feedback.next_more, answer_id, self.settings.max_articles)
-        if page is None or not page.quotes:
-            return None
-        parts = th.render_quotes_html(page.quotes, before=page.before)
-        return parts, page.remaining > 0
+    async def open_sources(self, answer_id: str) -> bool | None:
+        """Whether this press opens an answer's "more sources" (True once; False after); None: unknown answer."""
+        return await self._feedback(self.feedback.open_more, answer_id)
 
-    async def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
-        """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old)."""
-        return await asyncio.to_thread(self.feedback.record_vote, answer_id, user_id, vote)
+    async def sources_page(self, answer_id: str, page: int) -> SourcesPage | None:
+        """Page ``page`` (from 1) of an earlier answer's further sources; None when there is none."""
+        stored = await self._feedback(self.feedback.get_answer, answer_id)
+        if stored is None:
+            return None
+        return sources_page(stored.quotes, stored.more, page, self.settings.max_articles)
+
+    async def vote(self, answer_id: str, user_id: int, vote: int) -> Tally | None:
+        """Store a 👍 (1) or 👎 (-1) and count the answer's votes; None when the store is unusable."""
+
+        def vote_and_count() -> Tally:
+            before = self.feedback.votes(answer_id).get(user_id, 0)
+            if not self.feedback.record_vote(answer_id, user_id, vote):
+                return Tally(known=False)
+            votes = self.feedback.votes(answer_id).values()
+            return Tally(True, before, up=sum(v > 0 for v in votes), down=sum(v < 0 for v in votes))
+
+        return await self._feedback(vote_and_count)
+
+    async def _feedback(self, call: Callable[..., T], *args: Any) -> T | None:
+        """``call(*args)`` on the feedback store, or None when the file is unusable: the answer matters more than
+        its buttons, so a broken store is one warning (and one line when it works again), never a failed answer."""
+        try:
+            result = await asyncio.to_thread(call, *args)
+        except sqlite3.Error as err:
+            if not self.feedback_down:
+                log.warning("Feedback store %s is unusable (%s); answers go without buttons", self.feedback.path, err)
+            self.feedback_down = True
+            return None
+        if self.feedback_down:
+            log.info("Feedback store %s works again", self.feedback.path)
+            self.feedback_down = False
+        return result
 
     async def info(self, command: str, bot_username: str | None) -> str:
         """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s)."""
@@ -412,6 +453,7 @@ __all__ = [
     "BotJobs",
     "IngestorLike",
     "Reply",
+    "Tally",
     "refresh_changed",
     "refresh_period",
 ]

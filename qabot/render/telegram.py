@@ -42,8 +42,13 @@ EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happene
 NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
 NOT_TEXT = "I read text only: send me your question as a message."
 NEW_CONVERSATION = "New conversation: the next question starts afresh."
+MORE_SOURCES = "More sources"
+SOURCES_BELOW = "The further sources are in the message under this answer."
+FEEDBACK_DOWN = "Sorry, I can't record that right now. Please try again later."
+OLD_BUTTON = "This button no longer works. Ask again for a fresh answer."
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
+_TAG = re.compile(r"<[^<>]*>")  # text is escaped here, so every "<" left starts a tag
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,14 @@ def esc(text: str) -> str:
     return html.escape(clean(text), quote=False)
 
 
+def plain_text(html_text: str) -> str:
+    """What the user sees of HTML made here, as plain text: tags dropped, entities unescaped.
+
+    The fallback when Telegram refuses the HTML: the same words, without formatting or links.
+    """
+    return html.unescape(_TAG.sub("", html_text))
+
+
 def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE) -> list[str]:
     """Render an answer as one or more Telegram HTML messages, each within ``limit`` visible characters.
 
@@ -93,11 +106,16 @@ def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: i
     return pack_blocks(blocks, limit=limit)
 
 
-def render_quotes_html(quotes: Sequence[Quote], *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE) -> list[str]:
-    """Render extra passages ("more sources"), their articles numbered on from the quotes shown ``before``."""
+def render_quotes_html(
+    quotes: Sequence[Quote], *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE, heading: str = ""
+) -> list[str]:
+    """Render extra passages ("more sources"), their articles numbered on from the quotes shown ``before``, under
+    an optional bold ``heading``."""
     if not quotes:
         return [esc(NO_MORE)]
-    return pack_blocks(quote_blocks(group_quotes(quotes, before=before), limit=limit), limit=limit)
+    blocks = [_Block(f"<b>{esc(heading)}</b>", heading)] if heading else []
+    blocks.extend(quote_blocks(group_quotes(quotes, before=before), limit=limit))
+    return pack_blocks(blocks, limit=limit)
 
 
 def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> list[_Block]:
@@ -246,6 +264,28 @@ def unknown_command_html(command: str) -> str:
     return f"Unknown command /{esc(command[:32])}; /help lists the commands."
 
 
+def skipped_note(skipped: int) -> str:
+    """Said once after a burst of questions was answered: how many were not."""
+    return (
+        f"I skipped {counted(skipped, 'more question')} you sent while I was answering. "
+        "Please send them again, one at a time."
+    )
+
+
+def vote_label(up: bool, count: int) -> str:
+    """A vote button: 👍 or 👎, with the number of votes once there are any."""
+    thumb = "👍" if up else "👎"
+    return f"{thumb} {count}" if count else thumb
+
+
+def vote_notice(vote: int, before: int) -> str:
+    """What the presser of a vote button is told (only they see it): which vote counts now."""
+    thumb = "👍" if vote > 0 else "👎"
+    if before == vote:
+        return f"You already voted {thumb}."
+    return f"Changed your vote to {thumb}." if before else f"Thanks! Your {thumb} is counted."
+
+
 def stats_html(stats: IndexStats) -> str:
     """The /stats text: articles, passages, newest date and model."""
     newest = short_date(stats.newest) or "unknown"
@@ -275,12 +315,16 @@ def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> st
 __all__ = [
     "ADMIN_ONLY",
     "EMPTY_QUESTION",
+    "FEEDBACK_DOWN",
     "MAX_MESSAGE",
+    "MORE_SOURCES",
     "NEW_CONVERSATION",
     "NOT_A_QUESTION",
     "NOT_TEXT",
+    "OLD_BUTTON",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
+    "SOURCES_BELOW",
     "articles_phrase",
     "clean",
     "cut_text",
@@ -288,13 +332,17 @@ __all__ = [
     "help_html",
     "joined_group_html",
     "pack_blocks",
+    "plain_text",
     "quote_blocks",
     "render_answer_html",
     "render_quotes_html",
+    "skipped_note",
     "source_html",
     "sources_html",
     "start_html",
     "stats_html",
     "unknown_command_html",
     "utf16_len",
+    "vote_label",
+    "vote_notice",
 ]

@@ -12,7 +12,9 @@ Test-side helpers build updates as Telegram would (entities for commands and @me
 queries, the bot added to or removed from a chat), queue
 them for ``getUpdates`` or push them to a webhook, inject failures (:meth:`FakeBotApi.fail_next` for HTTP errors,
 :meth:`~FakeBotApi.drop_next` for a connection closed without an answer, :meth:`~FakeBotApi.stall_next` for an API
-that stops answering) and wait for calls with :meth:`FakeBotApi.wait_for_call` — event-driven, no sleeps.
+that stops answering, :meth:`~FakeBotApi.refuse_chat` for a chat that refuses every message, e.g. a user who
+blocked the bot or HTML that Telegram will not parse) and wait for calls with :meth:`FakeBotApi.wait_for_call` —
+event-driven, no sleeps.
 """
 
 from __future__ import annotations
@@ -209,6 +211,19 @@ class _Failure:
     delay: float = 0.0
 
 
+@dataclass
+class _ChatRefusal:
+    code: int
+    description: str
+    html_only: bool
+
+
+# What Telegram answers a message to a user who blocked the bot, and to HTML it cannot parse.
+BLOCKED = (403, "Forbidden: bot was blocked by the user")
+UNPARSABLE = (400, 'Bad Request: can\'t parse entities: unsupported start tag "x" at byte offset 0')
+_TO_A_CHAT = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendChatAction"})
+
+
 class _DropError(Exception):
     """Close the connection without an answer."""
 
@@ -232,6 +247,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[_Failure]] = {}
+        self._refusing: dict[int, _ChatRefusal] = {}
         self._changed: asyncio.Condition | None = None
         self._server: asyncio.Server | None = None
         self._conn_tasks: set[asyncio.Task] = set()
@@ -368,7 +384,8 @@ class FakeBotApi:
         return msg
 
     def press_button(self, message: dict, presser: dict, data: str) -> int:
-        """A user presses an inline button under ``message`` (a message the bot sent)."""
+        """A user presses an inline button under ``message`` (a message the bot sent), as it is now (edited or not)."""
+        message = self.messages.get((message["chat"]["id"], message["message_id"]), message)
         query = {
             "id": str(next(self._message_ids)),
             "from": presser,
@@ -460,6 +477,14 @@ class FakeBotApi:
         """
         for _ in range(times):
             self._failures.setdefault(method, []).append(_Failure(code, description, parameters))
+
+    def refuse_chat(self, chat_id: int, code: int, description: str, *, html_only: bool = False) -> None:
+        """Refuse every message to ``chat_id`` from now on (sends, edits, chat actions) with ``code``.
+
+        ``refuse_chat(id, *BLOCKED)`` is a user who blocked the bot; ``refuse_chat(id, *UNPARSABLE, html_only=True)``
+        refuses only HTML, so the same text sent plainly goes through.
+        """
+        self._refusing[chat_id] = _ChatRefusal(code, description, html_only)
 
     def drop_next(self, method: str, *, times: int = 1) -> None:
         """Close the connection of the next ``times`` calls of ``method`` without answering (nothing carried out)."""
@@ -598,7 +623,11 @@ class FakeBotApi:
         call = Call(method=method, params=_decode(raw), raw=raw, headers=headers)
         failures = self._failures.get(method)
         recorded = False
-        if failures:
+        refusal = self._refusal(call)
+        if refusal is not None:
+            call.status, call.error = refusal.code, refusal.description
+            answer = {"ok": False, "error_code": refusal.code, "description": refusal.description}
+        elif failures:
             failure = failures.pop(0)
             call.status, call.error = failure.code, failure.description
             if failure.kind in ("drop", "stall"):  # recorded on arrival: the client may give up before the end
@@ -618,6 +647,13 @@ class FakeBotApi:
             self.calls.append(call)
             self._notify()
         return _json(call.status, answer)
+
+    def _refusal(self, call: Call) -> _ChatRefusal | None:
+        refusal = self._refusing.get(call.params.get("chat_id"))  # type: ignore[arg-type]
+        if refusal is None or call.method not in _TO_A_CHAT:
+            return None
+        carries_html = call.method in ("sendMessage", "editMessageText") and bool(call.params.get("parse_mode"))
+        return None if refusal.html_only and not carries_html else refusal
 
     async def _answer(self, call: Call) -> dict[str, Any]:
         name = self._METHODS.get(call.method)
@@ -643,6 +679,7 @@ class FakeBotApi:
         "getUpdates": "_get_updates",
         "sendMessage": "_send_message",
         "editMessageText": "_edit_message_text",
+        "editMessageReplyMarkup": "_edit_message_reply_markup",
         "sendChatAction": "_send_chat_action",
         "setMyCommands": "_set_my_commands",
         "deleteMyCommands": "_delete_my_commands",
@@ -717,9 +754,28 @@ class FakeBotApi:
         old = self.messages.get(key)
         if old is None:
             raise _ApiError("Bad Request: message to edit not found")
+        if visible == old.get("text") and params.get("reply_markup") == old.get("reply_markup"):
+            raise _ApiError(_NOT_MODIFIED)
         msg = {**old, "text": visible, "edit_date": int(time.time())}
-        if "reply_markup" in params:
+        msg.pop("reply_markup", None)  # as on Telegram: an edit without a keyboard removes it
+        if params.get("reply_markup"):
             msg["reply_markup"] = params["reply_markup"]
+        self.messages[key] = msg
+        return msg
+
+    async def _edit_message_reply_markup(self, params: dict) -> dict:
+        key = (params.get("chat_id"), params.get("message_id"))
+        old = self.messages.get(key)
+        if old is None:
+            raise _ApiError("Bad Request: message to edit not found")
+        markup = params.get("reply_markup") if (params.get("reply_markup") or {}).get("inline_keyboard") else None
+        if markup == old.get("reply_markup"):
+            raise _ApiError(_NOT_MODIFIED)
+        msg = {**old, "edit_date": int(time.time())}
+        if markup:
+            msg["reply_markup"] = markup
+        else:
+            msg.pop("reply_markup", None)
         self.messages[key] = msg
         return msg
 
@@ -839,6 +895,12 @@ class FakeBotApi:
         return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "title": "chat"}
 
 
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
+    "a current content and reply markup of the message"
+)
+
+
 class _ApiError(Exception):
     def __init__(self, description: str, code: int = 400) -> None:
         super().__init__(description)
@@ -865,6 +927,8 @@ def _json(status: int, payload: dict[str, Any]) -> tuple[int, str, bytes]:
 
 
 __all__ = [
+    "BLOCKED",
+    "UNPARSABLE",
     "Call",
     "FakeBotApi",
     "HtmlError",

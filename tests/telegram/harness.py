@@ -4,7 +4,8 @@
 startup function (``post_init`` does not run on a manual start), start, then polling or the webhook server; and
 on the way out the shared stop function (``post_stop``).
 ``Harness.settle()`` is the sync point for "nothing was sent": every queued update has been fetched *and*
-fully processed (PTB marks an update done only after its handlers, including the error handler, returned).
+fully processed (PTB marks an update done only after its handlers, including the error handler, returned), and
+every question waiting its turn answered.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from qabot.bot.app import build_application, jobs_of, on_startup, on_stop
+from qabot.bot.app import build_application, jobs_of, on_startup, on_stop, state_of
 from qabot.bot.guard import polling_options, webhook_options
 from qabot.bot.jobs import AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
@@ -40,10 +41,12 @@ class Harness:
         return jobs_of(self.app)
 
     async def settle(self) -> None:
-        """Wait until every update pushed so far has been fetched and completely handled."""
+        """Wait until every update pushed so far has been fetched and completely handled, questions waiting their
+        turn included."""
         if self.fake.last_update_id:
             await self.fake.wait_consumed(self.fake.last_update_id)
         await self.app.update_queue.join()
+        await state_of(self.app).turns.idle()
 
 
 @contextlib.asynccontextmanager
