@@ -1,6 +1,7 @@
 """The Telegram front-end: turns updates into ``qabot.bot.jobs`` calls and their results into replies.
 
-The only module that imports ``telegram``. ``build_application`` returns a python-telegram-bot ``Application``;
+With ``inline`` (inline mode) and ``members`` (joining groups), the only modules that import ``telegram``.
+``build_application`` returns a python-telegram-bot ``Application``;
 ``run_bot`` runs it by polling or webhook for ``qabot serve``. In groups the bot speaks only when addressed (an
 @mention, a reply to one of its messages, ``/ask`` or ``/ask@itsname``), replies in the question's forum topic,
 and never answers edits, channel posts or other bots' commands. The rules (allowlists, cooldowns) live in
@@ -18,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from telegram import (
@@ -51,8 +52,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from qabot.answer.chitchat import is_courtesy, is_question
-from qabot.bot import address, conversations, privacy
+from qabot.bot import address, conversations, inline, members, privacy
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
+from qabot.bot.inline import InlineAnswers
 from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike, Tally
 from qabot.bot.paging import SourcesPage
 from qabot.bot.turns import MAX_WAITING, Turns
@@ -98,6 +100,7 @@ class BotState:
     jobs: BotJobs
     guard: Guard
     turns: Turns[tuple[Update, str]]  # each sender's questions, one at a time
+    inline: InlineAnswers = field(default_factory=InlineAnswers)  # recent inline-mode results
 
 
 class BotApplication(Application):  # type: ignore[type-arg]
@@ -231,6 +234,8 @@ async def _reach_bot_api(app: Application) -> None:
 def _add_handlers(app: Application) -> None:
     new = filters.UpdateType.MESSAGE  # never edits or channel posts
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, _on_migrate, block=True), group=-2)
+    # Before the gate: inline queries and joins check access themselves (a refusal is answered, a group left).
+    app.add_handlers([*inline.handlers(), *members.handlers()], group=-2)
     app.add_handler(TypeHandler(Update, _gate), group=-1)
     app.add_handler(CommandHandler("ask", _cmd_ask, filters=new))
     app.add_handler(CommandHandler(INFO_COMMANDS, _cmd_info, filters=new))

@@ -18,7 +18,8 @@ from qabot.errors import ConfigError
 
 # Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
 _FORGET_AFTER = 10_000
-ALLOWED_UPDATES = ["message", "callback_query"]  # edits and channel posts are never answered, so never fetched
+# Edits and channel posts are never answered, so never fetched; inline queries and the bot's own joins are.
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "my_chat_member"]
 
 
 # ---------------------------------------------------------------- access and limits
@@ -34,6 +35,7 @@ class Guard:
     group_answers: dict[int, deque[float]] = field(default_factory=dict)
     refused: set[int] = field(default_factory=set)
     migrated_allowed: set[int] = field(default_factory=set)
+    moved_in: set[int] = field(default_factory=set)  # supergroups that groups became (a handful per group, ever)
 
     def allowed(self, chat_id: int | None, user_id: int | None) -> bool:
         """Both allowlists empty: anyone. Otherwise a listed chat (anyone in it) or a listed user (anywhere)."""
@@ -57,6 +59,7 @@ class Guard:
 
     def note_migration(self, old: int, new: int) -> None:
         """A group became a supergroup: carry its allowance and budget over to the new id."""
+        self.moved_in.add(new)
         if old in self.settings.allowed_chats or old in self.migrated_allowed:
             self.migrated_allowed.add(new)
         if old in self.group_answers:

@@ -160,10 +160,13 @@ class BotJobs:
         await self.run(self.answerer.warm_up)
         log.info("Model and index loaded")
 
-    async def ask(self, question: str, context: Context | None = None, now: float | None = None) -> Answer:
+    async def ask(
+        self, question: str, context: Context | None = None, now: float | None = None, *, synthesis: bool = True
+    ) -> Answer:
         """Answer from the newest complete index: a newer generation written by anyone is loaded first.
 
-        ``context``: the thread's previous turn, so a follow-up is read about its story.
+        ``context``: the thread's previous turn, so a follow-up is read about its story. ``synthesis=False``: never
+        wait for the LLM summary (inline mode answers per keystroke and shows one article per result).
         """
 
         def reload_and_ask() -> Answer:
@@ -172,7 +175,7 @@ class BotJobs:
             return self.answerer.ask(question, synthesis=False, context=context, now=now)
 
         answer = await self.run(reload_and_ask)
-        return await self.synthesize(answer)
+        return await self.synthesize(answer) if synthesis else answer
 
     async def synthesize(self, answer: Answer) -> Answer:
         """The answer with the LLM summary if it comes within ``QABOT_LLM_TIMEOUT_SECONDS``, else as it is.

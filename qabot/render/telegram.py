@@ -144,14 +144,14 @@ def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> 
     return blocks
 
 
-def source_html(number: int, src: Source) -> tuple[str, str]:
+def source_html(number: int | None, src: Source) -> tuple[str, str]:
     """``(html, visible)`` of the one source line (see :mod:`qabot.render.common`): "[n] Title · Site · date", the
     title linked when the link is http(s) (to the quoted sentence itself when known), then "also reported by …",
-    then a link that is not http(s) as plain text."""
-    head = f"<b>[{number}]</b> "
+    then a link that is not http(s) as plain text. ``number`` None: the line alone, without "[n]"."""
+    head_html, head_text = (f"<b>[{number}]</b> ", f"[{number}] ") if number is not None else ("", "")
     title = f'<a href="{html.escape(src.href, quote=True)}">{esc(src.title)}</a>' if _linked(src) else esc(src.title)
-    parts_html = [f"{head}{title}" + "".join(esc(SEPARATOR + p) for p in (src.site, src.date) if p)]
-    parts_text = [f"[{number}] {src.line}"]
+    parts_html = [f"{head_html}{title}" + "".join(esc(SEPARATOR + p) for p in (src.site, src.date) if p)]
+    parts_text = [f"{head_text}{src.line}"]
     for extra in (src.also_line, "" if _linked(src) else src.url or ""):
         if extra:
             parts_html.append(esc(extra))
@@ -229,10 +229,18 @@ def start_html(stats: IndexStats, bot_username: str | None) -> str:
     )
 
 
-def _group_usage(bot_username: str | None) -> str:
+def _group_usage(bot_username: str | None, where: str = "In groups") -> str:
     name = f"@{esc(bot_username)}" if bot_username else "me"
     ask = f"/ask@{esc(bot_username)}" if bot_username else "/ask"
-    return f"In groups, mention {name}, reply to one of my messages, or use <code>{ask} your question</code>."
+    return f"{where}, mention {name}, reply to one of my messages, or use <code>{ask} your question</code>."
+
+
+def joined_group_html(bot_username: str | None) -> str:
+    """The one note the bot posts when it is added to a group: how to address it there."""
+    return (
+        "Hi! I answer questions about the news by quoting my articles. "
+        f"{_group_usage(bot_username, 'To ask me here')} /help for more."
+    )
 
 
 def help_html(bot_username: str | None) -> str:
@@ -322,6 +330,7 @@ __all__ = [
     "cut_text",
     "esc",
     "help_html",
+    "joined_group_html",
     "pack_blocks",
     "plain_text",
     "quote_blocks",

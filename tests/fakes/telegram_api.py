@@ -4,10 +4,12 @@ Standard library only (asyncio streams), so it runs in the test's own event loop
 wire format PTB 22.8 uses: form-urlencoded bodies whose non-string values are JSON, ``{"ok": …}`` answers with the
 HTTP status PTB maps to its exceptions. It is stricter than Telegram on purpose where that catches bugs: HTML is
 checked like Telegram's parser (allowed tags only, balanced, escaped ``<``/``>``/``&``), messages over 4096
-visible characters (UTF-16 units) are refused, and unknown methods answer 404 (PTB raises ``EndPointNotFound``),
-so unexpected calls are loud.
+visible characters (UTF-16 units) are refused (the message an inline result would post too), an inline query is
+answered once, a chat the bot left refuses its messages (403), and unknown methods answer 404 (PTB raises
+``EndPointNotFound``), so unexpected calls are loud.
 
-Test-side helpers build updates as Telegram would (entities for commands and @mentions in UTF-16 offsets), queue
+Test-side helpers build updates as Telegram would (entities for commands and @mentions in UTF-16 offsets, inline
+queries, the bot added to or removed from a chat), queue
 them for ``getUpdates`` or push them to a webhook, inject failures (:meth:`FakeBotApi.fail_next` for HTTP errors,
 :meth:`~FakeBotApi.drop_next` for a connection closed without an answer, :meth:`~FakeBotApi.stall_next` for an API
 that stops answering, :meth:`~FakeBotApi.refuse_chat` for a chat that refuses every message, e.g. a user who
@@ -237,6 +239,8 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], dict] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] = {}
+        self.inline_queries: dict[str, dict] = {}  # id → the inline query, until answered (each is answered once)
+        self.left_chats: set[int] = set()  # chats the bot left: sending there is refused, as Telegram does
         self._updates: list[dict] = []
         self.last_update_id = 0  # the newest update queued for getUpdates
         self._confirmed_offset = 0
@@ -390,6 +394,46 @@ class FakeBotApi:
             "message": message,
         }
         return self.push_update({"callback_query": query})
+
+    def inline_query(self, sender: dict, query: str, *, chat_type: str = "private") -> str:
+        """A user types ``@bot query`` in a chat of ``chat_type``; returns the query's id (``inline_query_id``)."""
+        update = self.inline_query_update(sender, query, chat_type=chat_type)
+        self.push_update(update)
+        return str(update["inline_query"]["id"])
+
+    def inline_query_update(self, sender: dict, query: str, *, chat_type: str = "private") -> dict:
+        """The update of an inline query, not queued (for :meth:`push_webhook`); it may be answered once."""
+        query_id = str(next(self._message_ids))
+        inline = {"id": query_id, "from": sender, "query": query, "offset": "", "chat_type": chat_type}
+        self.inline_queries[query_id] = inline
+        return {"inline_query": inline}
+
+    def bot_member_update(self, chat: dict, by: dict, old: str, new: str) -> int:
+        """Someone changed the bot's membership of ``chat`` (a ``my_chat_member`` update), e.g. ``"left"`` →
+        ``"member"`` when they add it to a group, ``"member"`` → ``"left"`` when they remove it."""
+        update = {
+            "chat": chat,
+            "from": by,
+            "date": int(time.time()),
+            "old_chat_member": self._bot_as_member(old),
+            "new_chat_member": self._bot_as_member(new),
+        }
+        if chat["id"] in self.left_chats and new in ("member", "administrator"):
+            self.left_chats.discard(chat["id"])
+        return self.push_update({"my_chat_member": update})
+
+    def _bot_as_member(self, status: str) -> dict:
+        member: dict[str, Any] = {"user": self.bot_user, "status": status}
+        if status == "kicked":
+            member["until_date"] = 0  # banned for good
+        if status == "administrator":  # the rights an administrator's ChatMember always lists
+            rights = (
+                "can_be_edited is_anonymous can_manage_chat can_delete_messages can_manage_video_chats "
+                "can_restrict_members can_promote_members can_change_info can_invite_users can_post_stories "
+                "can_edit_stories can_delete_stories"
+            )
+            member |= {right: right == "can_manage_chat" for right in rights.split()}
+        return member
 
     def send_document(self, chat: dict, sender: dict, data: bytes, file_name: str, mime_type: str) -> dict:
         """A user sends a file; ``getFile`` and the file download then serve ``data``."""
@@ -642,6 +686,7 @@ class FakeBotApi:
         "answerCallbackQuery": "_answer_callback_query",
         "getFile": "_get_file",
         "leaveChat": "_leave_chat",
+        "answerInlineQuery": "_answer_inline_query",
     }
 
     async def _get_me(self, params: dict) -> dict:
@@ -769,9 +814,44 @@ class FakeBotApi:
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": file_path}
 
     async def _leave_chat(self, params: dict) -> bool:
+        chat_id = params.get("chat_id")
+        if chat_id in self.left_chats:
+            raise _ApiError("Forbidden: bot is not a member of the supergroup chat", code=403)
+        self.left_chats.add(chat_id)
+        return True
+
+    async def _answer_inline_query(self, params: dict) -> bool:
+        query = self.inline_queries.pop(str(params.get("inline_query_id")), None)
+        if query is None:  # unknown, or answered already: Telegram takes one answer per query
+            raise _ApiError("Bad Request: query is too old and response timeout expired or query ID is invalid")
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise _ApiError("Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids):
+            raise _ApiError("Bad Request: RESULT_ID_DUPLICATE")
+        if not all(0 < len(i.encode()) <= 64 for i in ids):
+            raise _ApiError("Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            if result.get("type") != "article" or not str(result.get("title") or "").strip():
+                raise _ApiError("Bad Request: RESULT_TYPE_INVALID or empty title")
+            content = result.get("input_message_content") or {}
+            self._checked({**content, "text": content.get("message_text")})  # what picking it would send
+        button = params.get("button")
+        if button is not None and not (1 <= len(button.get("text", "")) <= 64):
+            raise _ApiError("Bad Request: BUTTON_TEXT_INVALID")
+        cache_time = params.get("cache_time", 300)
+        if not isinstance(cache_time, int) or cache_time < 0:
+            raise _ApiError("Bad Request: cache_time must be a non-negative integer")
         return True
 
     def _checked_text(self, params: dict) -> str:
+        if params.get("chat_id") in self.left_chats:
+            raise _ApiError("Forbidden: bot is not a member of the supergroup chat", code=403)
+        return self._checked(params)
+
+    def _checked(self, params: dict) -> str:
+        """The visible text of ``params["text"]`` in its ``parse_mode``, refused as Telegram would."""
         text = params.get("text")
         if text is None or not str(text).strip():
             raise _ApiError("Bad Request: message text is empty")

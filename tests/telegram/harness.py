@@ -23,7 +23,7 @@ from qabot.bot.app import build_application, jobs_of, on_startup, on_stop, state
 from qabot.bot.guard import polling_options, webhook_options
 from qabot.bot.jobs import AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
-from tests.fakes.telegram_api import Call, FakeBotApi
+from tests.fakes.telegram_api import Call, FakeBotApi, check_html
 
 _BLOCKQUOTE = re.compile(r"<blockquote(?: expandable)?>(.*?)</blockquote>", re.S)
 
@@ -81,7 +81,12 @@ async def running_bot(
 
 def quotes_in(call: Call) -> list[str]:
     """The plain text of every blockquote in a sent message."""
-    return [html.unescape(q) for q in _BLOCKQUOTE.findall(call.params["text"])]
+    return quotes_of(call.params["text"])
+
+
+def quotes_of(html_text: str) -> list[str]:
+    """The plain text of every blockquote in Telegram HTML."""
+    return [html.unescape(q) for q in _BLOCKQUOTE.findall(html_text)]
 
 
 def buttons(call: Call) -> list[str]:
@@ -93,3 +98,13 @@ def buttons(call: Call) -> list[str]:
 def visible(call: Call) -> str:
     """The text as the user sees it (the fake's parse of the HTML)."""
     return call.result["text"]
+
+
+def inline_results(call: Call) -> list[dict[str, Any]]:
+    """The results of an ``answerInlineQuery`` as sent, each with ``html``, the message picking it posts, and
+    ``visible``, that message as the chat would see it."""
+    results = []
+    for result in call.params["results"]:
+        html_text = result["input_message_content"]["message_text"]
+        results.append({**result, "html": html_text, "visible": check_html(html_text)})
+    return results
