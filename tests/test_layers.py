@@ -77,8 +77,13 @@ def test_the_package_is_found() -> None:
     assert pipeline() >= NAMED_PIPELINE
 
 
-def test_only_the_bot_imports_telegram() -> None:
-    assert importers_of("telegram") <= {"qabot.bot.app"}
+# The bot's Telegram adapters: the application, inline mode and group joins. The rules (address, guard, jobs,
+# conversations, feedback) and the renderers stay Telegram-free, so they test without it.
+TELEGRAM_ADAPTERS = {"qabot.bot.app", "qabot.bot.inline", "qabot.bot.members"}
+
+
+def test_only_the_bots_telegram_adapters_import_telegram() -> None:
+    assert importers_of("telegram") <= TELEGRAM_ADAPTERS
     assert "qabot.bot.app" in importers_of("telegram")
 
 

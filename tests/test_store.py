@@ -19,7 +19,7 @@ from qabot.errors import IndexLocked, IndexMissing, ModelMismatch
 from qabot.ingest import Ingestor
 from qabot.models import Answer, Article
 from qabot.repair import repair_index
-from qabot.sources.feeds import FEEDS_FILE, FeedList
+from qabot.sources.feeds import FEEDS_FILE, FEEDS_LOCK, FeedList
 from qabot.store import DB, IndexStore, layout
 from tests.helpers import HEAT, RATE_Q, RATES
 
@@ -263,8 +263,9 @@ def test_a_folder_holding_only_qabots_own_files_becomes_an_index(settings: Setti
     folder = settings.index_dir
     (folder / "lost+found").mkdir(parents=True)
     FeedList(folder).add("https://news.example.invalid/feed.xml")
-    owners = (FEEDS_FILE, FEEDBACK_FILE, CONVERSATIONS_FILE)
-    assert owners == (layout.FEEDS, layout.FEEDBACK, layout.CONVERSATIONS)  # the names layout repeats
+    owners = (FEEDS_FILE, FEEDS_LOCK, FEEDBACK_FILE, CONVERSATIONS_FILE)
+    # the names layout repeats
+    assert owners == (layout.FEEDS, layout.FEEDS_LOCK, layout.FEEDBACK, layout.CONVERSATIONS)
 
     Ingestor.from_settings(settings, embedder=embedder).ingest_articles(ARTICLES[:1])
 

@@ -14,7 +14,10 @@ from tests.fakes.telegram_api import check_html
 
 _TAG = re.compile(r"</?[a-z][a-z0-9-]*(?: [^>]*)?>")
 _COMMAND = re.compile(r"(?<![\w@])/[a-z]+\b")
-_PLAIN = [key for key in tr.TEXTS if key.startswith("cmd_")] + ["no_more", "private_bot", "something_wrong"]
+# Sent where Telegram takes plain text: command descriptions and what a button press answers.
+_PLAIN = [key for key in tr.TEXTS if key.startswith(("cmd_", "vote_"))] + [
+    "no_more", "private_bot", "something_wrong", "too_old_to_rate", "feedback_down", "old_button", "sources_below",
+]  # fmt: skip
 
 
 def _forms(key: str, lang: str) -> list[str]:

@@ -274,6 +274,14 @@ class Answerer:
         """The newest articles, newest first."""
         return self._store.recent(n)
 
+    def warm_up(self) -> None:
+        """Load the embedding model, the re-ranker (when one is set) and the newest vectors now, so that the first
+        question pays for none of it (``qabot serve`` calls this before it takes updates)."""
+        self.embedder.embed_query("warm up")
+        if self.reranker is not None:
+            self.reranker.score_pairs("warm up", ["warm up"])
+        self.reload()
+
     def reload(self) -> bool:
         """Pick up a newer generation written by another process; True when it changed."""
         with self._lock:

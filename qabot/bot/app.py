@@ -1,12 +1,14 @@
 """The Telegram front-end: turns updates into ``qabot.bot.jobs`` calls and their results into replies.
 
-The only module that imports ``telegram``. ``build_application`` returns a python-telegram-bot ``Application``;
+With ``inline`` (inline mode) and ``members`` (joining groups), the only modules that import ``telegram``.
+``build_application`` returns a python-telegram-bot ``Application``;
 ``run_bot`` runs it by polling or webhook for ``qabot serve``. In groups the bot speaks only when addressed (an
 @mention, a reply to one of its messages, ``/ask`` or ``/ask@itsname``), replies in the question's forum topic,
 and never answers edits, channel posts or other bots' commands. The rules (allowlists, cooldowns) live in
 ``qabot.bot.guard``, the log redaction in ``qabot.redact``. Handlers reach the bot's parts through one typed
-``BotState`` (``context.state``). Sends ride out flood control and a Bot API outage of about two minutes; any other
-failure is logged with context and the user gets one neutral line.
+``BotState`` (``context.state``). Sends ride out flood control and a Bot API outage of about two minutes; a
+chat that refuses the bot (blocked, removed) is one info line; any other failure is logged with context and the
+user gets one neutral line.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from telegram import (
@@ -31,7 +33,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, ChatMigrated, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -50,9 +52,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from qabot.answer.chitchat import is_courtesy, is_question
-from qabot.bot import address, conversations, privacy
+from qabot.bot import address, conversations, inline, members, privacy
 from qabot.bot.guard import Guard, bot_token, polling_options, webhook_options
-from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike
+from qabot.bot.inline import InlineAnswers
+from qabot.bot.jobs import ALREADY_REFRESHING, AnswererLike, BotJobs, IngestorLike, Tally
+from qabot.bot.paging import SourcesPage
+from qabot.bot.turns import MAX_WAITING, Turns
 from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
@@ -81,11 +86,13 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class BotState:
     """What the handlers need of one running bot: its settings, its blocking work (answerer, ingestor, feedback
-    store and the model lock live in ``jobs``) and its access rules."""
+    store and the model lock live in ``jobs``), its access rules and each sender's queue of questions."""
 
     settings: Settings
     jobs: BotJobs
     guard: Guard
+    turns: Turns[tuple[Update, str]]  # each sender's questions, one at a time
+    inline: InlineAnswers = field(default_factory=InlineAnswers)  # recent inline-mode results
 
 
 class BotApplication(Application):  # type: ignore[type-arg]
@@ -98,6 +105,11 @@ class BotApplication(Application):  # type: ignore[type-arg]
     def __init__(self, *, state: BotState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = state
+
+    async def stop(self) -> None:
+        """Tell a running feed refresh to stop first: PTB waits here for running handlers, an admin's /refresh too."""
+        self.state.jobs.stopping()
+        await super().stop()
 
 
 class Context(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
@@ -151,6 +163,7 @@ def build_application(
     state = BotState(
         settings, BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval, clock=clock),
         Guard(settings),
+        Turns(MAX_WAITING if settings.user_cooldown_seconds > 0 else None),  # a cooldown of 0: no limit at all
     )
     builder = (
         ApplicationBuilder()
@@ -171,8 +184,10 @@ def build_application(
 
 
 async def on_startup(app: Application) -> None:
-    """Register the command menus (English for everyone, and one per translated language) and start the feed
-    schedule: ``post_init`` of ``run_bot``; tests call it by hand."""
+    """Load the model, register the command menus (English for everyone, and one per translated language) and start
+    the feed schedule: ``post_init`` of ``run_bot`` (it runs before polling or the webhook starts, so no question
+    waits for the model); tests call it by hand."""
+    await jobs_of(app).warm_up()
     for lang in (None, *tr.LANGUAGES):
         everywhere = [BotCommand(name, description) for name, description in tr.menu(lang)]
         start = BotCommand("start", tr.text("cmd_start", lang))
@@ -214,6 +229,8 @@ async def _reach_bot_api(app: Application) -> None:
 def _add_handlers(app: Application) -> None:
     new = filters.UpdateType.MESSAGE  # never edits or channel posts
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, _on_migrate, block=True), group=-2)
+    # Before the gate: inline queries and joins check access themselves (a refusal is answered, a group left).
+    app.add_handlers([*inline.handlers(), *members.handlers()], group=-2)
     app.add_handler(TypeHandler(Update, _gate), group=-1)
     app.add_handler(CommandHandler("ask", _cmd_ask, filters=new))
     app.add_handler(CommandHandler(INFO_COMMANDS, _cmd_info, filters=new))
@@ -226,6 +243,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & filters.Document.ALL, _on_document))
     app.add_handler(CallbackQueryHandler(_on_feedback, pattern=r"^fb:[+-]:"))
     app.add_handler(CallbackQueryHandler(_on_more, pattern=r"^more:"))
+    app.add_handler(CallbackQueryHandler(_on_unknown_button))  # anything else: answered, so it stops spinning
     # Last in the group: only what no handler above took. Status updates (pins, joins) are not messages to answer.
     private = new & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(private & filters.COMMAND, _on_unknown_command))
@@ -258,10 +276,11 @@ def _addressed(update: Update) -> bool:
 # ---------------------------------------------------------------- handlers
 
 
-def _lang(update: Update) -> str | None:
-    """The language the replies to this update are in: that of the user who wrote or pressed (Telegram's
+def _lang(source: Update | Message) -> str | None:
+    """The language the replies to an update or message are in: that of the user who wrote or pressed (Telegram's
     ``language_code``, from the user's app settings); ``qabot.render.translations`` falls back to English."""
-    return update.effective_user.language_code if update.effective_user else None
+    user = source.effective_user if isinstance(source, Update) else source.from_user
+    return user.language_code if user else None
 
 
 async def _on_migrate(update: Update, context: Context) -> None:
@@ -276,19 +295,23 @@ async def _on_migrate(update: Update, context: Context) -> None:
 
 
 async def _gate(update: Update, context: Context) -> None:
-    """Outside the allowlists: say once, politely, that the bot is private; then ignore that chat."""
+    """Outside the allowlists: say once, politely, that the bot is private; then ignore that chat.
+
+    A button press is answered every time (a short notice only the presser sees): unanswered, it keeps spinning.
+    """
     guard = context.state.guard
     user_id = update.effective_user.id if update.effective_user else None
     chat_id = update.effective_chat.id if update.effective_chat else None
     if guard.allowed(chat_id, user_id):
         return
     key = chat_id if chat_id is not None else (user_id or 0)
-    if _addressed(update) and guard.first_refusal(key):
+    first = _addressed(update) and guard.first_refusal(key)
+    if first:
         log.info("Refused chat %s (user %s): not in the allowlists", key, user_id)
-        if update.callback_query is not None:
-            await update.callback_query.answer(tr.text("private_bot", _lang(update)))
-        elif update.effective_message is not None:
-            await _send(update.effective_message, tr.text("private_bot", _lang(update)))
+    if update.callback_query is not None:
+        await update.callback_query.answer(tr.text("private_bot", _lang(update)))
+    elif first and update.effective_message is not None:
+        await _send(update.effective_message, tr.text("private_bot", _lang(update)))
     raise ApplicationHandlerStop
 
 
@@ -352,9 +375,33 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         await _send(message, tr.text("empty_question", _lang(update)))
         return
     sender = message.sender_chat.id if message.sender_chat else (message.from_user.id if message.from_user else 0)
+    if context.state.turns.offer(sender, (update, question)):  # else it waits its turn, or is skipped and counted
+        context.application.create_task(_take_turns(sender, update, question, context), update=update)
+
+
+async def _take_turns(sender: int, update: Update, question: str, context: Context) -> None:
+    """Answer a sender's questions in the order sent, each once their cooldown is over; then say how many of a
+    burst were skipped. Runs as its own task, so waiting out a cooldown holds none of PTB's update slots."""
+    item: tuple[Update, str] | None = (update, question)
+    while item is not None:
+        update, question = item
+        await asyncio.sleep(context.state.guard.cooldown_left(sender, time.monotonic()))
+        try:
+            await _answer_now(update.effective_message, context, question, sender)
+        except Exception as err:  # one question's failure must not cost the ones behind it
+            await _report_failure(update, err)
+        item, skipped = context.state.turns.next(sender)
+    if skipped:
+        try:
+            await _send(update.effective_message, th.esc(th.skipped_note(skipped, _lang(update))), do_quote=False)
+        except Exception as err:
+            await _report_failure(update, err)
+
+
+async def _answer_now(message: Message, context: Context, question: str, sender: int) -> None:
     group = message.chat.type != Chat.PRIVATE
     allowed, warning = context.state.guard.check(
-        sender, message.chat_id, group=group, now=time.monotonic(), lang=_lang(update)
+        sender, message.chat_id, group=group, now=time.monotonic(), lang=_lang(message)
     )
     if not allowed:
         if warning:
@@ -365,7 +412,7 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
     asker = message.from_user.id if message.from_user else None  # stored with the answer, so /forget finds it
     async with _typing(message):
         try:
-            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker, lang=_lang(update))
+            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker, lang=_lang(message))
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return
@@ -373,35 +420,104 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
     await jobs.conversations.remember(thread, reply.context, [m.message_id for m in sent])
 
 
-def _answer_keyboard(answer_id: str, *, more: bool) -> InlineKeyboardMarkup:
+def _answer_keyboard(answer_id: str | None, *, more: bool) -> InlineKeyboardMarkup | None:
+    if answer_id is None:
+        return None  # the feedback store is unusable: buttons would lead nowhere
     row = [
-        InlineKeyboardButton("👍", callback_data=f"fb:+:{answer_id}"),
-        InlineKeyboardButton("👎", callback_data=f"fb:-:{answer_id}"),
+        InlineKeyboardButton(th.vote_label(True, 0), callback_data=f"fb:+:{answer_id}"),
+        InlineKeyboardButton(th.vote_label(False, 0), callback_data=f"fb:-:{answer_id}"),
     ]
     if more:
-        row.append(InlineKeyboardButton("More sources", callback_data=f"more:{answer_id}"))
+        row.append(InlineKeyboardButton(th.MORE_SOURCES, callback_data=f"more:{answer_id}"))
     return InlineKeyboardMarkup([row])
 
 
 async def _on_feedback(update: Update, context: Context) -> None:
+    """Store the vote, say which one counted, and show the new counts on the buttons (everyone sees them)."""
     query = update.callback_query
     _, sign, answer_id = (query.data or "").split(":", 2)
-    stored = await context.state.jobs.vote(answer_id, query.from_user.id, 1 if sign == "+" else -1)
-    await query.answer("Thanks for the feedback!" if stored else "That answer is too old to rate.")
+    vote = 1 if sign == "+" else -1
+    tally = await context.state.jobs.vote(answer_id, query.from_user.id, vote)
+    if tally is None or not tally.known:
+        await query.answer(tr.text("feedback_down" if tally is None else "too_old_to_rate", _lang(update)))
+        return
+    await query.answer(th.vote_notice(vote, tally.before, _lang(update)))
+    if tally.before != vote and isinstance(query.message, Message):
+        await _edit_keyboard(query.message, [[_counted(b, tally) for b in row] for row in _rows(query.message)])
+
+
+def _counted(button: InlineKeyboardButton, tally: Tally) -> InlineKeyboardButton:
+    data = str(button.callback_data or "")
+    if data.startswith(("fb:+:", "fb:-:")):
+        up = data.startswith("fb:+:")
+        return InlineKeyboardButton(th.vote_label(up, tally.up if up else tally.down), callback_data=data)
+    return button
 
 
 async def _on_more(update: Update, context: Context) -> None:
+    """``more:<id>`` under an answer opens its further sources in one new message, once; ``more:<id>:<page>``
+    under that message turns its page in place. The page number in the button is the message's own cursor."""
     query = update.callback_query
-    answer_id = (query.data or "").split(":", 1)[1]
-    page = await context.state.jobs.more_sources(answer_id)
-    if page is None or not isinstance(query.message, Message):
+    _, answer_id, *page_number = (query.data or "").split(":")
+    jobs = context.state.jobs
+    message = query.message
+    if not isinstance(message, Message) or not all(n.isdigit() for n in page_number):
+        await query.answer(tr.text("old_button", _lang(update)))
+        return
+    opening = not page_number
+    if opening and (opened := await jobs.open_sources(answer_id)) is not True:
+        await query.answer(tr.text("sources_below" if opened is False else "no_more", _lang(update)))
+        return
+    page = await jobs.sources_page(answer_id, int(page_number[0]) if page_number else 1)
+    if page is None:
         await query.answer(tr.text("no_more", _lang(update)))
         return
     await query.answer()
-    parts, remaining = page
-    await _send_parts(
-        query.message, parts, _answer_keyboard(answer_id, more=True) if remaining else None, quote_first=True
-    )
+    keyboard = _page_keyboard(answer_id, page)
+    if opening:
+        await _send(message, page.html, reply_markup=keyboard, do_quote=True)
+        # The answer's own "More sources" goes: its further sources are now in the message under it.
+        await _edit_keyboard(
+            message, [[b for b in row if not str(b.callback_data).startswith("more:")] for row in _rows(message)]
+        )
+    else:
+        await _edit_text(message, page.html, keyboard)
+
+
+def _page_keyboard(answer_id: str, page: SourcesPage) -> InlineKeyboardMarkup | None:
+    row = []
+    if page.page > 1:
+        row.append(InlineKeyboardButton("◀ Back", callback_data=f"more:{answer_id}:{page.page - 1}"))
+    if page.page < page.pages:
+        row.append(InlineKeyboardButton("More ▶", callback_data=f"more:{answer_id}:{page.page + 1}"))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def _rows(message: Message) -> list[list[InlineKeyboardButton]]:
+    return [list(row) for row in message.reply_markup.inline_keyboard] if message.reply_markup else []
+
+
+async def _edit_keyboard(message: Message, rows: list[list[InlineKeyboardButton]]) -> None:
+    """Change the buttons under a message; "not modified" (a press at the same moment did it) is no error."""
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(InlineKeyboardMarkup([row for row in rows if row]))
+
+
+async def _edit_text(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Replace a message's text and buttons, as plain text if Telegram refuses the HTML."""
+    try:
+        await message.edit_text(text, reply_markup=keyboard)
+    except BadRequest as err:
+        if "not modified" in err.message.lower():
+            return  # two presses of the same button: the page is already there
+        if not _refused_html(err):
+            raise
+        log.warning("Chat %s refused the HTML (%s); edited as plain text", message.chat_id, err.message)
+        await message.edit_text(th.plain_text(text), reply_markup=keyboard, parse_mode=None)
+
+
+async def _on_unknown_button(update: Update, context: Context) -> None:
+    await update.callback_query.answer(tr.text("old_button", _lang(update)))
 
 
 # ---------------------------------------------------------------- admin
@@ -487,8 +603,23 @@ async def _send_parts(
 async def _send(message: Message, text: str, **kwargs: Any) -> Message:
     """Reply in the message's chat and topic; retry network errors with back-off, follow a group's migration.
 
-    ``reply_text`` keeps the forum topic (never ``send_message`` by hand, which loses it).
+    ``reply_text`` keeps the forum topic (never ``send_message`` by hand, which loses it). HTML that Telegram
+    refuses to parse goes again as plain text: the same words without formatting, rather than no answer.
     """
+    try:
+        return await _send_as_is(message, text, **kwargs)
+    except BadRequest as err:
+        if not _refused_html(err):
+            raise
+        log.warning("Chat %s refused the HTML (%s); sent as plain text", message.chat_id, err.message)
+        return await _send_as_is(message, th.plain_text(text), parse_mode=None, **kwargs)
+
+
+def _refused_html(err: BadRequest) -> bool:
+    return "can't parse entities" in err.message.lower()
+
+
+async def _send_as_is(message: Message, text: str, **kwargs: Any) -> Message:
     return await _with_retries(
         lambda: message.reply_text(text, **kwargs),
         on_migrated=lambda chat_id: message.get_bot().send_message(
@@ -532,21 +663,30 @@ def _seconds(value: float | dt.timedelta) -> float:
 
 
 async def _on_error(update: object, context: Context) -> None:
-    """Log the error with what it was about, then tell the user one neutral line (never a traceback)."""
-    err = context.error
+    """PTB's error handler: see :func:`_report_failure`."""
     if isinstance(update, Update):
-        chat = update.effective_chat.id if update.effective_chat else None
-        user = update.effective_user.id if update.effective_user else None
-        log.error(
-            "Update %s (chat %s, user %s) failed: %s", update.update_id, chat, user, type(err).__name__, exc_info=err
-        )
-        with contextlib.suppress(TelegramError):
-            if update.callback_query is not None:
-                await update.callback_query.answer(tr.text("something_wrong", _lang(update)))
-            elif update.message is not None and _addressed(update):
-                await _send(update.message, tr.text("something_wrong", _lang(update)))
+        await _report_failure(update, context.error)
     else:
-        log.error("Telegram error outside an update: %s", type(err).__name__, exc_info=err)
+        log.error("Telegram error outside an update: %s", type(context.error).__name__, exc_info=context.error)
+
+
+async def _report_failure(update: Update, err: BaseException | None) -> None:
+    """Log the error with what it was about, then tell the user one neutral line (never a traceback).
+
+    ``Forbidden`` is no failure: the user blocked the bot or it was removed from the group, so there is no one to
+    tell, and one info line says so.
+    """
+    chat = update.effective_chat.id if update.effective_chat else None
+    user = update.effective_user.id if update.effective_user else None
+    if isinstance(err, Forbidden):
+        log.info("Chat %s (user %s) takes no messages from the bot: %s", chat, user, err.message)
+        return
+    log.error("Update %s (chat %s, user %s) failed: %s", update.update_id, chat, user, type(err).__name__, exc_info=err)
+    with contextlib.suppress(TelegramError):
+        if update.callback_query is not None:
+            await update.callback_query.answer(tr.text("something_wrong", _lang(update)))
+        elif update.message is not None and _addressed(update):
+            await _send(update.message, tr.text("something_wrong", _lang(update)))
 
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Answers shown in chats and the 👍/👎 pressed under them, in a small SQLite file beside the index.
 
 Kept apart from the index database so feedback survives a rebuilt index and never takes the index's write lock.
-Each call opens its own connection, so the store is safe to use from several threads. Button payloads stay far
+Each call opens its own connection, so the store is safe to use from several threads; a failing file raises
+``sqlite3.Error`` (the bot then goes on without buttons, see ``qabot.bot.jobs``). Button payloads stay far
 under Telegram's 64-byte ``callback_data`` limit: ``fb:+:<id>``, ``fb:-:<id>``, ``more:<id>`` with an 8-character id.
 
 Retention (``QABOT_RETENTION_DAYS``): every write deletes the answers older than that, with their votes, so the file
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS answers (
     abstained INTEGER NOT NULL,
     quotes TEXT NOT NULL,          -- JSON list of Quote fields
     more TEXT NOT NULL,            -- JSON list of the passages behind "more sources"
-    more_shown INTEGER NOT NULL DEFAULT 0,
+    more_shown INTEGER NOT NULL DEFAULT 0,  -- 1 once "more sources" was opened (older bots: passages shown)
     created REAL NOT NULL,
     user_id INTEGER                -- who asked; NULL in files written before /forget existed
 );
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS votes (
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """One answer as it was shown: enough to explain a vote later and to page through "more sources"."""
+    """One answer as it was shown: enough to explain a vote later and to page through "more sources"
+    (``more_shown``: whether they were opened)."""
 
     id: str
     chat_id: int
@@ -81,15 +83,6 @@ class Activity:
     people: int
 
 
-@dataclass(frozen=True)
-class MorePage:
-    """The next passages for "more sources", and everything shown before them (to number the sources on)."""
-
-    quotes: tuple[Quote, ...]
-    before: tuple[Quote, ...]
-    remaining: int
-
-
 class FeedbackStore:
     """SQLite store of shown answers and votes (one vote per user per answer; the latest press wins).
 
@@ -103,12 +96,6 @@ class FeedbackStore:
         self.path = Path(path)
         self.retention_days = retention_days
         self.clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(answers)")}
-            if columns and "user_id" not in columns:  # a file from before /forget: its rows keep user_id NULL
-                conn.execute("ALTER TABLE answers ADD COLUMN user_id INTEGER")
-            conn.executescript(_SCHEMA)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], float] = time.time) -> FeedbackStore:
@@ -117,9 +104,18 @@ class FeedbackStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One short-lived connection per call: sqlite3 connections must not cross threads.
-        with closing(sqlite3.connect(self.path, timeout=10)) as conn, conn:
-            yield conn
+        # One short-lived connection per call: sqlite3 connections must not cross threads. The schema is made (and
+        # an old file upgraded) on each, a no-op once done: a file deleted while the bot runs comes back empty, and
+        # one unusable at start is picked up once it works, instead of failing for good.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(answers)")}
+            if columns and "user_id" not in columns:  # a file from before /forget: its rows keep user_id NULL
+                with conn:
+                    conn.execute("ALTER TABLE answers ADD COLUMN user_id INTEGER")
+            conn.executescript(_SCHEMA)
+            with conn:
+                yield conn
 
     def record_answer(self, answer: Answer, chat_id: int, user_id: int | None = None) -> str:
         """Store an answer shown in ``chat_id`` to ``user_id``; returns its short id for button payloads.
@@ -186,18 +182,17 @@ class FeedbackStore:
             rows = conn.execute("SELECT user_id, vote FROM votes WHERE answer_id = ?", (answer_id,)).fetchall()
         return {user: vote for user, vote in rows}
 
-    def next_more(self, answer_id: str, page_size: int) -> MorePage | None:
-        """Take the next ``page_size`` "more" passages of an answer and advance its cursor; None if unknown."""
+    def open_more(self, answer_id: str) -> bool | None:
+        """Mark an answer's "more sources" as opened: True the first time, False after, None for an unknown id.
+
+        One atomic update, so two presses at the same moment never both open them.
+        """
         with self._connect() as conn:
-            # BEGIN IMMEDIATE so two presses of the same button never get the same page.
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT quotes, more, more_shown FROM answers WHERE id = ?", (answer_id,)).fetchone()
-            if row is None:
-                return None
-            shown_quotes, more, shown = _quotes_from_json(row[0]), _quotes_from_json(row[1]), row[2]
-            page = more[shown : shown + page_size]
-            conn.execute("UPDATE answers SET more_shown = ? WHERE id = ?", (shown + len(page), answer_id))
-        return MorePage(quotes=page, before=shown_quotes + more[:shown], remaining=len(more) - shown - len(page))
+            opened = conn.execute("UPDATE answers SET more_shown = 1 WHERE id = ? AND more_shown = 0", (answer_id,))
+            if opened.rowcount:
+                return True
+            known = conn.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return False if known else None
 
     # ---------------------------------------------------------------- privacy: retention, /forget, /stats
 
@@ -252,4 +247,4 @@ def _quotes_from_json(text: str) -> tuple[Quote, ...]:
     )
 
 
-__all__ = ["FILENAME", "Activity", "FeedbackStore", "Forgotten", "MorePage", "StoredAnswer"]
+__all__ = ["FILENAME", "Activity", "FeedbackStore", "Forgotten", "StoredAnswer"]

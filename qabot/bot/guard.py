@@ -19,7 +19,8 @@ from qabot.render.translations import text
 
 # Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
 _FORGET_AFTER = 10_000
-ALLOWED_UPDATES = ["message", "callback_query"]  # edits and channel posts are never answered, so never fetched
+# Edits and channel posts are never answered, so never fetched; inline queries and the bot's own joins are.
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "my_chat_member"]
 
 
 # ---------------------------------------------------------------- access and limits
@@ -35,6 +36,7 @@ class Guard:
     group_answers: dict[int, deque[float]] = field(default_factory=dict)
     refused: set[int] = field(default_factory=set)
     migrated_allowed: set[int] = field(default_factory=set)
+    moved_in: set[int] = field(default_factory=set)  # supergroups that groups became (a handful per group, ever)
 
     def allowed(self, chat_id: int | None, user_id: int | None) -> bool:
         """Both allowlists empty: anyone. Otherwise a listed chat (anyone in it) or a listed user (anywhere)."""
@@ -58,6 +60,7 @@ class Guard:
 
     def note_migration(self, old: int, new: int) -> None:
         """A group became a supergroup: carry its allowance and budget over to the new id."""
+        self.moved_in.add(new)
         if old in self.settings.allowed_chats or old in self.migrated_allowed:
             self.migrated_allowed.add(new)
         if old in self.group_answers:
@@ -78,6 +81,11 @@ class Guard:
         elif self._should_warn(("chat", chat_id), now, 60):
             return False, text("group_too_fast", lang)
         return False, None
+
+    def cooldown_left(self, sender: int, now: float) -> float:
+        """Seconds until ``sender`` may ask again (0: now)."""
+        last = self.last_question.get(sender)
+        return 0.0 if last is None else max(0.0, last + self.settings.user_cooldown_seconds - now)
 
     def _limit_reason(self, sender: int, chat_id: int, group: bool, now: float) -> str | None:
         cooldown = self.settings.user_cooldown_seconds

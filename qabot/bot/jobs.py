@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,8 +24,10 @@ from typing import Any, Protocol, TypeVar
 from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore
+from qabot.bot.paging import SourcesPage, sources_page, unseen
 from qabot.bot.privacy import Privacy
 from qabot.config import Settings
+from qabot.errors import IndexLocked
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
 from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
@@ -33,10 +36,14 @@ from qabot.sources.inputs import Sources, Upload
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# The model lock as the ingestor takes it: after the index's write lock, never while waiting for it.
+Hold = contextlib.AbstractContextManager[object]
 
 ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
+INDEX_BUSY = "The index is busy: another process is writing to it. Try again in a minute."
 MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
 RECENT_SOURCES = 10
+STOP_GRACE = 2.0  # seconds stop() gives a feed refresh to reach its next feed or entry
 SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer goes without its summary anyway
 
 
@@ -56,17 +63,18 @@ class AnswererLike(Protocol):
     def stats(self) -> IndexStats: ...
     def recent(self, n: int = 10) -> list[Article]: ...
     def reload(self) -> bool: ...
+    def warm_up(self) -> None: ...
 
 
 class IngestorLike(Protocol):
     """What the admin commands and feed refreshes need from ``qabot.ingest.Ingestor``."""
 
-    def ingest_articles(self, articles: Iterable[Article], skipped: Sequence[Skip] = ()) -> IngestReport: ...
-    def ingest_sources(
-        self, sources: Sources, *, hold: contextlib.AbstractContextManager[object] | None = None
+    def ingest_articles(
+        self, articles: Iterable[Article], skipped: Sequence[Skip] = (), *, hold: Hold | None = None
     ) -> IngestReport: ...
-    def remove(self, ref: str) -> bool: ...
-    def prune_older_than(self, days: int) -> list[str]: ...
+    def ingest_sources(self, sources: Sources, *, hold: Hold | None = None) -> IngestReport: ...
+    def remove(self, ref: str, *, hold: Hold | None = None) -> bool: ...
+    def prune_older_than(self, days: int, *, hold: Hold | None = None) -> list[str]: ...
 
 
 def refresh_period(settings: Settings, override: float | None = None) -> float:
@@ -81,15 +89,27 @@ def refresh_changed(report: FeedRefreshReport) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources).
+    """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources;
+    no id, and so no buttons, while the feedback store is unusable).
 
     ``context``: what the next question in the same thread carries (``Conversations.remember`` stores it).
     """
 
     parts: list[str]
-    answer_id: str
+    answer_id: str | None
     more: bool
     context: Context | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The votes on an answer after a press: ``before`` is the presser's earlier vote (0: none), ``known`` False
+    when the answer is too old to rate."""
+
+    known: bool
+    before: int = 0
+    up: int = 0
+    down: int = 0
 
 
 class BotJobs:
@@ -112,13 +132,15 @@ class BotJobs:
         self.refreshes = 0  # completed refreshes, scheduled or asked for
         self.last_refresh: FeedRefreshReport | None = None
         self.feedback = FeedbackStore.from_settings(settings, clock=clock)
+        self.feedback_down = False  # the store failed last time: warned once, not again until it works
         self.conversations = Conversations(settings, clock=clock)
         self.privacy = Privacy(
             settings, self.feedback, self.conversations, index_stats=lambda: self.run(answerer.stats), clock=clock
         )
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
-        self._feeds = ThreadPoolExecutor(1, thread_name_prefix="qabot-feeds")
+        self._stopping = threading.Event()
+        self._feed_thread: asyncio.Future[FeedRefreshReport] | None = None
         self._changed: asyncio.Condition | None = None
         self._schedule: asyncio.Task[None] | None = None
 
@@ -133,10 +155,18 @@ class BotJobs:
 
         return await asyncio.get_running_loop().run_in_executor(self._answers, locked)
 
-    async def ask(self, question: str, context: Context | None = None, now: float | None = None) -> Answer:
+    async def warm_up(self) -> None:
+        """Load the model and the index on the answer thread now, before the bot takes its first update."""
+        await self.run(self.answerer.warm_up)
+        log.info("Model and index loaded")
+
+    async def ask(
+        self, question: str, context: Context | None = None, now: float | None = None, *, synthesis: bool = True
+    ) -> Answer:
         """Answer from the newest complete index: a newer generation written by anyone is loaded first.
 
-        ``context``: the thread's previous turn, so a follow-up is read about its story.
+        ``context``: the thread's previous turn, so a follow-up is read about its story. ``synthesis=False``: never
+        wait for the LLM summary (inline mode answers per keystroke and shows one article per result).
         """
 
         def reload_and_ask() -> Answer:
@@ -145,7 +175,7 @@ class BotJobs:
             return self.answerer.ask(question, synthesis=False, context=context, now=now)
 
         answer = await self.run(reload_and_ask)
-        return await self.synthesize(answer)
+        return await self.synthesize(answer) if synthesis else answer
 
     async def synthesize(self, answer: Answer) -> Answer:
         """The answer with the LLM summary if it comes within ``QABOT_LLM_TIMEOUT_SECONDS``, else as it is.
@@ -181,21 +211,47 @@ class BotJobs:
         now = self.conversations.clock()
         context = await self.conversations.context(thread, now)
         answer = await self.ask(question, context, now)
-        answer_id = await asyncio.to_thread(self.feedback.record_answer, answer, chat_id, user_id)
-        more = bool(answer.more) and not answer.abstained
+        answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id, user_id)
+        more = bool(unseen(answer.quotes, answer.more)) and not answer.abstained
         return Reply(th.render_answer_html(answer, lang=lang), answer_id, more, next_context(context, answer, now=now))
 
-    async def more_sources(self, answer_id: str) -> tuple[list[str], bool] | None:
-        """The next passages of an earlier answer as HTML, and whether more remain; None when there are none."""
-        page = await asyncio.to_thread(self.feedback.next_more, answer_id, self.settings.max_articles)
-        if page is None or not page.quotes:
-            return None
-        parts = th.render_quotes_html(page.quotes, before=page.before)
-        return parts, page.remaining > 0
+    async def open_sources(self, answer_id: str) -> bool | None:
+        """Whether this press opens an answer's "more sources" (True once; False after); None: unknown answer."""
+        return await self._feedback(self.feedback.open_more, answer_id)
 
-    async def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
-        """Store a 👍 (1) or 👎 (-1); False when the answer is unknown (too old)."""
-        return await asyncio.to_thread(self.feedback.record_vote, answer_id, user_id, vote)
+    async def sources_page(self, answer_id: str, page: int) -> SourcesPage | None:
+        """Page ``page`` (from 1) of an earlier answer's further sources; None when there is none."""
+        stored = await self._feedback(self.feedback.get_answer, answer_id)
+        if stored is None:
+            return None
+        return sources_page(stored.quotes, stored.more, page, self.settings.max_articles)
+
+    async def vote(self, answer_id: str, user_id: int, vote: int) -> Tally | None:
+        """Store a 👍 (1) or 👎 (-1) and count the answer's votes; None when the store is unusable."""
+
+        def vote_and_count() -> Tally:
+            before = self.feedback.votes(answer_id).get(user_id, 0)
+            if not self.feedback.record_vote(answer_id, user_id, vote):
+                return Tally(known=False)
+            votes = self.feedback.votes(answer_id).values()
+            return Tally(True, before, up=sum(v > 0 for v in votes), down=sum(v < 0 for v in votes))
+
+        return await self._feedback(vote_and_count)
+
+    async def _feedback(self, call: Callable[..., T], *args: Any) -> T | None:
+        """``call(*args)`` on the feedback store, or None when the file is unusable: the answer matters more than
+        its buttons, so a broken store is one warning (and one line when it works again), never a failed answer."""
+        try:
+            result = await asyncio.to_thread(call, *args)
+        except sqlite3.Error as err:
+            if not self.feedback_down:
+                log.warning("Feedback store %s is unusable (%s); answers go without buttons", self.feedback.path, err)
+            self.feedback_down = True
+            return None
+        if self.feedback_down:
+            log.info("Feedback store %s works again", self.feedback.path)
+            self.feedback_down = False
+        return result
 
     async def info(self, command: str, bot_username: str | None, lang: str | None = None) -> str:
         """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s), in the
@@ -208,8 +264,9 @@ class BotJobs:
         return th.start_html(stats, bot_username, lang)
 
     async def ingest(self, sources: Sources) -> IngestReport:
-        """Admin ingest, then reload so the next question sees it. Pages are fetched off the answer thread and
-        without the model lock (questions go on meanwhile); embedding and writing hold it."""
+        """Admin ingest, then reload so the next question sees it. Pages are fetched, and another process's write
+        lock waited for, off the answer thread and without the model lock (questions go on meanwhile); embedding
+        and writing hold it. Raises IndexLocked when the other writer does not finish in time."""
         assert self.ingestor is not None
         report = await asyncio.to_thread(self.ingestor.ingest_sources, sources, hold=self._model)
         await self.run(self.answerer.reload)
@@ -219,7 +276,7 @@ class BotJobs:
     async def remove(self, ref: str) -> bool:
         """Remove an article by id or URL; True if there was one."""
         assert self.ingestor is not None
-        removed = await self.run(self.ingestor.remove, ref)
+        removed = await asyncio.to_thread(self.ingestor.remove, ref, hold=self._model)
         if removed:
             await self.run(self.answerer.reload)
         return removed
@@ -227,7 +284,16 @@ class BotJobs:
     # ---------------------------------------------------------------- admin commands: the reply is plain text
 
     async def admin(self, command: str, args: list[str]) -> str:
-        """Carry out ``/ingest URL``, ``/remove REF``, ``/reload`` or ``/refresh`` (the caller checked the sender)."""
+        """Carry out ``/ingest URL``, ``/remove REF``, ``/reload`` or ``/refresh`` (the caller checked the sender).
+
+        An index another process keeps locked past the ingestor's wait is :data:`INDEX_BUSY`, not an error."""
+        try:
+            return await self._admin(command, args)
+        except IndexLocked as err:
+            log.warning("/%s: %s", command, err)
+            return INDEX_BUSY
+
+    async def _admin(self, command: str, args: list[str]) -> str:
         if command == "reload":
             changed = await self.run(self.answerer.reload)
             stats = await self.run(self.answerer.stats)
@@ -254,8 +320,13 @@ class BotJobs:
         return f"{next(iter(report.titles.values()))}: {report.summary()}"
 
     async def ingest_upload(self, name: str, data: bytes) -> str:
-        """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``)."""
-        report = await self.ingest(Sources(uploads=(Upload(name, data),)))
+        """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``); INDEX_BUSY as for
+        :meth:`admin`."""
+        try:
+            report = await self.ingest(Sources(uploads=(Upload(name, data),)))
+        except IndexLocked as err:
+            log.warning("upload %s: %s", name, err)
+            return INDEX_BUSY
         return "\n".join([report.summary(), *(f"skipped {s.where}: {s.reason}" for s in report.skipped[:5])])
 
     # ---------------------------------------------------------------- feed refreshes
@@ -267,7 +338,8 @@ class BotJobs:
         self.refreshing = True  # set and cleared on the event loop, so the check above cannot race
         await self._notify()
         try:
-            report = await asyncio.get_running_loop().run_in_executor(self._feeds, self._refresh_blocking)
+            self._feed_thread = _in_daemon_thread(self._refresh_blocking, name="qabot-feeds")
+            report = await asyncio.shield(self._feed_thread)  # cancelling the schedule leaves the thread to stop()
         finally:
             self.refreshing = False
             await self._notify()
@@ -281,14 +353,14 @@ class BotJobs:
         assert ingestor is not None
 
         def ingest(articles: list[Article], skipped: list[Skip]) -> IngestReport:
-            with self._model:  # pages were fetched without the lock; only embedding and writing take it
-                return ingestor.ingest_articles(articles, skipped)
+            # Pages were fetched without the model lock; only embedding and writing take it, once the index is ours.
+            return ingestor.ingest_articles(articles, skipped, hold=self._model)
 
         def prune(days: int) -> list[str]:
-            with self._model:
-                return ingestor.prune_older_than(days)
+            return ingestor.prune_older_than(days, hold=self._model)
 
-        report = refresh_feeds(self.settings, ingest, feeds=FeedList(self.settings.index_dir), prune=prune)
+        feeds = FeedList(self.settings.index_dir)
+        report = refresh_feeds(self.settings, ingest, feeds=feeds, prune=prune, stop=self._stopping)
         if refresh_changed(report):
             self.answerer.reload()
         if report.feeds:
@@ -310,16 +382,32 @@ class BotJobs:
         if self.period > 0 and self._schedule is None:
             self._schedule = asyncio.get_running_loop().create_task(self._every(self.period), name="qabot-feeds")
 
+    def stopping(self) -> None:
+        """Ask a running feed refresh to end at its next feed or entry (``BotApplication.stop`` calls this first,
+        so an admin's /refresh does not hold up PTB's wait for running handlers)."""
+        self._stopping.set()
+
     async def stop(self) -> None:
-        """Stop the schedules and let running work finish (a refresh ends within its fetch timeouts)."""
+        """Stop the schedules, then the answer thread once its work is done: within seconds, well inside systemd's
+        30 s. A refresh gets ``STOP_GRACE`` to reach its next feed or entry; one still inside a fetch or an ingest
+        is left behind (a daemon thread the process exit ends), and as each feed is one transaction the index
+        keeps every feed it finished and none of the one in hand."""
+        self.stopping()
         await self.privacy.stop()
         if self._schedule is not None:
             self._schedule.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._schedule
             self._schedule = None
-        for pool in (self._feeds, self._answers):
-            await asyncio.to_thread(pool.shutdown, wait=True)
+        if self._feed_thread is not None and not self._feed_thread.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._feed_thread), STOP_GRACE)
+            except TimeoutError:
+                log.warning("Stopping without the feed refresh still under way; it ends with the process")
+                self._feed_thread = None  # a second stop() need not wait for it again
+            except Exception:  # its failure is the refresh's own business, logged where it is awaited
+                pass
+        await asyncio.to_thread(self._answers.shutdown, wait=True)
 
     async def wait_for(self, condition: Callable[[BotJobs], bool], within: float = 60.0) -> None:
         """Wait until ``condition(self)`` holds, e.g. ``lambda j: j.refreshes >= 1`` (for status checks and tests)."""
@@ -338,12 +426,41 @@ class BotJobs:
             changed.notify_all()
 
 
+def _in_daemon_thread(fn: Callable[[], T], *, name: str) -> asyncio.Future[T]:
+    """``fn()`` on a new daemon thread, as a future of this loop. Not an executor: the interpreter joins those at
+    exit, so a refresh stuck in a fetch would hold up the process's end for its whole timeout."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = fn()
+        except BaseException as err:  # handed to the awaiting coroutine, which logs it
+            error = err
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot stopped without waiting for this
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return done
+
+
 __all__ = [
     "ALREADY_REFRESHING",
+    "INDEX_BUSY",
     "AnswererLike",
     "BotJobs",
     "IngestorLike",
     "Reply",
+    "Tally",
     "refresh_changed",
     "refresh_period",
 ]

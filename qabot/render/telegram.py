@@ -43,8 +43,13 @@ EMPTY_QUESTION = tr.text("empty_question")
 NOT_A_QUESTION = tr.text("not_a_question")
 NOT_TEXT = tr.text("not_text")
 NEW_CONVERSATION = tr.text("new_conversation")
+MORE_SOURCES = "More sources"
+SOURCES_BELOW = tr.text("sources_below")
+FEEDBACK_DOWN = tr.text("feedback_down")
+OLD_BUTTON = tr.text("old_button")
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
+_TAG = re.compile(r"<[^<>]*>")  # text is escaped here, so every "<" left starts a tag
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,14 @@ def clean(text: str) -> str:
 def esc(text: str) -> str:
     """Text for Telegram HTML: :func:`clean`, then ``<``, ``>`` and ``&`` escaped."""
     return html.escape(clean(text), quote=False)
+
+
+def plain_text(html_text: str) -> str:
+    """What the user sees of HTML made here, as plain text: tags dropped, entities unescaped.
+
+    The fallback when Telegram refuses the HTML: the same words, without formatting or links.
+    """
+    return html.unescape(_TAG.sub("", html_text))
 
 
 def render_answer_html(
@@ -99,11 +112,16 @@ def render_answer_html(
     return pack_blocks(blocks, limit=limit)
 
 
-def render_quotes_html(quotes: Sequence[Quote], *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE) -> list[str]:
-    """Render extra passages ("more sources"), their articles numbered on from the quotes shown ``before``."""
+def render_quotes_html(
+    quotes: Sequence[Quote], *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE, heading: str = ""
+) -> list[str]:
+    """Render extra passages ("more sources"), their articles numbered on from the quotes shown ``before``, under
+    an optional bold ``heading``."""
     if not quotes:
         return [esc(NO_MORE)]
-    return pack_blocks(quote_blocks(group_quotes(quotes, before=before), limit=limit), limit=limit)
+    blocks = [_Block(f"<b>{esc(heading)}</b>", heading)] if heading else []
+    blocks.extend(quote_blocks(group_quotes(quotes, before=before), limit=limit))
+    return pack_blocks(blocks, limit=limit)
 
 
 def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> list[_Block]:
@@ -132,14 +150,14 @@ def quote_blocks(groups: Sequence[SourceGroup], *, limit: int = MAX_MESSAGE) -> 
     return blocks
 
 
-def source_html(number: int, src: Source) -> tuple[str, str]:
+def source_html(number: int | None, src: Source) -> tuple[str, str]:
     """``(html, visible)`` of the one source line (see :mod:`qabot.render.common`): "[n] Title · Site · date", the
     title linked when the link is http(s) (to the quoted sentence itself when known), then "also reported by …",
-    then a link that is not http(s) as plain text."""
-    head = f"<b>[{number}]</b> "
+    then a link that is not http(s) as plain text. ``number`` None: the line alone, without "[n]"."""
+    head_html, head_text = (f"<b>[{number}]</b> ", f"[{number}] ") if number is not None else ("", "")
     title = f'<a href="{html.escape(src.href, quote=True)}">{esc(src.title)}</a>' if _linked(src) else esc(src.title)
-    parts_html = [f"{head}{title}" + "".join(esc(SEPARATOR + p) for p in (src.site, src.date) if p)]
-    parts_text = [f"[{number}] {src.line}"]
+    parts_html = [f"{head_html}{title}" + "".join(esc(SEPARATOR + p) for p in (src.site, src.date) if p)]
+    parts_text = [f"{head_text}{src.line}"]
     for extra in (src.also_line, "" if _linked(src) else src.url or ""):
         if extra:
             parts_html.append(esc(extra))
@@ -223,6 +241,13 @@ def _group_usage(bot_username: str | None, lang: str | None) -> str:
     return tr.text("group_usage", lang, name=f"@{esc(bot_username)}", ask=f"/ask@{esc(bot_username)}")
 
 
+def joined_group_html(bot_username: str | None, lang: str | None = None) -> str:
+    """The one note the bot posts when it is added to a group: how to address it there."""
+    if not bot_username:
+        return tr.text("joined_group_plain", lang)
+    return tr.text("joined_group", lang, name=f"@{esc(bot_username)}", ask=f"/ask@{esc(bot_username)}")
+
+
 def help_html(bot_username: str | None, lang: str | None = None) -> str:
     """The /help text, including how to ask in groups."""
     return tr.text("help", lang, group_usage=_group_usage(bot_username, lang))
@@ -231,6 +256,24 @@ def help_html(bot_username: str | None, lang: str | None = None) -> str:
 def unknown_command_html(command: str, lang: str | None = None) -> str:
     """One line for a command the bot does not know (the name is cut short: it is whatever the user typed)."""
     return tr.text("unknown_command", lang, command=esc(command[:32]))
+
+
+def skipped_note(skipped: int, lang: str | None = None) -> str:
+    """Said once after a burst of questions was answered: how many were not."""
+    return tr.text("skipped", lang, questions=tr.plural("more_questions", lang, skipped))
+
+
+def vote_label(up: bool, count: int) -> str:
+    """A vote button: 👍 or 👎, with the number of votes once there are any."""
+    thumb = "👍" if up else "👎"
+    return f"{thumb} {count}" if count else thumb
+
+
+def vote_notice(vote: int, before: int, lang: str | None = None) -> str:
+    """What the presser of a vote button is told (only they see it): which vote counts now."""
+    thumb = "👍" if vote > 0 else "👎"
+    key = "vote_already" if before == vote else "vote_changed" if before else "vote_counted"
+    return tr.text(key, lang, thumb=thumb)
 
 
 def stats_html(stats: IndexStats, lang: str | None = None) -> str:
@@ -266,25 +309,34 @@ def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE, lang:
 __all__ = [
     "ADMIN_ONLY",
     "EMPTY_QUESTION",
+    "FEEDBACK_DOWN",
     "MAX_MESSAGE",
+    "MORE_SOURCES",
     "NEW_CONVERSATION",
     "NOT_A_QUESTION",
     "NOT_TEXT",
+    "OLD_BUTTON",
     "PRIVATE_BOT",
     "SOMETHING_WRONG",
+    "SOURCES_BELOW",
     "articles_phrase",
     "clean",
     "cut_text",
     "esc",
     "help_html",
+    "joined_group_html",
     "pack_blocks",
+    "plain_text",
     "quote_blocks",
     "render_answer_html",
     "render_quotes_html",
+    "skipped_note",
     "source_html",
     "sources_html",
     "start_html",
     "stats_html",
     "unknown_command_html",
     "utf16_len",
+    "vote_label",
+    "vote_notice",
 ]

@@ -74,6 +74,43 @@ COMMAND_TEXTS: dict[str, dict[str, str]] = {
         "tr": "Gruplarda beni etiketleyin, mesajlarımdan birini yanıtlayın ya da <code>/ask sorunuz</code> yazın.",
         "ru": "В группах упомяните меня, ответьте на одно из моих сообщений или напишите <code>/ask ваш вопрос</code>.",
     },
+    # The note the bot posts when added to a group (in the language of whoever added it).
+    "joined_group": {
+        "en": "Hi! I answer questions about the news by quoting my articles. To ask me here, mention {name}, "
+        "reply to one of my messages, or use <code>{ask} your question</code>. /help for more.",
+        "de": "Hallo! Ich beantworte Fragen zu den Nachrichten mit Zitaten aus meinen Artikeln. Um mich hier zu "
+        "fragen, erwähnen Sie {name}, antworten auf eine meiner Nachrichten oder schreiben "
+        "<code>{ask} Ihre Frage</code>. Mehr unter /help.",
+        "es": "¡Hola! Respondo preguntas sobre las noticias citando mis artículos. Para preguntarme aquí, menciona "
+        "a {name}, responde a uno de mis mensajes o usa <code>{ask} tu pregunta</code>. Más en /help.",
+        "fr": "Bonjour ! Je réponds aux questions sur l'actualité en citant mes articles. Pour me poser une "
+        "question ici, mentionnez {name}, répondez à l'un de mes messages ou utilisez "
+        "<code>{ask} votre question</code>. Plus d'infos : /help.",
+        "tr": "Merhaba! Haberlerle ilgili soruları makalelerimden alıntı yaparak yanıtlarım. Bana burada soru "
+        "sormak için {name} yazarak seslenin, mesajlarımdan birini yanıtlayın ya da <code>{ask} sorunuz</code> "
+        "yazın. Daha fazlası için /help.",
+        "ru": "Здравствуйте! Я отвечаю на вопросы о новостях цитатами из моих статей. Чтобы спросить меня здесь, "
+        "упомяните {name}, ответьте на одно из моих сообщений или напишите <code>{ask} ваш вопрос</code>. "
+        "Подробнее — /help.",
+    },
+    "joined_group_plain": {
+        "en": "Hi! I answer questions about the news by quoting my articles. To ask me here, mention me, "
+        "reply to one of my messages, or use <code>/ask your question</code>. /help for more.",
+        "de": "Hallo! Ich beantworte Fragen zu den Nachrichten mit Zitaten aus meinen Artikeln. Um mich hier zu "
+        "fragen, erwähnen Sie mich, antworten auf eine meiner Nachrichten oder schreiben "
+        "<code>/ask Ihre Frage</code>. Mehr unter /help.",
+        "es": "¡Hola! Respondo preguntas sobre las noticias citando mis artículos. Para preguntarme aquí, "
+        "mencióname, responde a uno de mis mensajes o usa <code>/ask tu pregunta</code>. Más en /help.",
+        "fr": "Bonjour ! Je réponds aux questions sur l'actualité en citant mes articles. Pour me poser une "
+        "question ici, mentionnez-moi, répondez à l'un de mes messages ou utilisez "
+        "<code>/ask votre question</code>. Plus d'infos : /help.",
+        "tr": "Merhaba! Haberlerle ilgili soruları makalelerimden alıntı yaparak yanıtlarım. Bana burada soru "
+        "sormak için beni etiketleyin, mesajlarımdan birini yanıtlayın ya da <code>/ask sorunuz</code> yazın. "
+        "Daha fazlası için /help.",
+        "ru": "Здравствуйте! Я отвечаю на вопросы о новостях цитатами из моих статей. Чтобы спросить меня здесь, "
+        "упомяните меня, ответьте на одно из моих сообщений или напишите <code>/ask ваш вопрос</code>. "
+        "Подробнее — /help.",
+    },
     "help": {
         "en": "<b>How to ask</b>\n"
         "In this chat, send any question as a message, or <code>/ask your question</code>.\n"

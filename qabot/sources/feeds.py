@@ -8,6 +8,8 @@ when that fails, the feed's own text for the entry becomes the article instead.
 from __future__ import annotations
 
 import calendar
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -15,7 +17,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 FEEDS_FILE = "feeds.json"
+FEEDS_LOCK = ".feeds.lock"  # beside feeds.json: every read-modify-write of the list holds it
 # A first refresh of a huge feed would fetch every entry's page; the newest hundred are plenty for news.
 MAX_ENTRIES_PER_FEED = 100
 # Servers often label feeds loosely; these are let through to the parser, which has the last word.
@@ -40,8 +43,6 @@ _LOOSE_FEED_TYPES = frozenset({"", "text/plain", "application/octet-stream", "ap
 
 Ingest = Callable[[list[Article], list[Skip]], IngestReport]
 Prune = Callable[[int], list[str]]
-
-_file_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ class FeedInfo:
 class FeedList:
     """The feeds stored in ``index_dir/feeds.json``; every change is written at once, atomically.
 
-    Each call re-reads the file, so a list held by the bot sees feeds another FeedList added. Writers in one
-    process are serialised by a lock; two processes changing the list in the same instant can still lose one edit.
+    Each call re-reads the file, so a list held by the bot sees feeds another FeedList added. Every change is a
+    read-modify-write under an exclusive ``flock`` on ``.feeds.lock``, so writers in any thread or process (the
+    bot's refresh, the deploy timer's ``qabot feeds refresh``, ``qabot feeds add``) never lose each other's edits.
     """
 
     def __init__(self, index_dir: Path) -> None:
@@ -83,7 +85,7 @@ class FeedList:
     def add(self, url: str) -> bool:
         """Subscribe to ``url`` (http or https only); False when it is already in the list."""
         key = _normalise(url)
-        with _file_lock:
+        with self._locked():
             feeds = self._load()
             if any(f.url == key for f in feeds):
                 return False
@@ -93,7 +95,7 @@ class FeedList:
     def remove(self, url: str) -> bool:
         """Unsubscribe; False when the URL was not in the list. Its articles stay in the index."""
         key = _normalise(url)
-        with _file_lock:
+        with self._locked():
             feeds = self._load()
             kept = [f for f in feeds if f.url != key]
             if len(kept) == len(feeds):
@@ -103,7 +105,7 @@ class FeedList:
 
     def update(self, info: FeedInfo) -> None:
         """Store a refresh's result for ``info.url``, unless the feed was removed meanwhile."""
-        with _file_lock:
+        with self._locked():
             feeds = self._load()
             if any(f.url == info.url for f in feeds):
                 self.save([info if f.url == info.url else f for f in feeds])
@@ -122,6 +124,14 @@ class FeedList:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # flock locks belong to an open file, so each holder opens its own: threads exclude each other too.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.parent / FEEDS_LOCK, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # held for milliseconds: one read and one rename
+            yield
 
     def _load(self) -> list[FeedInfo]:
         if not self.path.exists():
@@ -166,6 +176,7 @@ class FeedRefreshReport:
     feeds: list[FeedStatus] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     prune_error: str | None = None
+    stopped: bool = False  # asked to stop: the feeds not listed were left for the next refresh
 
     @property
     def failed(self) -> list[FeedStatus]:
@@ -179,6 +190,8 @@ class FeedRefreshReport:
             lines.append(f"pruned {len(self.pruned)} old articles")
         if self.prune_error:
             lines.append(f"pruning failed: {self.prune_error}")
+        if self.stopped:
+            lines.append("stopped early (shutting down); the other feeds are refreshed next time")
         return "\n".join(lines)
 
     def totals(self) -> str:
@@ -189,28 +202,43 @@ class FeedRefreshReport:
         return f"{counted(count, 'feed')}: {ok} refreshed, {len(self.failed)} failed; added {added}, updated {updated}"
 
 
+class _Stopped(Exception):
+    """The refresh was asked to stop; nothing of the feed in hand was ingested or recorded."""
+
+
 def refresh_feeds(
     settings: Settings,
     ingest: Ingest,
     *,
     feeds: FeedList | None = None,
     prune: Prune | None = None,
+    stop: threading.Event | None = None,
 ) -> FeedRefreshReport:
     """Refresh every feed in the list and ``ingest`` its new or changed entries, one call per feed.
 
-    A feed's failure (HTTP error, timeout, not a feed, malformed) is recorded in the report and in the feed's
-    ``last_error``; the other feeds go on. When ``settings.max_article_age_days`` > 0, ``prune`` is called with it
-    at the end. Blocking: run it in a worker thread from async code.
+    A feed's failure (HTTP error, timeout, not a feed, malformed, or any unexpected exception while reading or
+    ingesting it, logged with its traceback) is recorded in the report and in the feed's ``last_error``; the other
+    feeds go on. When ``settings.max_article_age_days`` > 0, ``prune`` is called with it
+    at the end. Blocking: run it in a worker thread from async code. Once ``stop`` is set the refresh ends at the
+    next feed or entry (``report.stopped``): each feed's ingest is one transaction, so the index holds whole feeds.
     """
     feed_list = feeds if feeds is not None else FeedList(settings.index_dir)
     report = FeedRefreshReport()
     for info in feed_list.list():
-        status, new_info = _refresh_one(info, settings, ingest)
+        try:
+            status, new_info = _refresh_one(info, settings, ingest, stop)
+        except _Stopped:
+            log.info("feed refresh stopped before %s was ingested", info.url)
+            report.stopped = True
+            return report
+        except Exception as err:  # a crash on one feed's content (a parser, a URL library) fails that feed only
+            log.exception("feed %s: unexpected %s", info.url, type(err).__name__)
+            status, new_info = _failed(info, f"unexpected {type(err).__name__}: {_first_line(err)}")
         if status.status == "failed":
             log.warning("feed %s failed: %s", info.url, status.error)
         report.feeds.append(status)
         feed_list.update(new_info)
-    if prune is not None and settings.max_article_age_days > 0:
+    if prune is not None and settings.max_article_age_days > 0 and not (stop is not None and stop.is_set()):
         try:
             report.pruned = prune(settings.max_article_age_days)
         except QabotError as err:
@@ -218,21 +246,22 @@ def refresh_feeds(
     return report
 
 
-def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[FeedStatus, FeedInfo]:
+def _refresh_one(
+    info: FeedInfo, settings: Settings, ingest: Ingest, stop: threading.Event | None = None
+) -> tuple[FeedStatus, FeedInfo]:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     try:
+        _check(stop)
         result = web.fetch(info.url, settings, etag=info.etag, last_modified=info.last_modified, accept=FEED_ACCEPT)
         if result.not_modified:
             return FeedStatus(info.url, "not modified", info.title), replace(info, last_refresh=now, last_error=None)
         parsed = _parse(result)
         title = clean_label(parsed.feed.get("title")) or info.title
-        gathered = _gather(parsed, info, settings, result.final_url, title)
+        gathered = _gather(parsed, info, settings, result.final_url, title, stop)
+        _check(stop)
         report = ingest(gathered.articles, gathered.skips) if gathered.articles or gathered.skips else IngestReport()
     except QabotError as err:
-        message = str(err)
-        return FeedStatus(info.url, "failed", info.title, error=message), replace(
-            info, last_refresh=now, last_error=message
-        )
+        return _failed(info, str(err))
     stored = set(report.added) | set(report.updated) | set(report.unchanged)
     seen = {key: fp for key, (fp, article_id) in gathered.fetched.items() if article_id in stored}
     status = FeedStatus(
@@ -256,6 +285,17 @@ def _refresh_one(info: FeedInfo, settings: Settings, ingest: Ingest) -> tuple[Fe
         seen={**gathered.still_seen, **seen},
     )
     return status, new_info
+
+
+def _failed(info: FeedInfo, message: str) -> tuple[FeedStatus, FeedInfo]:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return FeedStatus(info.url, "failed", info.title, error=message), replace(
+        info, last_refresh=now, last_error=message
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else "no details"
 
 
 def _parse(result: web.FetchResult) -> Any:
@@ -291,7 +331,19 @@ class _Gathered:
     already_seen: int = 0
 
 
-def _gather(parsed: Any, info: FeedInfo, settings: Settings, feed_url: str, feed_title: str | None) -> _Gathered:
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise _Stopped
+
+
+def _gather(
+    parsed: Any,
+    info: FeedInfo,
+    settings: Settings,
+    feed_url: str,
+    feed_title: str | None,
+    stop: threading.Event | None = None,
+) -> _Gathered:
     out = _Gathered()
     entries = list(parsed.entries)
     if len(entries) > MAX_ENTRIES_PER_FEED:
@@ -305,6 +357,7 @@ def _gather(parsed: Any, info: FeedInfo, settings: Settings, feed_url: str, feed
             out.still_seen[key] = fingerprint
             out.already_seen += 1
             continue
+        _check(stop)  # each page can take a fetch timeout: a bot shutting down does not wait for the rest
         article, from_page, skip = _entry_article(entry, settings, feed_url, feed_title)
         if skip is not None:
             out.skips.append(skip)

@@ -7,6 +7,7 @@ An index directory::
     chunks.g<N>.faiss    chunk vectors of generation N (a cache: rebuilt from SQLite when missing or stale)
     .write.lock          held by the one process writing
     feeds.json           the RSS/Atom feed list (written by qabot.sources.feeds)
+    .feeds.lock          held while feeds.json is read, changed and replaced (by qabot.sources.feeds)
     feedback.sqlite      chat answers and their 👍/👎 (written by qabot.bot.feedback: no index lock)
     conversations.sqlite the bot's follow-up context per chat/topic/thread (written by qabot.bot.conversations:
                          no index lock)
@@ -33,6 +34,7 @@ LOCK = ".write.lock"
 # Named by their owners (qabot.sources.feeds, qabot.bot.feedback, qabot.bot.conversations), which must not import
 # faiss through this package; repeated here to know them as qabot's files (tests/test_store.py holds them equal).
 FEEDS = "feeds.json"
+FEEDS_LOCK = ".feeds.lock"
 FEEDBACK = "feedback.sqlite"
 CONVERSATIONS = "conversations.sqlite"
 # Files a folder may hold and still be taken for a new index: a mount point's own, a desktop's, a placeholder.
@@ -74,7 +76,7 @@ def writable(index_dir: Path) -> bool:
 
 
 def _is_own(name: str) -> bool:
-    if name in HARMLESS or name in (MANIFEST, DB, LOCK, FEEDS, FEEDBACK, CONVERSATIONS):
+    if name in HARMLESS or name in (MANIFEST, DB, LOCK, FEEDS, FEEDS_LOCK, FEEDBACK, CONVERSATIONS):
         return True
     # -wal/-shm and .damaged copies, vector caches, and the temporary files of atomic writes and of a repair
     own = (f"{DB}-", f"{DB}.damaged", f"{FEEDBACK}-", f"{CONVERSATIONS}-", "chunks.g")

@@ -49,6 +49,7 @@ def write_lock(index_dir: Path, wait_seconds: float = 30.0) -> Iterator[None]:
     fh = open(index_dir / LOCK, "a+")  # noqa: SIM115 - held for the whole with-block
     try:
         deadline = time.monotonic() + wait_seconds
+        waiting = False
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -58,6 +59,9 @@ def write_lock(index_dir: Path, wait_seconds: float = 30.0) -> Iterator[None]:
                     raise IndexLocked(
                         f"another ingest is writing to {index_dir}; try again when it has finished"
                     ) from None
+                if not waiting:  # an operator wondering why an ingest stands still sees why
+                    log.info("Waiting up to %g s for another writer of %s to finish", wait_seconds, index_dir)
+                    waiting = True
                 time.sleep(0.2)
         yield
     finally:

@@ -4,13 +4,17 @@ Standard library only (asyncio streams), so it runs in the test's own event loop
 wire format PTB 22.8 uses: form-urlencoded bodies whose non-string values are JSON, ``{"ok": …}`` answers with the
 HTTP status PTB maps to its exceptions. It is stricter than Telegram on purpose where that catches bugs: HTML is
 checked like Telegram's parser (allowed tags only, balanced, escaped ``<``/``>``/``&``), messages over 4096
-visible characters (UTF-16 units) are refused, and unknown methods answer 404 (PTB raises ``EndPointNotFound``),
-so unexpected calls are loud.
+visible characters (UTF-16 units) are refused (the message an inline result would post too), an inline query is
+answered once, a chat the bot left refuses its messages (403), and unknown methods answer 404 (PTB raises
+``EndPointNotFound``), so unexpected calls are loud.
 
-Test-side helpers build updates as Telegram would (entities for commands and @mentions in UTF-16 offsets), queue
+Test-side helpers build updates as Telegram would (entities for commands and @mentions in UTF-16 offsets, inline
+queries, the bot added to or removed from a chat), queue
 them for ``getUpdates`` or push them to a webhook, inject failures (:meth:`FakeBotApi.fail_next` for HTTP errors,
 :meth:`~FakeBotApi.drop_next` for a connection closed without an answer, :meth:`~FakeBotApi.stall_next` for an API
-that stops answering) and wait for calls with :meth:`FakeBotApi.wait_for_call` — event-driven, no sleeps.
+that stops answering, :meth:`~FakeBotApi.refuse_chat` for a chat that refuses every message, e.g. a user who
+blocked the bot or HTML that Telegram will not parse) and wait for calls with :meth:`FakeBotApi.wait_for_call` —
+event-driven, no sleeps.
 """
 
 from __future__ import annotations
@@ -216,6 +220,19 @@ class _Failure:
     delay: float = 0.0
 
 
+@dataclass
+class _ChatRefusal:
+    code: int
+    description: str
+    html_only: bool
+
+
+# What Telegram answers a message to a user who blocked the bot, and to HTML it cannot parse.
+BLOCKED = (403, "Forbidden: bot was blocked by the user")
+UNPARSABLE = (400, 'Bad Request: can\'t parse entities: unsupported start tag "x" at byte offset 0')
+_TO_A_CHAT = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendChatAction"})
+
+
 class _DropError(Exception):
     """Close the connection without an answer."""
 
@@ -231,12 +248,15 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], dict] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] = {}
+        self.inline_queries: dict[str, dict] = {}  # id → the inline query, until answered (each is answered once)
+        self.left_chats: set[int] = set()  # chats the bot left: sending there is refused, as Telegram does
         self._updates: list[dict] = []
         self.last_update_id = 0  # the newest update queued for getUpdates
         self._confirmed_offset = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[_Failure]] = {}
+        self._refusing: dict[int, _ChatRefusal] = {}
         self._changed: asyncio.Condition | None = None
         self._server: asyncio.Server | None = None
         self._conn_tasks: set[asyncio.Task] = set()
@@ -373,7 +393,8 @@ class FakeBotApi:
         return msg
 
     def press_button(self, message: dict, presser: dict, data: str) -> int:
-        """A user presses an inline button under ``message`` (a message the bot sent)."""
+        """A user presses an inline button under ``message`` (a message the bot sent), as it is now (edited or not)."""
+        message = self.messages.get((message["chat"]["id"], message["message_id"]), message)
         query = {
             "id": str(next(self._message_ids)),
             "from": presser,
@@ -382,6 +403,46 @@ class FakeBotApi:
             "message": message,
         }
         return self.push_update({"callback_query": query})
+
+    def inline_query(self, sender: dict, query: str, *, chat_type: str = "private") -> str:
+        """A user types ``@bot query`` in a chat of ``chat_type``; returns the query's id (``inline_query_id``)."""
+        update = self.inline_query_update(sender, query, chat_type=chat_type)
+        self.push_update(update)
+        return str(update["inline_query"]["id"])
+
+    def inline_query_update(self, sender: dict, query: str, *, chat_type: str = "private") -> dict:
+        """The update of an inline query, not queued (for :meth:`push_webhook`); it may be answered once."""
+        query_id = str(next(self._message_ids))
+        inline = {"id": query_id, "from": sender, "query": query, "offset": "", "chat_type": chat_type}
+        self.inline_queries[query_id] = inline
+        return {"inline_query": inline}
+
+    def bot_member_update(self, chat: dict, by: dict, old: str, new: str) -> int:
+        """Someone changed the bot's membership of ``chat`` (a ``my_chat_member`` update), e.g. ``"left"`` →
+        ``"member"`` when they add it to a group, ``"member"`` → ``"left"`` when they remove it."""
+        update = {
+            "chat": chat,
+            "from": by,
+            "date": int(time.time()),
+            "old_chat_member": self._bot_as_member(old),
+            "new_chat_member": self._bot_as_member(new),
+        }
+        if chat["id"] in self.left_chats and new in ("member", "administrator"):
+            self.left_chats.discard(chat["id"])
+        return self.push_update({"my_chat_member": update})
+
+    def _bot_as_member(self, status: str) -> dict:
+        member: dict[str, Any] = {"user": self.bot_user, "status": status}
+        if status == "kicked":
+            member["until_date"] = 0  # banned for good
+        if status == "administrator":  # the rights an administrator's ChatMember always lists
+            rights = (
+                "can_be_edited is_anonymous can_manage_chat can_delete_messages can_manage_video_chats "
+                "can_restrict_members can_promote_members can_change_info can_invite_users can_post_stories "
+                "can_edit_stories can_delete_stories"
+            )
+            member |= {right: right == "can_manage_chat" for right in rights.split()}
+        return member
 
     def send_document(self, chat: dict, sender: dict, data: bytes, file_name: str, mime_type: str) -> dict:
         """A user sends a file; ``getFile`` and the file download then serve ``data``."""
@@ -425,6 +486,14 @@ class FakeBotApi:
         """
         for _ in range(times):
             self._failures.setdefault(method, []).append(_Failure(code, description, parameters))
+
+    def refuse_chat(self, chat_id: int, code: int, description: str, *, html_only: bool = False) -> None:
+        """Refuse every message to ``chat_id`` from now on (sends, edits, chat actions) with ``code``.
+
+        ``refuse_chat(id, *BLOCKED)`` is a user who blocked the bot; ``refuse_chat(id, *UNPARSABLE, html_only=True)``
+        refuses only HTML, so the same text sent plainly goes through.
+        """
+        self._refusing[chat_id] = _ChatRefusal(code, description, html_only)
 
     def drop_next(self, method: str, *, times: int = 1) -> None:
         """Close the connection of the next ``times`` calls of ``method`` without answering (nothing carried out)."""
@@ -563,7 +632,11 @@ class FakeBotApi:
         call = Call(method=method, params=_decode(raw), raw=raw, headers=headers)
         failures = self._failures.get(method)
         recorded = False
-        if failures:
+        refusal = self._refusal(call)
+        if refusal is not None:
+            call.status, call.error = refusal.code, refusal.description
+            answer = {"ok": False, "error_code": refusal.code, "description": refusal.description}
+        elif failures:
             failure = failures.pop(0)
             call.status, call.error = failure.code, failure.description
             if failure.kind in ("drop", "stall"):  # recorded on arrival: the client may give up before the end
@@ -583,6 +656,13 @@ class FakeBotApi:
             self.calls.append(call)
             self._notify()
         return _json(call.status, answer)
+
+    def _refusal(self, call: Call) -> _ChatRefusal | None:
+        refusal = self._refusing.get(call.params.get("chat_id"))  # type: ignore[arg-type]
+        if refusal is None or call.method not in _TO_A_CHAT:
+            return None
+        carries_html = call.method in ("sendMessage", "editMessageText") and bool(call.params.get("parse_mode"))
+        return None if refusal.html_only and not carries_html else refusal
 
     async def _answer(self, call: Call) -> dict[str, Any]:
         name = self._METHODS.get(call.method)
@@ -608,12 +688,14 @@ class FakeBotApi:
         "getUpdates": "_get_updates",
         "sendMessage": "_send_message",
         "editMessageText": "_edit_message_text",
+        "editMessageReplyMarkup": "_edit_message_reply_markup",
         "sendChatAction": "_send_chat_action",
         "setMyCommands": "_set_my_commands",
         "deleteMyCommands": "_delete_my_commands",
         "answerCallbackQuery": "_answer_callback_query",
         "getFile": "_get_file",
         "leaveChat": "_leave_chat",
+        "answerInlineQuery": "_answer_inline_query",
     }
 
     async def _get_me(self, params: dict) -> dict:
@@ -681,9 +763,28 @@ class FakeBotApi:
         old = self.messages.get(key)
         if old is None:
             raise _ApiError("Bad Request: message to edit not found")
+        if visible == old.get("text") and params.get("reply_markup") == old.get("reply_markup"):
+            raise _ApiError(_NOT_MODIFIED)
         msg = {**old, "text": visible, "edit_date": int(time.time())}
-        if "reply_markup" in params:
+        msg.pop("reply_markup", None)  # as on Telegram: an edit without a keyboard removes it
+        if params.get("reply_markup"):
             msg["reply_markup"] = params["reply_markup"]
+        self.messages[key] = msg
+        return msg
+
+    async def _edit_message_reply_markup(self, params: dict) -> dict:
+        key = (params.get("chat_id"), params.get("message_id"))
+        old = self.messages.get(key)
+        if old is None:
+            raise _ApiError("Bad Request: message to edit not found")
+        markup = params.get("reply_markup") if (params.get("reply_markup") or {}).get("inline_keyboard") else None
+        if markup == old.get("reply_markup"):
+            raise _ApiError(_NOT_MODIFIED)
+        msg = {**old, "edit_date": int(time.time())}
+        if markup:
+            msg["reply_markup"] = markup
+        else:
+            msg.pop("reply_markup", None)
         self.messages[key] = msg
         return msg
 
@@ -722,9 +823,44 @@ class FakeBotApi:
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": file_path}
 
     async def _leave_chat(self, params: dict) -> bool:
+        chat_id = params.get("chat_id")
+        if chat_id in self.left_chats:
+            raise _ApiError("Forbidden: bot is not a member of the supergroup chat", code=403)
+        self.left_chats.add(chat_id)
+        return True
+
+    async def _answer_inline_query(self, params: dict) -> bool:
+        query = self.inline_queries.pop(str(params.get("inline_query_id")), None)
+        if query is None:  # unknown, or answered already: Telegram takes one answer per query
+            raise _ApiError("Bad Request: query is too old and response timeout expired or query ID is invalid")
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise _ApiError("Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids):
+            raise _ApiError("Bad Request: RESULT_ID_DUPLICATE")
+        if not all(0 < len(i.encode()) <= 64 for i in ids):
+            raise _ApiError("Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            if result.get("type") != "article" or not str(result.get("title") or "").strip():
+                raise _ApiError("Bad Request: RESULT_TYPE_INVALID or empty title")
+            content = result.get("input_message_content") or {}
+            self._checked({**content, "text": content.get("message_text")})  # what picking it would send
+        button = params.get("button")
+        if button is not None and not (1 <= len(button.get("text", "")) <= 64):
+            raise _ApiError("Bad Request: BUTTON_TEXT_INVALID")
+        cache_time = params.get("cache_time", 300)
+        if not isinstance(cache_time, int) or cache_time < 0:
+            raise _ApiError("Bad Request: cache_time must be a non-negative integer")
         return True
 
     def _checked_text(self, params: dict) -> str:
+        if params.get("chat_id") in self.left_chats:
+            raise _ApiError("Forbidden: bot is not a member of the supergroup chat", code=403)
+        return self._checked(params)
+
+    def _checked(self, params: dict) -> str:
+        """The visible text of ``params["text"]`` in its ``parse_mode``, refused as Telegram would."""
         text = params.get("text")
         if text is None or not str(text).strip():
             raise _ApiError("Bad Request: message text is empty")
@@ -768,6 +904,12 @@ class FakeBotApi:
         return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "title": "chat"}
 
 
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
+    "a current content and reply markup of the message"
+)
+
+
 class _ApiError(Exception):
     def __init__(self, description: str, code: int = 400) -> None:
         super().__init__(description)
@@ -794,6 +936,8 @@ def _json(status: int, payload: dict[str, Any]) -> tuple[int, str, bytes]:
 
 
 __all__ = [
+    "BLOCKED",
+    "UNPARSABLE",
     "Call",
     "FakeBotApi",
     "HtmlError",

@@ -15,9 +15,9 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 import httpx
 import pytest
 from telegram import Bot
-from telegram.error import BadRequest, EndPointNotFound, RetryAfter
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, RetryAfter
 
-from tests.fakes.telegram_api import FakeBotApi, HtmlError, check_html, text_entities, utf16_len
+from tests.fakes.telegram_api import BLOCKED, UNPARSABLE, FakeBotApi, HtmlError, check_html, text_entities, utf16_len
 
 
 @pytest.mark.parametrize(
@@ -136,6 +136,35 @@ async def test_ptb_bot_sees_telegram_like_errors() -> None:
             assert (await bot.send_message(7, "x" * 4096)).text == "x" * 4096
             with pytest.raises(EndPointNotFound):
                 await bot.do_api_request("sendPigeon", api_kwargs={"chat_id": 7})
+
+
+async def test_a_chat_can_refuse_everything_or_only_html() -> None:
+    async with FakeBotApi() as fake, Bot(fake.token, base_url=fake.base_url) as bot:
+        fake.refuse_chat(7, *BLOCKED)
+        fake.refuse_chat(8, *UNPARSABLE, html_only=True)
+        with pytest.raises(Forbidden, match="blocked by the user"):
+            await bot.send_message(7, "hi")
+        with pytest.raises(Forbidden):
+            await bot.send_chat_action(7, "typing")
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+            await bot.send_message(8, "<b>hi</b>", parse_mode="HTML")
+        assert (await bot.send_message(8, "<b>hi</b>")).text == "<b>hi</b>"
+        assert (await bot.send_message(9, "<b>hi</b>", parse_mode="HTML")).text == "hi"
+        assert [c.status for c in fake.calls_of("sendMessage")] == [403, 400, 200, 200]
+
+
+async def test_edits_change_the_message_and_refuse_no_change_like_telegram() -> None:
+    async with FakeBotApi() as fake, Bot(fake.token, base_url=fake.base_url) as bot:
+        keyboard = {"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}
+        sent = await bot.send_message(7, "one", reply_markup=keyboard)
+        await bot.edit_message_text("two", 7, sent.message_id, reply_markup=keyboard)
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_text("two", 7, sent.message_id, reply_markup=keyboard)
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_reply_markup(7, sent.message_id, reply_markup=keyboard)
+        await bot.edit_message_reply_markup(7, sent.message_id, reply_markup={"inline_keyboard": []})
+        assert fake.messages[(7, sent.message_id)]["text"] == "two"
+        assert "reply_markup" not in fake.messages[(7, sent.message_id)]
 
 
 async def test_sending_into_a_non_forum_thread_is_refused() -> None:

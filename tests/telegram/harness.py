@@ -4,7 +4,8 @@
 startup function (``post_init`` does not run on a manual start), start, then polling or the webhook server; and
 on the way out the shared stop function (``post_stop``).
 ``Harness.settle()`` is the sync point for "nothing was sent": every queued update has been fetched *and*
-fully processed (PTB marks an update done only after its handlers, including the error handler, returned).
+fully processed (PTB marks an update done only after its handlers, including the error handler, returned), and
+every question waiting its turn answered.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 
 from telegram.ext import Application
 
-from qabot.bot.app import build_application, jobs_of, on_startup, on_stop
+from qabot.bot.app import build_application, jobs_of, on_startup, on_stop, state_of
 from qabot.bot.guard import polling_options, webhook_options
 from qabot.bot.jobs import AnswererLike, BotJobs, IngestorLike
 from qabot.config import Settings
-from tests.fakes.telegram_api import Call, FakeBotApi
+from tests.fakes.telegram_api import Call, FakeBotApi, check_html
 
 _BLOCKQUOTE = re.compile(r"<blockquote(?: expandable)?>(.*?)</blockquote>", re.S)
 
@@ -40,10 +41,12 @@ class Harness:
         return jobs_of(self.app)
 
     async def settle(self) -> None:
-        """Wait until every update pushed so far has been fetched and completely handled."""
+        """Wait until every update pushed so far has been fetched and completely handled, questions waiting their
+        turn included."""
         if self.fake.last_update_id:
             await self.fake.wait_consumed(self.fake.last_update_id)
         await self.app.update_queue.join()
+        await state_of(self.app).turns.idle()
 
 
 @contextlib.asynccontextmanager
@@ -78,7 +81,12 @@ async def running_bot(
 
 def quotes_in(call: Call) -> list[str]:
     """The plain text of every blockquote in a sent message."""
-    return [html.unescape(q) for q in _BLOCKQUOTE.findall(call.params["text"])]
+    return quotes_of(call.params["text"])
+
+
+def quotes_of(html_text: str) -> list[str]:
+    """The plain text of every blockquote in Telegram HTML."""
+    return [html.unescape(q) for q in _BLOCKQUOTE.findall(html_text)]
 
 
 def buttons(call: Call) -> list[str]:
@@ -90,3 +98,13 @@ def buttons(call: Call) -> list[str]:
 def visible(call: Call) -> str:
     """The text as the user sees it (the fake's parse of the HTML)."""
     return call.result["text"]
+
+
+def inline_results(call: Call) -> list[dict[str, Any]]:
+    """The results of an ``answerInlineQuery`` as sent, each with ``html``, the message picking it posts, and
+    ``visible``, that message as the chat would see it."""
+    results = []
+    for result in call.params["results"]:
+        html_text = result["input_message_content"]["message_text"]
+        results.append({**result, "html": html_text, "visible": check_html(html_text)})
+    return results

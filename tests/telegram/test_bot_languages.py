@@ -18,7 +18,7 @@ from qabot.render import translations as tr
 from qabot.render.common import DECLINE_TEXT, SUMMARY_LABEL
 from tests.fakes.llm_server import FakeLlm
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
-from tests.telegram.harness import Harness, quotes_in, running_bot, visible
+from tests.telegram.harness import Harness, buttons, quotes_in, running_bot, visible
 
 SettingsFactory = Callable[..., Settings]
 JONAS = user(801, "Jonas", language_code="de")
@@ -73,6 +73,22 @@ async def test_in_a_group_the_language_is_the_writers(
     assert visible(english).startswith("Ask me a question about the news, e.g. /ask what happened")
 
 
+async def test_added_to_a_group_the_note_is_in_the_language_of_whoever_added_the_bot(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    french = user(808, "Léa", language_code="fr")
+    async with running_bot(fake, bot_settings(), answerer) as bot:
+        fake.bot_member_update(group_chat(-1803), french, "left", "member")
+        note = await fake.wait_for_call("sendMessage")
+        await bot.settle()
+
+    assert visible(note) == (
+        "Bonjour ! Je réponds aux questions sur l'actualité en citant mes articles. Pour me poser une question ici, "
+        "mentionnez @QA_Test_Bot, répondez à l'un de mes messages ou utilisez /ask@QA_Test_Bot votre question. "
+        "Plus d'infos : /help."
+    )
+
+
 async def test_a_regional_code_reads_as_its_language_and_others_get_english(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
 ) -> None:
@@ -115,20 +131,51 @@ async def test_an_answers_own_lines_are_in_the_askers_language_and_its_quotes_ne
     assert DECLINE_TEXT not in visible(german)
 
 
-async def test_refusals_and_the_cooldown_warning_are_in_the_users_language(
+async def test_refusals_and_the_groups_rate_warning_are_in_the_writers_language(
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
 ) -> None:
-    stranger = user(806, "Olga", language_code="ru")
-    settings = bot_settings(allowed_users=[JONAS["id"]], user_cooldown_seconds=600)
+    stranger, olga = user(806, "Ivan", language_code="ru"), user(807, "Olga", language_code="ru")
+    group = group_chat(-1802)
+    settings = bot_settings(allowed_users=[JONAS["id"], olga["id"]], group_budget_per_minute=1)
     async with running_bot(fake, settings, answerer) as bot:
         refusal = await _say(bot, private_chat(stranger), stranger, F35_QUESTION)
-        await _say(bot, private_chat(JONAS), JONAS, F35_QUESTION)
-        too_soon = await _say(bot, private_chat(JONAS), JONAS, F35_QUESTION)
         admin = await _say(bot, private_chat(JONAS), JONAS, "/reload")
+        await _say(bot, group, JONAS, f"@{fake.username} {F35_QUESTION}")
+        too_fast = await _say(bot, group, olga, f"@{fake.username} {F35_QUESTION}")
 
     assert visible(refusal) == "Извините, это закрытый бот. Попросите доступ у его владельца."
-    assert visible(too_soon) == "Bitte etwas langsamer: eine Frage alle 600 Sekunden."
     assert visible(admin) == "Entschuldigung, das dürfen nur die Administratoren des Bots."
+    assert visible(too_fast).startswith("В этой группе спрашивают быстрее, чем мне разрешено отвечать.")
+
+
+async def test_a_burst_and_the_vote_buttons_answer_in_the_users_language(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object
+) -> None:
+    chat = private_chat(JONAS)
+    async with running_bot(fake, bot_settings(user_cooldown_seconds=0.05), answerer) as bot:
+        for n in range(5):  # one answered at once, three waiting behind it, one skipped
+            fake.send_text(chat, JONAS, f"{F35_QUESTION} ({n})")
+        note = await fake.wait_for_call("sendMessage", 5)
+        await bot.settle()
+        first = fake.sent()[0]
+        fake.press_button(first.result, JONAS, next(b for b in buttons(first) if b.startswith("fb:+:")))
+        fake.press_button(first.result, JONAS, "fb:+:no-such-answer")
+        fake.press_button(first.result, JONAS, "frobnicate")
+        await fake.wait_for_call("answerCallbackQuery", 3)
+        await bot.settle()
+
+    assert visible(note) == (
+        "Ich habe 1 weitere Frage übersprungen, die Sie geschickt haben, während ich geantwortet habe. "
+        "Bitte schicken Sie sie noch einmal, eine nach der anderen."
+    )
+    notices = sorted(c.params["text"] for c in fake.calls_of("answerCallbackQuery", ok=True))
+    assert notices == sorted(
+        [
+            "Danke! Ihr 👍 zählt.",
+            "Diese Antwort ist zu alt, um sie zu bewerten.",
+            "Dieser Knopf funktioniert nicht mehr. Fragen Sie noch einmal, um eine neue Antwort zu bekommen.",
+        ]
+    )
 
 
 async def test_privacy_forget_and_stats_are_in_the_users_language(

@@ -136,6 +136,9 @@ class _ExplodingAnswerer:
     def reload(self) -> bool:
         return self.inner.reload()  # type: ignore[attr-defined]
 
+    def warm_up(self) -> None:
+        self.inner.warm_up()  # type: ignore[attr-defined]
+
 
 @pytest.fixture
 def all_logs() -> Iterator[io.StringIO]:

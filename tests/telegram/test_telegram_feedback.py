@@ -1,4 +1,4 @@
-"""The feedback store: shown answers, votes (latest press wins), "more sources" paging, and use from threads."""
+"""The feedback store: shown answers, votes (latest press wins), "more sources" opened once, and use from threads."""
 
 from __future__ import annotations
 
@@ -66,31 +66,31 @@ def test_one_vote_per_user_and_the_latest_press_wins(tmp_path: Path) -> None:
     assert FeedbackStore(tmp_path / "feedback.sqlite").votes(answer_id) == {7: -1, 8: 1}
 
 
-def test_more_sources_pages_through_the_rest_and_numbers_on(tmp_path: Path) -> None:
+def test_more_sources_open_once(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "feedback.sqlite")
     answer_id = store.record_answer(_answer(shown=2, more=5), chat_id=1)
-    pages = [store.next_more(answer_id, 2) for _ in range(4)]
-    assert [([q.article_id for q in p.quotes], len(p.before), p.remaining) for p in pages if p] == [
-        (["a100", "a101"], 2, 3),
-        (["a102", "a103"], 4, 1),
-        (["a104"], 6, 0),
-        ([], 7, 0),
-    ]
-    assert store.next_more("unknown", 2) is None
+    assert [store.open_more(answer_id) for _ in range(3)] == [True, False, False]
+    assert store.open_more("unknown") is None
+
+
+def test_a_deleted_file_comes_back_empty(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    answer_id = store.record_answer(_answer(), chat_id=1)
+    (tmp_path / "feedback.sqlite").unlink()
+    assert store.get_answer(answer_id) is None
+    assert store.get_answer(store.record_answer(_answer(), chat_id=1)) is not None
 
 
 def test_store_is_safe_from_many_threads(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "feedback.sqlite")
     answer_id = store.record_answer(_answer(more=16), chat_id=1)
-    pages: list[int] = []
+    opened: list[bool | None] = []
     errors: list[BaseException] = []
 
     def work(user_id: int) -> None:
         try:
             store.record_vote(answer_id, user_id, 1 if user_id % 2 else -1)
-            page = store.next_more(answer_id, 1)
-            assert page is not None
-            pages.append(len(page.before))
+            opened.append(store.open_more(answer_id))
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
@@ -101,7 +101,7 @@ def test_store_is_safe_from_many_threads(tmp_path: Path) -> None:
         t.join()
     assert errors == []
     assert len(store.votes(answer_id)) == 16
-    assert sorted(pages) == list(range(2, 18))  # every press got its own page
+    assert sorted(opened, key=bool) == [False] * 15 + [True]  # sixteen presses at once open them once
 
 
 def test_a_file_from_before_forget_is_upgraded_and_its_private_rows_can_be_forgotten(tmp_path: Path) -> None:
