@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,43 @@ def test_imports_point_down() -> None:
         if layer_of(dep) > layer_of(mod) and mod != "qabot"
     }
     assert upward == set()
+
+
+# The README's design section: where each thing lives, as a tree.
+README = PACKAGE.parent / "README.md"
+_FILE = re.compile(r"(?<![\w/.`])([a-z_0-9]+\.py)\b")  # a module named on its own, not benchmarks/x.py
+
+
+def readme_tree() -> set[str]:
+    """The files and packages the README's "Where each thing lives" block names, as paths under qabot/."""
+    text = README.read_text("utf-8")
+    block = text.split("Where each thing lives", 1)[1].split("```", 2)[1]
+    named: set[str] = set()
+    package = ""
+    for line in block.splitlines()[2:]:  # after the opening fence's newline and "qabot/"
+        entry = line[2:] if line.startswith("  ") and not line.startswith("   ") else ""
+        if entry:  # a line of the top level: a module, or a package whose modules follow
+            head = entry.split()[0]
+            package = head if head.endswith("/") else ""
+            if package:
+                named.add(package)
+        named.update(package + name for name in _FILE.findall(line))  # continuation lines stay in their package
+    return named
+
+
+def package_tree() -> set[str]:
+    """Every module of the package as a path under qabot/; a sub-package as "name/" (its __init__ with it)."""
+    found = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")}
+    packages = {name.rsplit("/", 1)[0] + "/" for name in found if name.endswith("/__init__.py")}
+    return {name for name in found if not name.endswith("/__init__.py")} | packages
+
+
+def test_the_readme_tree_names_every_module_and_none_that_is_gone() -> None:
+    """A newcomer answers "where does X live?" from the README's tree: it must be the package, exactly."""
+    listed = readme_tree() - {"samples/"}  # data, not a module
+    assert (PACKAGE / "samples").is_dir()
+    actual = package_tree()
+    assert {"missing from the README": sorted(actual - listed), "stale in the README": sorted(listed - actual)} == {
+        "missing from the README": [],
+        "stale in the README": [],
+    }
