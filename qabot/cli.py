@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from qabot.config import Settings
-from qabot.errors import QabotError
+from qabot.errors import IndexEmpty, QabotError
 from qabot.redact import Redactor
 from qabot.text import clean_label
 
@@ -182,10 +182,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         raise QabotError("the question is not valid UTF-8: is the terminal set to another encoding?")
     answerer = _answerer(settings)
     if not answerer.stats().articles:  # every question would be declined, which reads as "the articles don't say"
-        raise QabotError(
-            f"the index at {settings.index_dir} is empty: add articles with `qabot ingest PATH` "
-            "(or `qabot ingest --samples`)"
-        )
+        raise IndexEmpty(settings.index_dir)
     if args.jsonl:
         # Lines with the same "conversation" value are one conversation: each is asked with the context the line
         # before it left, so a line can follow up the previous one ("and when did that happen?").
