@@ -166,7 +166,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report)
     if report.skipped and not (report.added or report.updated or report.unchanged or report.removed):
         # Scripts and CI must see that nothing was ingested; the summary above still says what happened to each.
-        raise QabotError(f"nothing ingested: all {len(report.skipped)} inputs were skipped (reasons above)")
+        n = len(report.skipped)
+        which = "the one input was" if n == 1 else f"all {n} inputs were"
+        raise QabotError(f"nothing ingested: {which} skipped (reasons above)")
     return 0
 
 
