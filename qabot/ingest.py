@@ -18,6 +18,7 @@ from qabot.chunking import chunk_article
 from qabot.config import Settings
 from qabot.dates import days_before
 from qabot.embed import Embedder
+from qabot.errors import IndexMissing
 from qabot.grouping import assign_story, regroup
 from qabot.models import Article, IngestReport, Skip, Span
 from qabot.sources.inputs import Sources, load_sources
@@ -112,7 +113,12 @@ class Ingestor:
         ``sync_under``: folders whose gone files' articles are removed (``report.removed``); None: no sync.
         """
         report = IngestReport(skipped=list(skipped))
-        store = self.open_store(create=True)
+        articles = list(articles)
+        try:
+            store = self.open_store(create=bool(articles))
+        except IndexMissing:  # nothing read: no empty index is left behind to answer "empty" instead of "none yet"
+            report.removed = [] if sync_under is not None else None
+            return report
         try:
             with store.writer(self.lock_wait) as writer:
                 todo, moved = self._classify(store, articles, report, rebuild)
@@ -152,7 +158,10 @@ class Ingestor:
     def prune_older_than(self, days: int) -> list[str]:
         """Remove articles published more than ``days`` days ago; returns their ids."""
         cutoff = days_before(datetime.now(UTC).date(), days).isoformat()  # a huge setting: nothing is that old
-        store = self.open_store(create=False)
+        try:
+            store = self.open_store(create=False)
+        except IndexMissing:  # feeds that gave nothing yet: no index, nothing old
+            return []
         try:
             with store.writer(self.lock_wait) as writer:
                 old = writer.remove_published_before(cutoff)

@@ -222,6 +222,7 @@ def test_an_ingest_of_one_input_that_was_skipped_says_so_in_the_singular(run_mai
         "skipped missing.md: no such file or directory",
         "Error: nothing ingested: the one input was skipped (reasons above)",
     ]
+    assert not (tmp_path / "idx").exists()  # no empty index is made of nothing: `ask` still says there is none
 
 
 def test_ask_on_an_empty_index_says_it_is_empty(cli_index: Path, tmp_path: Path) -> None:
