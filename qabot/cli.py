@@ -376,7 +376,8 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         if report.feeds:
             print(report.totals())
         if report.failed:  # cron and CI must see it; every feed's result is printed above
-            raise QabotError(f"{len(report.failed)} of {len(report.feeds)} feeds could not be refreshed (above)")
+            which = "the one feed" if len(report.feeds) == 1 else f"{len(report.failed)} of {len(report.feeds)} feeds"
+            raise QabotError(f"{which} could not be refreshed (above)")
     return 0
 
 
