@@ -48,7 +48,7 @@ import numpy as np
 from qabot.cli import samples_dir
 from qabot.config import BUNDLED_MODEL, Settings
 from qabot.embed import Embedder
-from qabot.evaluate import content_words, same_story_groups
+from qabot.evaluate.metrics import content_words, same_story_groups
 from qabot.ingest import Ingestor
 from qabot.models import Article
 from qabot.sources.files import load_paths

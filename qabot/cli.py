@@ -295,7 +295,7 @@ def _day(value: str | None, option: str) -> str:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score answer quality: every set of a suite (``--suite``), or one set of articles and questions."""
-    from qabot.evalsuite import EvalRequest, rows_table, run_eval
+    from qabot.evaluate.suite import EvalRequest, rows_table, run_eval
 
     request = EvalRequest(
         suite=Path(args.suite) if args.suite else None,

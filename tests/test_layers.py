@@ -200,7 +200,7 @@ LAYERS = [
         "qabot.synthesis",
         "qabot.evaluate",
     },
-    {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},
+    {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evaluate.suite"},
     {"qabot.repl", "qabot.bot", "qabot.doctor", "qabot.cli"},
 ]
 
