@@ -19,11 +19,11 @@ from qabot.config import Settings
 from qabot.dates import days_before
 from qabot.embed import Embedder
 from qabot.errors import IndexMissing
-from qabot.grouping import assign_story, regroup
 from qabot.models import Article, IngestReport, Skip, Span
 from qabot.sources.inputs import Sources, load_sources
 from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
 from qabot.store.layout import check_folder
+from qabot.stories.grouping import assign_story, regroup
 
 log = logging.getLogger(__name__)
 

