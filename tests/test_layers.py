@@ -259,3 +259,27 @@ def test_the_readme_tree_names_every_module_and_none_that_is_gone() -> None:
         "missing from the README": [],
         "stale in the README": [],
     }
+
+
+# Small SQLite files of the bot's own (feedback, conversations; privacy only catches their errors) are theirs.
+OWN_SQLITE = {"qabot.bot.feedback", "qabot.bot.conversations", "qabot.bot.privacy"}
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|VACUUM|REPLACE)\s")
+
+
+def sql_strings(path: Path) -> list[str]:
+    """String literals in ``path`` that are SQL statements (docstrings start with words, not a statement)."""
+    return [
+        f"{module_name(path)}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value)
+    ]
+
+
+def test_only_the_store_knows_the_index_schema() -> None:
+    """No sqlite3 and no SQL outside qabot/store/ (but the bot's own small files): the schema has one owner, and
+    errors are the store's to classify, never a front-end matching sqlite3's message strings."""
+    outside = {mod for mod in modules() if not under(mod, {"qabot.store"} | OWN_SQLITE)}
+    assert importers_of("sqlite3") & outside == set()
+    paths = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    assert [hit for mod in sorted(outside) for hit in sql_strings(paths[mod])] == []
+    assert sql_strings(PACKAGE / "store" / "schema.py")  # the rule sees SQL where it is
