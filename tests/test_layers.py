@@ -283,3 +283,14 @@ def test_only_the_store_knows_the_index_schema() -> None:
     paths = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
     assert [hit for mod in sorted(outside) for hit in sql_strings(paths[mod])] == []
     assert sql_strings(PACKAGE / "store" / "schema.py")  # the rule sees SQL where it is
+
+
+def test_no_module_finds_another_through_sys_modules() -> None:
+    """A dependency is an import the layer rules can see, never a look-up in ``sys.modules``."""
+    uses = [
+        f"{module_name(path)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "modules" and getattr(node.value, "id", None) == "sys"
+    ]
+    assert uses == []
