@@ -637,7 +637,7 @@ def test_a_question_argument_that_is_not_utf8_is_refused(run_main: RunMain, tmp_
 def test_the_model_export_is_announced_on_stderr_only_when_it_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qabot.cli import _configure_logging
+    from qabot.cli.app import _configure_logging
     from qabot.embed import resolve_model_path
     from qabot.onnx_backend import ensure_model, read_layout
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from qabot.answer import Answerer
-from qabot.cli import main, samples_dir
+from qabot.cli import main
+from qabot.cli.commands import samples_dir
 from qabot.config import BUNDLED_MODEL, Settings
 from qabot.embed import Embedder
 from qabot.errors import ConfigError, ModelMismatch
