@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the bundled model is local; a be
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qabot.chunking import split_sentences  # noqa: E402
-from qabot.evaluate import EvalQuestion, read_questions  # noqa: E402
+from qabot.evaluate.metrics import EvalQuestion, read_questions  # noqa: E402
 from qabot.models import Article  # noqa: E402
 from qabot.sources.files import load_paths  # noqa: E402
 

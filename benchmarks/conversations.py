@@ -33,7 +33,7 @@ from qabot.answer import Answerer, Tuning, followup
 from qabot.answer.followup import Context, next_context
 from qabot.config import Settings
 from qabot.embed import Embedder
-from qabot.evalsuite import LoadedSet, answerer_for, load_set, read_suite
+from qabot.evaluate.suite import LoadedSet, answerer_for, load_set, read_suite
 from qabot.models import Answer
 
 SUITE = common.REPO / "benchmarks" / "suite.json"

@@ -45,10 +45,10 @@ from typing import Any
 import common  # first: puts the repository on sys.path and sets offline mode
 import numpy as np
 
-from qabot.cli import samples_dir
+from qabot.cli.commands import samples_dir
 from qabot.config import BUNDLED_MODEL, Settings
 from qabot.embed import Embedder
-from qabot.evaluate import content_words, same_story_groups
+from qabot.evaluate.metrics import content_words, same_story_groups
 from qabot.ingest import Ingestor
 from qabot.models import Article
 from qabot.sources.files import load_paths

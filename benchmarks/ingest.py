@@ -25,7 +25,7 @@ import common  # first: puts the repository on sys.path and sets offline mode
 from qabot.answer import Answerer
 from qabot.config import Settings
 from qabot.embed import Embedder, resolve_model_path
-from qabot.evaluate import evaluate, same_story_groups
+from qabot.evaluate.metrics import evaluate, same_story_groups
 from qabot.ingest import Ingestor
 from qabot.models import Article
 

@@ -26,8 +26,8 @@ import common  # first: puts the repository on sys.path and sets offline mode
 from qabot.answer.scorer import Scorer
 from qabot.config import Settings
 from qabot.embed import Embedder
-from qabot.evalsuite import LoadedSet, answerer_for, asking, load_set, read_suite
-from qabot.evaluate import evaluate
+from qabot.evaluate.metrics import evaluate
+from qabot.evaluate.suite import LoadedSet, answerer_for, asking, load_set, read_suite
 from qabot.models import Answer, Article, Quote
 from qabot.render.common import plain_text
 

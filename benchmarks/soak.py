@@ -33,7 +33,7 @@ import common  # first: puts the repository on sys.path and sets offline mode
 from pydantic import SecretStr
 
 from qabot.answer import Answerer
-from qabot.cli import samples_dir
+from qabot.cli.commands import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor

@@ -50,8 +50,8 @@ from qabot.config import Settings
 from qabot.dates import parse_date
 from qabot.embed import Embedder
 from qabot.errors import QabotError
-from qabot.evalsuite import LoadedSet, answerer_for, asking, load_set, read_suite
-from qabot.evaluate import evaluate
+from qabot.evaluate.metrics import evaluate
+from qabot.evaluate.suite import LoadedSet, answerer_for, asking, load_set, read_suite
 
 SUITE = common.REPO / "benchmarks" / "suite.json"
 CACHE = Path("/tmp/qabot-eval")

@@ -6,6 +6,7 @@
     │   └── FetchError          an HTTP fetch failed or was refused (size, type, private address)
     ├── IndexError_             the index on disk is missing, damaged, locked or built with another model
     │   ├── IndexMissing        no index at the path yet
+    │   ├── IndexEmpty          an index that holds no article: every question would be declined
     │   ├── ModelMismatch       the manifest names another embedding model or dimension
     │   ├── NotAnIndex          the --index path is a file, or a folder that holds another tool's files
     │   ├── IndexCorrupt        files out of step or truncated; `qabot repair` rebuilds
@@ -44,6 +45,15 @@ class IndexMissing(IndexError_):
     """There is no index at the configured path yet."""
 
 
+class IndexEmpty(IndexError_):
+    """The index holds no article: a front-end says so rather than decline every question as unanswered."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(
+            f"the index at {path} is empty: add articles with `qabot ingest PATH` (or `qabot ingest --samples`)"
+        )
+
+
 class ModelMismatch(IndexError_):
     """The index was built with a different embedding model or vector size."""
 
@@ -77,6 +87,7 @@ __all__ = [
     "ConfigError",
     "FetchError",
     "IndexCorrupt",
+    "IndexEmpty",
     "IndexError_",
     "IndexIOError",
     "IndexLocked",

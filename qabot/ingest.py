@@ -18,11 +18,12 @@ from qabot.chunking import chunk_article
 from qabot.config import Settings
 from qabot.dates import days_before
 from qabot.embed import Embedder
-from qabot.grouping import assign_story, regroup
+from qabot.errors import IndexMissing
 from qabot.models import Article, IngestReport, Skip, Span
 from qabot.sources.inputs import Sources, load_sources
 from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
 from qabot.store.layout import check_folder
+from qabot.stories.grouping import assign_story, regroup
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,12 @@ class Ingestor:
         ``hold`` is taken once the index's write lock is held (see ``_writing``) and kept until the commit.
         """
         report = IngestReport(skipped=list(skipped))
-        store = self.open_store(create=True)
+        articles = list(articles)
+        try:
+            store = self.open_store(create=bool(articles))
+        except IndexMissing:  # nothing read: no empty index is left behind to answer "empty" instead of "none yet"
+            report.removed = [] if sync_under is not None else None
+            return report
         try:
             with self._writing(store, hold) as writer:
                 todo, moved = self._classify(store, articles, report, rebuild)
@@ -156,7 +162,10 @@ class Ingestor:
         """Remove articles published more than ``days`` days ago; returns their ids. ``hold``: as for
         ``ingest_articles``."""
         cutoff = days_before(datetime.now(UTC).date(), days).isoformat()  # a huge setting: nothing is that old
-        store = self.open_store(create=False)
+        try:
+            store = self.open_store(create=False)
+        except IndexMissing:  # feeds that gave nothing yet: no index, nothing old
+            return []
         try:
             with self._writing(store, hold) as writer:
                 old = writer.remove_published_before(cutoff)

@@ -36,6 +36,7 @@ from qabot.store.maintenance import (
     uncovered_articles,
     vector_evidence,
 )
+from qabot.text import counted
 
 if TYPE_CHECKING:
     from qabot.embed import Embedder
@@ -66,7 +67,7 @@ def repair_index(settings: Settings, embedder: Embedder | None = None) -> str:
             dropped = writer.drop_orphans()
             if dropped:
                 writer.commit()
-        done.append(f"dropped {_n(dropped, 'row')} left without their article or chunk" if dropped else None)
+        done.append(f"dropped {counted(dropped, 'row')} left without their article or chunk" if dropped else None)
         broken = uncovered_articles(store)
         if broken:
             from qabot.ingest import Ingestor
@@ -74,7 +75,7 @@ def repair_index(settings: Settings, embedder: Embedder | None = None) -> str:
             ingestor = Ingestor.from_settings(settings, embedder=embedder)
             for part in _steps(broken):
                 ingestor.ingest_articles(list(store.articles(part).values()), rebuild=True)
-            done.append(f"chunked {_n(len(broken), 'article')} again from their stored text")
+            done.append(f"chunked {counted(len(broken), 'article')} again from their stored text")
         missing, articles = _embed_missing(store, embedder)
         drop_vector_caches(index_dir)
         _, gen = store.vector_index()
@@ -82,17 +83,13 @@ def repair_index(settings: Settings, embedder: Embedder | None = None) -> str:
     finally:
         store.close()
     done.append(
-        f"{missing} missing vectors of {articles} articles re-embedded"
+        f"{counted(missing, 'missing vector')} of {counted(articles, 'article')} re-embedded"
         if missing
         else "no article needed re-embedding"
     )
-    return f"index {index_dir} is sound: {n} chunks, vector cache rebuilt (generation {gen}); " + "; ".join(
+    return f"index {index_dir} is sound: {counted(n, 'chunk')}, vector cache rebuilt (generation {gen}); " + "; ".join(
         d for d in done if d
     )
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 # ---------------------------------------------------------------------- the manifest
@@ -200,7 +197,8 @@ def _salvage(settings: Settings, embedder: Embedder, damage: str) -> str:
     finally:
         store.close()
     return (
-        f"index {index_dir} rebuilt from the {len(articles)} of {seen} articles still readable in its damaged "
-        f"{DB} ({damage}): {n} chunks re-embedded from their stored text, nothing fetched, generation {gen}; "
+        f"index {index_dir} rebuilt from the {len(articles)} of {counted(seen, 'article')} still readable in its "
+        f"damaged {DB} ({damage}): {counted(n, 'chunk')} re-embedded from their stored text, nothing fetched, "
+        f"generation {gen}; "
         f"the damaged file is kept as {kept.name}"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qabot.answer.followup import Context, next_context
-from qabot.errors import QabotError
+from qabot.errors import IndexEmpty, QabotError
 from qabot.models import Answer, IndexStats
 from qabot.render.text import render_more, render_sources, render_stats, render_terminal, terminal_width, wrap
 from qabot.text import clean_line, counted, undecodable
@@ -30,9 +30,11 @@ HELP = """Type a question and press Enter. Commands:
 
 def banner(stats: IndexStats) -> str:
     """The first lines: what the bot knows and how fresh it is."""
-    newest = (stats.newest or "no dates")[:10]
+    if not stats.articles:
+        return f"qabot — {IndexEmpty(stats.path)}.\nThen ask a question; :help for commands, :quit to leave."
+    newest = f"newest {stats.newest[:10]}" if stats.newest else "undated"
     return (
-        f"qabot — {counted(stats.articles, 'article')}, newest {newest} ({stats.path}).\n"
+        f"qabot — {counted(stats.articles, 'article')}, {newest} ({stats.path}).\n"
         "Ask a question about them; :help for commands, :quit to leave."
     )
 
@@ -117,7 +119,11 @@ def run_repl(
         stdout.write(text + "\n")
         stdout.flush()
 
-    say(fit(banner(answerer.stats())))  # type: ignore[attr-defined]
+    stats = answerer.stats()  # type: ignore[attr-defined]
+    say(fit(banner(stats)))
+    # An empty index would decline every question as if the articles did not say; it is looked at again before each
+    # question until an ingest (from another terminal) has filled it.
+    empty = not stats.articles
     last: Answer | None = None
     context: Context | None = None
     while True:
@@ -152,6 +158,9 @@ def run_repl(
                 # The typed word is echoed: a pasted escape sequence in it is shown as nothing.
                 say(f"Unknown command {clean_line(line.split()[0], fold=False)}; :help lists the commands.")
             else:
+                if empty and not (stats := answerer.stats()).articles:  # type: ignore[attr-defined]
+                    raise IndexEmpty(stats.path)
+                empty = False
                 now = clock()
                 last = answerer.ask(line, synthesis=synthesis, context=context, now=now)  # type: ignore[attr-defined]
                 context = next_context(context, last, now=now)

@@ -56,6 +56,13 @@ _INVISIBLE = dict.fromkeys(
 )
 _BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], None)
 _INVISIBLE.update(_BIDI)
+_BLANK = re.compile("[\\s" + "".join(map(chr, _INVISIBLE)) + "]*")
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` holds only whitespace and the invisible characters :func:`normalize` removes (zero-width
+    spaces and joiners, soft hyphens, BOMs, bidi marks, embeddings and isolates): a document of them is empty."""
+    return _BLANK.fullmatch(text) is not None
 
 
 def normalize(text: str) -> str:
@@ -409,6 +416,7 @@ __all__ = [
     "counted",
     "has_money",
     "has_share",
+    "is_blank",
     "normalize",
     "numbers",
     "query_words",

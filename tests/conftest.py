@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from qabot.answer import Answerer
-from qabot.cli import samples_dir
+from qabot.cli.commands import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor

@@ -215,6 +215,16 @@ def test_ingest_where_every_input_is_skipped_exits_1_after_its_summary(tmp_path:
     assert err[2:] == ["Error: nothing ingested: all 2 inputs were skipped (reasons above)"]
 
 
+def test_an_ingest_of_one_input_that_was_skipped_says_so_in_the_singular(run_main: RunMain, tmp_path: Path) -> None:
+    code, out, err = run_main("--index", str(tmp_path / "idx"), "ingest", "missing.md")
+    assert (code, out) == (1, "added 0, updated 0, unchanged 0, skipped 1\n")
+    assert err.splitlines() == [
+        "skipped missing.md: no such file or directory",
+        "Error: nothing ingested: the one input was skipped (reasons above)",
+    ]
+    assert not (tmp_path / "idx").exists()  # no empty index is made of nothing: `ask` still says there is none
+
+
 def test_ask_on_an_empty_index_says_it_is_empty(cli_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "emptied"
     shutil.copytree(cli_index, index)
@@ -627,9 +637,9 @@ def test_a_question_argument_that_is_not_utf8_is_refused(run_main: RunMain, tmp_
 def test_the_model_export_is_announced_on_stderr_only_when_it_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qabot.cli import _configure_logging
+    from qabot.cli.app import _configure_logging
     from qabot.embed import resolve_model_path
-    from qabot.onnx_backend import ensure_model, read_layout
+    from qabot.embed.onnx_backend import ensure_model, read_layout
 
     layout = read_layout(resolve_model_path("bundled"))
     assert layout is not None

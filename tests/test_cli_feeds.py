@@ -94,7 +94,7 @@ def test_feeds_refresh_keeps_the_private_address_guard_unless_allowed(
 
     status, out, err = qabot("feeds", "refresh")
 
-    assert (status, err) == (1, "Error: 1 of 1 feeds could not be refreshed (above)\n")
+    assert (status, err) == (1, "Error: the one feed could not be refreshed (above)\n")
     assert out.splitlines() == [
         f"{feed}: failed, refusing to fetch a private or local address: 127.0.0.1",
         "1 feed: 0 refreshed, 1 failed; added 0, updated 0",

@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-from qabot.cli import build_parser, samples_dir
+from qabot.cli import build_parser
+from qabot.cli.commands import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from qabot.answer import Answerer
-from qabot.cli import samples_dir
+from qabot.cli.commands import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qabot.cli import main, samples_dir
+from qabot.cli import main
+from qabot.cli.commands import samples_dir
 from qabot.config import BUNDLED_MODEL, Settings
 from qabot.doctor import Check, format_checks, run_checks
 from qabot.embed import Embedder

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qabot.evaluate import EvalQuestion, content_words, evaluate, read_questions, same_story_groups, score
+from qabot.evaluate.metrics import EvalQuestion, content_words, evaluate, read_questions, same_story_groups, score
 from qabot.models import Answer, Quote
 from tests.helpers import run_qabot  # one way to run the CLI in tests
 
@@ -278,7 +278,7 @@ def test_eval_of_one_missing_set_is_an_error(tmp_path: Path) -> None:
 
 def test_the_readme_shows_an_eval_command_that_needs_nothing_outside_the_clone() -> None:
     from qabot.cli import build_parser
-    from qabot.evalsuite import read_suite
+    from qabot.evaluate.suite import read_suite
 
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text("utf-8")

@@ -490,7 +490,7 @@ def test_retention_prunes_old_articles_from_a_real_index(
     bridge, library = url_id(server.url("/news/bridge")), url_id(server.url("/news/library"))
     assert first.feeds[0].added == 2
     assert first.pruned == [bridge]
-    assert first.summary().splitlines()[-1] == "pruned 1 old articles"
+    assert first.summary().splitlines()[-1] == "pruned 1 old article"
     assert again.pruned == []  # the pruned entry is still in the feed, but seen: not fetched and stored again
     assert again.feeds[0].added == 0
     assert server.hits("/news/bridge") == 1

@@ -122,6 +122,19 @@ def test_blank_and_invisible_documents_are_skipped_in_every_format(tmp_path: Pat
         assert "\n" not in item.reason
 
 
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u2066\u2069", "\u2067 \u2068\u2069", "\u061c\n", "\u200e\u202e\u202c"],
+    ids=["isolates", "rtl-and-first-strong-isolates", "arabic-letter-mark", "marks-and-override"],
+)
+@pytest.mark.parametrize("name", ["blank.txt", "blank.md", "blank.json"])
+def test_a_document_of_bidi_isolates_and_marks_alone_is_empty(invisible: str, name: str) -> None:
+    data = json.dumps({"title": "Nothing here", "text": invisible}) if name.endswith(".json") else invisible
+    [item] = load_text_document(name, data.encode("utf-8"))
+    assert isinstance(item, Skip), item
+    assert item.reason in {"empty file", "record has no text"}
+
+
 HUGE = "word " * 1_000_000  # 5 MB on one line
 
 

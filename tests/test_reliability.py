@@ -226,8 +226,8 @@ DAMAGES = {
         r"text; no article needed re-embedding",
     ),
     "vector rows deleted": Damage(
-        delete_vector_rows, True, False, "no stored vector",
-        SOUND + r"\d+ missing vectors of [12] articles? re-embedded",
+        delete_vector_rows, True, False, "without a stored vector",
+        SOUND + r"(1 missing vector|\d+ missing vectors) of (1 article|2 articles) re-embedded",
     ),
     "manifest of another model": Damage(manifest_of_another_model, False, False, "intfloat/e5-small-v2", RESTORED),
     "manifest deleted": Damage(delete_manifest, False, False, "no manifest.json", RESTORED),

@@ -9,9 +9,13 @@ from collections.abc import Callable
 import pytest
 
 from qabot.answer import Answerer
+from qabot.config import Settings
+from qabot.embed import Embedder
+from qabot.ingest import Ingestor
 from qabot.models import IndexStats
 from qabot.render.common import DECLINE_TEXT
 from qabot.repl import HELP, banner, run_repl
+from tests.helpers import TRAM
 
 F35 = "why was Turkey removed from the F-35 program?"
 
@@ -188,6 +192,54 @@ def test_ctrl_c_drops_the_line_not_the_session(answerer: Answerer) -> None:
 def test_ctrl_d_at_a_terminal_exits(answerer: Answerer) -> None:
     stdout = io.StringIO()
     assert run_repl(answerer, stdout=stdout, read_line=fake_terminal(EOFError)) == 0
+
+
+def test_an_empty_index_says_so_instead_of_declining_every_question(
+    index_of: Callable[..., Settings], embedder: Embedder
+) -> None:
+    settings = index_of([TRAM])
+    Ingestor.from_settings(settings, embedder=embedder).remove(TRAM.id)  # an index that held articles, now none
+    empty = Answerer.from_settings(settings, embedder=embedder)
+    code, out = transcript(empty, "How much did the tram line cost?", ":stats")
+
+    assert code == 0
+    empty_line = (
+        f"the index at {settings.index_dir} is empty: add articles with `qabot ingest PATH` (or `qabot ingest "
+        "--samples`)"
+    )
+    banner_lines = out.split("\n\n? ")[0]  # wrapped to the terminal
+    assert " ".join(banner_lines.split()).startswith(f"qabot — {empty_line}. Then ask a question;")
+    assert "Error: " + empty_line in " ".join(out.split())
+    assert DECLINE_TEXT not in out
+    assert re.search(r"^articles: 0$", out, re.MULTILINE)  # the commands still work
+
+
+def test_a_question_after_an_ingest_into_the_empty_index_is_answered(
+    index_of: Callable[..., Settings], embedder: Embedder
+) -> None:
+    settings = index_of([TRAM])
+    ingestor = Ingestor.from_settings(settings, embedder=embedder)
+    ingestor.remove(TRAM.id)
+    empty = Answerer.from_settings(settings, embedder=embedder)
+    asked = iter(["How much did the tram line cost?", "How much did the tram line cost?"])
+
+    def read_line(prompt: str) -> str:
+        line = next(asked, None)
+        if line is None:
+            raise EOFError
+        if stdout.getvalue().count("is empty") == 2:  # the banner and the first question: now articles arrive
+            ingestor.ingest_articles([TRAM])
+        return line
+
+    stdout = io.StringIO()
+    assert run_repl(empty, stdout=stdout, read_line=read_line) == 0
+    assert stdout.getvalue().count("is empty") == 2
+    assert "40 million crowns" in stdout.getvalue()
+
+
+def test_a_banner_of_undated_articles_says_so_plainly() -> None:
+    stats = IndexStats(articles=2, chunks=2, model="m", dimension=384, size_bytes=0, newest=None, path="index")
+    assert banner(stats).splitlines()[0] == "qabot — 2 articles, undated (index)."
 
 
 def test_banner_counts_one_article_in_the_singular() -> None:

@@ -157,7 +157,7 @@ def test_repair_restores_a_deleted_chunk_vector(built: Settings, embedder: Embed
     message = repair_index(built, embedder=embedder)
 
     assert "sound" in message
-    assert "re-embedded" in message
+    assert "1 missing vector of 1 article re-embedded" in message  # counted in the singular
     assert "\n" not in message
     store = IndexStore.open(built.index_dir, model=built.model)
     index, _ = store.vector_index()

@@ -7,9 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -37,6 +35,7 @@ from tests.fakes.llm_server import (
     with_changed_figure,
     with_invented_name,
 )
+from tests.helpers import clean_env, run_qabot
 
 QUOTES = [
     "Washington removed Turkey from the F-35 programme in 2019 after Ankara took delivery of the Russian S-400 system.",
@@ -349,13 +348,11 @@ def test_repl_without_synthesis_never_asks(sample_index: Path, embedder: Embedde
     assert llm.requests == []
 
 
-def _qabot(*args: str, llm: FakeLlm, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", QABOT_LLM_URL=llm.url, QABOT_LLM_API_KEY=API_KEY)
-    env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-    return subprocess.run(
-        [sys.executable, "-m", "qabot.cli", *args], env=env, input=stdin, capture_output=True, text=True, timeout=300
-    )
+def _qabot(index: Path, *args: str, llm: FakeLlm, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``qabot --index INDEX ARGS`` against the fake LLM, run in the index's folder (no .env there)."""
+    env = clean_env(QABOT_LLM_URL=llm.url, QABOT_LLM_API_KEY=API_KEY, NO_PROXY="127.0.0.1,localhost")
+    env["no_proxy"] = env["NO_PROXY"]
+    return run_qabot("--index", str(index), *args, cwd=index, stdin=stdin, env=env)
 
 
 def test_ask_json_carries_the_checked_summary_and_the_same_quotes(
@@ -363,7 +360,7 @@ def test_ask_json_carries_the_checked_summary_and_the_same_quotes(
 ) -> None:
     plain = answerer.ask(F35).to_json()
     llm.script(Scripted(lambda quotes: f"{faithful(quotes)} Ankara paid 99 dollars for it [1]."))
-    result = _qabot("--index", str(sample_index), "ask", "--json", F35, llm=llm)
+    result = _qabot(sample_index, "ask", "--json", F35, llm=llm)
 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -381,12 +378,12 @@ def test_ask_json_carries_the_checked_summary_and_the_same_quotes(
 def test_ask_jsonl_with_no_synthesis_never_asks_and_a_decline_never_asks(sample_index: Path, llm: FakeLlm) -> None:
     questions = [{"id": "a", "question": F35}, {"id": "b", "question": "What is the capital of Peru?"}]
     lines = "\n".join(json.dumps(q) for q in questions)
-    off = _qabot("--index", str(sample_index), "ask", "--jsonl", "--no-synthesis", llm=llm, stdin=lines + "\n")
+    off = _qabot(sample_index, "ask", "--jsonl", "--no-synthesis", llm=llm, stdin=lines + "\n")
     assert off.returncode == 0, off.stderr
     assert [json.loads(line)["synthesis"] for line in off.stdout.splitlines()] == [None, None]
     assert llm.requests == []
 
-    on = _qabot("--index", str(sample_index), "ask", "--jsonl", llm=llm, stdin=lines + "\n")
+    on = _qabot(sample_index, "ask", "--jsonl", llm=llm, stdin=lines + "\n")
     answers = [json.loads(line) for line in on.stdout.splitlines()]
     assert [a["abstained"] for a in answers] == [False, True]
     assert answers[0]["synthesis"]["text"] == faithful([answers[0]["quotes"][0]["text"]])  # the fake's default

@@ -14,7 +14,7 @@ from qabot.answer.candidates import Candidate, to_quote
 from qabot.dates import parse_date, spoken_date
 from qabot.models import Article, Quote
 from qabot.store import IndexStore
-from qabot.stories import figures
+from qabot.stories.copies import figures
 from qabot.text import query_words
 
 

@@ -19,7 +19,7 @@ from qabot.answer.scorer import Linear, Scorer, Trees, gate_features, sigmoid
 from qabot.text import query_words
 
 if TYPE_CHECKING:
-    from qabot.evaluate import EvalQuestion
+    from qabot.evaluate.metrics import EvalQuestion
 
 PENALTIES = (0.01, 0.1, 1.0, 10.0, 100.0)
 

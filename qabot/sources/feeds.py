@@ -187,7 +187,7 @@ class FeedRefreshReport:
         """One line per feed, then a line about pruning if it ran."""
         lines = [f.summary() for f in self.feeds] or ["no feeds to refresh"]
         if self.pruned:
-            lines.append(f"pruned {len(self.pruned)} old articles")
+            lines.append(f"pruned {counted(len(self.pruned), 'old article')}")
         if self.prune_error:
             lines.append(f"pruning failed: {self.prune_error}")
         if self.stopped:

@@ -40,7 +40,7 @@ from pathlib import Path
 from qabot.errors import LoadError
 from qabot.models import Article, Skip
 from qabot.sources.html import extract_html, host_of, title_from_text, url_id
-from qabot.text import clean_label, clean_stored, strip_controls
+from qabot.text import clean_label, clean_stored, is_blank, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 # and authors are one-line labels and go through qabot.text.clean_label. _CONTROL only measures: a text this
 # full of control characters is binary.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-# Whitespace and the invisible format characters that only make a document look non-empty.
-_BLANK = re.compile("[\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*")
 _HEADING = re.compile(r"#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\Z")
 
 
@@ -222,7 +220,7 @@ def _parse(data: bytes, suffix: str, where: str, key: str, stem: str) -> Iterato
     """Decode and dispatch on ``suffix``; ``key`` (resolved path or upload name) seeds ids without a URL."""
     try:
         text = clean_stored(_decode(data)).replace("\r\n", "\n").strip()
-        if _blank(text):
+        if is_blank(text):
             raise LoadError("empty file")
         if suffix in (".json", ".jsonl"):
             yield from (_jsonl if suffix == ".jsonl" else _json)(text, where, key, stem)
@@ -274,10 +272,6 @@ _LEGACY_BYTES = "qabot-legacy-bytes"
 codecs.register_error(_LEGACY_BYTES, _legacy_bytes)
 
 
-def _blank(text: str) -> bool:
-    return _BLANK.fullmatch(text) is not None
-
-
 def _txt(text: str, key: str, stem: str) -> Article:
     first, _, rest = text.partition("\n")
     title, body = first.strip(), rest.strip()
@@ -300,7 +294,7 @@ def _markdown(text: str, key: str, stem: str) -> Article:
                 meta = {**meta, "title": given or heading.group(1).strip()}
                 body = "\n".join(lines[:i] + lines[i + 1 :]).strip()
             break
-    if _blank(body):
+    if is_blank(body):
         raise LoadError("no article text after the title")
     return _article(meta, body, key, stem, default_title=stem)
 
@@ -387,7 +381,7 @@ def _record(item: object, where: str, key: str, stem: str) -> Article | Skip:
     if not isinstance(text, str):
         return Skip(where, f"text is {_kind(text)}, expected a string")
     text = clean_stored(text).replace("\r\n", "\n").strip()
-    if _blank(text):
+    if is_blank(text):
         return Skip(where, "record has no text")
     return _article(fields, text, key, stem, default_title=title_from_text(text))
 

@@ -35,7 +35,7 @@ from qabot.store.lexical import LexicalReads
 from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, batches, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
 from qabot.store.writer import IndexWriter, write_lock
-from qabot.text import url_key
+from qabot.text import counted, url_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -259,10 +259,10 @@ class IndexStore(LexicalReads):
             "(SELECT count(*) FROM chunks_fts) - (SELECT count(*) FROM chunks)"
         ).fetchone()
         problems = [
-            f"{no_vector} chunks have no stored vector" if no_vector else "",
-            f"{no_article} chunks have no article" if no_article else "",
-            f"{lexical_extra} chunk rows are missing" if lexical_extra > 0 else "",
-            f"{-lexical_extra} chunks are missing from the lexical index" if lexical_extra < 0 else "",
+            f"{counted(no_vector, 'chunk')} without a stored vector" if no_vector else "",
+            f"{counted(no_article, 'chunk')} without an article" if no_article else "",
+            f"{counted(lexical_extra, 'chunk row')} missing" if lexical_extra > 0 else "",
+            f"{counted(-lexical_extra, 'chunk')} missing from the lexical index" if lexical_extra < 0 else "",
         ]
         if any(problems):
             raise IndexCorrupt(

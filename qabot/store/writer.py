@@ -101,7 +101,7 @@ class IndexWriter:
         """Delete an article with its chunks and sentences; True if it existed."""
         self._begin()
         story = self._conn.execute("SELECT coalesce(story, id) FROM articles WHERE id = ?", (article_id,)).fetchone()
-        if story:  # its story may fall apart without it: ``qabot.grouping.regroup`` looks again before the commit
+        if story:  # its story may fall apart without it: ``stories.grouping.regroup`` looks again before the commit
             self._touched_stories.add(story[0])
         ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
         self._removed_chunks.extend(ids)
@@ -129,7 +129,7 @@ class IndexWriter:
     ) -> None:
         """Insert (or replace) an article with its sentences ``(start, end, vhash)`` and chunks.
 
-        ``story`` groups copies of one story (wire copies, re-publications): see ``qabot.grouping``.
+        ``story`` groups copies of one story (wire copies, re-publications): see ``qabot.stories.grouping``.
         """
         self.remove_article(article.id)
         self._conn.execute(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from qabot.models import Article
 from qabot.store import IndexWriter
-from qabot.stories import resemblance, shingles
+from qabot.stories.copies import resemblance, shingles
 from qabot.text import query_words
 
 # Share of the shorter article's five-word runs found in the longer one above which both are one story.

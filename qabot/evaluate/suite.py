@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from qabot.config import Settings
 from qabot.dates import parse_date
 from qabot.errors import QabotError
-from qabot.evaluate import EvalQuestion, EvalReport, evaluate, read_questions, same_story_groups, split_of
+from qabot.evaluate.metrics import EvalQuestion, EvalReport, evaluate, read_questions, same_story_groups, split_of
 from qabot.models import Answer, Article
 
 if TYPE_CHECKING:

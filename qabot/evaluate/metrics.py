@@ -1,6 +1,6 @@
 """Answer-quality scoring as ``shared/eval/news-qa/README.md`` defines it: hit@1, hit@3, ev, ans, chars, abstention.
 
-Pure scoring over ``Answer`` values plus a runner that asks every question through the same ``Answerer`` the bot
+Pure scoring over ``Answer`` values; ``qabot.evaluate.suite`` asks the questions through the same ``Answerer`` the bot
 uses, so what is measured is what users get.
 """
 

