@@ -25,6 +25,8 @@ from qabot.config import Settings
 from qabot.models import Answer, Quote
 
 FILENAME = "feedback.sqlite"
+# What a deleted, locked or damaged feedback file raises: callers degrade on it without knowing it is SQLite.
+StoreError = sqlite3.Error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
-from qabot.bot.feedback import FeedbackStore
+from qabot.bot.feedback import FeedbackStore, StoreError
 from qabot.bot.paging import SourcesPage, sources_page, unseen
 from qabot.bot.privacy import Privacy
 from qabot.config import Settings
@@ -243,7 +242,7 @@ class BotJobs:
         its buttons, so a broken store is one warning (and one line when it works again), never a failed answer."""
         try:
             result = await asyncio.to_thread(call, *args)
-        except sqlite3.Error as err:
+        except StoreError as err:
             if not self.feedback_down:
                 log.warning("Feedback store %s is unusable (%s); answers go without buttons", self.feedback.path, err)
             self.feedback_down = True
