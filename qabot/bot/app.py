@@ -62,7 +62,7 @@ from qabot.config import Settings, bot_api_urls
 from qabot.errors import BadQuestion, ConfigError
 from qabot.redact import Redactor, install_log_redaction
 from qabot.render import telegram as th
-from qabot.render.common import NO_MORE
+from qabot.render import translations as tr
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +76,6 @@ NETWORK_BACKOFF_MAX = 30.0
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for at most 5 s
 INFO_COMMANDS = ("start", "help", "sources")
 ADMIN_COMMANDS = ("ingest", "remove", "reload", "refresh")
-MENU = (
-    ("ask", "Ask a question about the news"),
-    ("new", "Start a new conversation"),
-    ("sources", "The most recent articles"),
-    ("stats", "What the index holds"),
-    ("privacy", "What is stored, and /forget"),
-    ("help", "How to use this bot"),
-)
 
 T = TypeVar("T")
 
@@ -192,12 +184,15 @@ def build_application(
 
 
 async def on_startup(app: Application) -> None:
-    """Load the model, register the command menus and start the feed schedule: ``post_init`` of ``run_bot`` (it runs
-    before polling or the webhook starts, so no question waits for the model); tests call it by hand."""
+    """Load the model, register the command menus (English for everyone, and one per translated language) and start
+    the feed schedule: ``post_init`` of ``run_bot`` (it runs before polling or the webhook starts, so no question
+    waits for the model); tests call it by hand."""
     await jobs_of(app).warm_up()
-    everywhere = [BotCommand(name, description) for name, description in MENU]
-    await app.bot.set_my_commands([BotCommand("start", "What this bot does"), *everywhere])
-    await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats())
+    for lang in (None, *tr.LANGUAGES):
+        everywhere = [BotCommand(name, description) for name, description in tr.menu(lang)]
+        start = BotCommand("start", tr.text("cmd_start", lang))
+        await app.bot.set_my_commands([start, *everywhere], language_code=lang)
+        await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats(), language_code=lang)
     jobs_of(app).start()
 
 
@@ -281,6 +276,13 @@ def _addressed(update: Update) -> bool:
 # ---------------------------------------------------------------- handlers
 
 
+def _lang(source: Update | Message) -> str | None:
+    """The language the replies to an update or message are in: that of the user who wrote or pressed (Telegram's
+    ``language_code``, from the user's app settings); ``qabot.render.translations`` falls back to English."""
+    user = source.effective_user if isinstance(source, Update) else source.from_user
+    return user.language_code if user else None
+
+
 async def _on_migrate(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
@@ -307,16 +309,16 @@ async def _gate(update: Update, context: Context) -> None:
     if first:
         log.info("Refused chat %s (user %s): not in the allowlists", key, user_id)
     if update.callback_query is not None:
-        await update.callback_query.answer(th.PRIVATE_BOT)
+        await update.callback_query.answer(tr.text("private_bot", _lang(update)))
     elif first and update.effective_message is not None:
-        await _send(update.effective_message, th.esc(th.PRIVATE_BOT))
+        await _send(update.effective_message, tr.text("private_bot", _lang(update)))
     raise ApplicationHandlerStop
 
 
 async def _cmd_info(update: Update, context: Context) -> None:
     message = update.effective_message
     command = address.command_name(message.to_dict())
-    await _send(message, await context.state.jobs.info(command, context.bot.username))
+    await _send(message, await context.state.jobs.info(command, context.bot.username, _lang(update)))
 
 
 async def _cmd_ask(update: Update, context: Context) -> None:
@@ -326,7 +328,7 @@ async def _cmd_ask(update: Update, context: Context) -> None:
 async def _on_private_text(update: Update, context: Context) -> None:
     text = update.effective_message.text or ""
     if is_courtesy(text):  # "thanks!": a friendly line, not a decline
-        await _send(update.effective_message, th.esc(th.NOT_A_QUESTION))
+        await _send(update.effective_message, tr.text("not_a_question", _lang(update)))
         return
     await _answer_question(update, context, text)
 
@@ -343,7 +345,7 @@ async def _cmd_new(update: Update, context: Context) -> None:
     message = update.effective_message
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
     await context.state.jobs.conversations.start_over(thread)
-    await _send(message, th.esc(th.NEW_CONVERSATION))
+    await _send(message, tr.text("new_conversation", _lang(update)))
 
 
 async def _cmd_privacy(update: Update, context: Context) -> None:
@@ -352,24 +354,25 @@ async def _cmd_privacy(update: Update, context: Context) -> None:
     user_id = update.effective_user.id if update.effective_user else None
     admin = context.state.guard.is_admin(user_id)
     command = address.command_name(message.to_dict())
-    reply = await context.state.jobs.privacy.reply(command, user_id, admin=admin, args=list(context.args or []))
+    args = list(context.args or [])
+    reply = await context.state.jobs.privacy.reply(command, user_id, admin=admin, args=args, lang=_lang(update))
     await _send(message, reply)
 
 
 async def _on_unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
-    await _send(message, th.unknown_command_html(address.command_name(message.to_dict())))
+    await _send(message, th.unknown_command_html(address.command_name(message.to_dict()), _lang(update)))
 
 
 async def _on_not_text(update: Update, context: Context) -> None:
-    await _send(update.effective_message, th.esc(th.NOT_TEXT))
+    await _send(update.effective_message, tr.text("not_text", _lang(update)))
 
 
 async def _answer_question(update: Update, context: Context, question: str) -> None:
     message = update.effective_message
     question = question.strip()
     if not question:
-        await _send(message, th.EMPTY_QUESTION)
+        await _send(message, tr.text("empty_question", _lang(update)))
         return
     sender = message.sender_chat.id if message.sender_chat else (message.from_user.id if message.from_user else 0)
     if context.state.turns.offer(sender, (update, question)):  # else it waits its turn, or is skipped and counted
@@ -390,24 +393,26 @@ async def _take_turns(sender: int, update: Update, question: str, context: Conte
         item, skipped = context.state.turns.next(sender)
     if skipped:
         try:
-            await _send(update.effective_message, th.esc(th.skipped_note(skipped)), do_quote=False)
+            await _send(update.effective_message, th.esc(th.skipped_note(skipped, _lang(update))), do_quote=False)
         except Exception as err:
             await _report_failure(update, err)
 
 
 async def _answer_now(message: Message, context: Context, question: str, sender: int) -> None:
     group = message.chat.type != Chat.PRIVATE
-    allowed, warning = context.state.guard.check(sender, message.chat_id, group=group, now=time.monotonic())
+    allowed, warning = context.state.guard.check(
+        sender, message.chat_id, group=group, now=time.monotonic(), lang=_lang(message)
+    )
     if not allowed:
         if warning:
-            await _send(message, th.esc(warning))
+            await _send(message, warning)
         return
     jobs = context.state.jobs
     thread = conversations.thread_of(message.to_dict(), context.bot.id)
     asker = message.from_user.id if message.from_user else None  # stored with the answer, so /forget finds it
     async with _typing(message):
         try:
-            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker)
+            reply = await jobs.answer(question, message.chat_id, thread, user_id=asker, lang=_lang(message))
         except BadQuestion as err:
             await _send(message, th.esc(str(err)))
             return
@@ -434,9 +439,9 @@ async def _on_feedback(update: Update, context: Context) -> None:
     vote = 1 if sign == "+" else -1
     tally = await context.state.jobs.vote(answer_id, query.from_user.id, vote)
     if tally is None or not tally.known:
-        await query.answer(th.FEEDBACK_DOWN if tally is None else "That answer is too old to rate.")
+        await query.answer(tr.text("feedback_down" if tally is None else "too_old_to_rate", _lang(update)))
         return
-    await query.answer(th.vote_notice(vote, tally.before))
+    await query.answer(th.vote_notice(vote, tally.before, _lang(update)))
     if tally.before != vote and isinstance(query.message, Message):
         await _edit_keyboard(query.message, [[_counted(b, tally) for b in row] for row in _rows(query.message)])
 
@@ -457,15 +462,15 @@ async def _on_more(update: Update, context: Context) -> None:
     jobs = context.state.jobs
     message = query.message
     if not isinstance(message, Message) or not all(n.isdigit() for n in page_number):
-        await query.answer(th.OLD_BUTTON)
+        await query.answer(tr.text("old_button", _lang(update)))
         return
     opening = not page_number
     if opening and (opened := await jobs.open_sources(answer_id)) is not True:
-        await query.answer(th.SOURCES_BELOW if opened is False else NO_MORE)
+        await query.answer(tr.text("sources_below" if opened is False else "no_more", _lang(update)))
         return
     page = await jobs.sources_page(answer_id, int(page_number[0]) if page_number else 1)
     if page is None:
-        await query.answer(NO_MORE)
+        await query.answer(tr.text("no_more", _lang(update)))
         return
     await query.answer()
     keyboard = _page_keyboard(answer_id, page)
@@ -512,7 +517,7 @@ async def _edit_text(message: Message, text: str, keyboard: InlineKeyboardMarkup
 
 
 async def _on_unknown_button(update: Update, context: Context) -> None:
-    await update.callback_query.answer(th.OLD_BUTTON)
+    await update.callback_query.answer(tr.text("old_button", _lang(update)))
 
 
 # ---------------------------------------------------------------- admin
@@ -524,7 +529,7 @@ async def _admin_jobs(update: Update, context: Context) -> BotJobs | None:
     if context.state.guard.is_admin(user_id):
         return context.state.jobs
     log.info("Refused admin command from user %s", user_id)
-    await _send(update.effective_message, th.esc(th.ADMIN_ONLY))
+    await _send(update.effective_message, tr.text("admin_only", _lang(update)))
     return None
 
 
@@ -679,9 +684,9 @@ async def _report_failure(update: Update, err: BaseException | None) -> None:
     log.error("Update %s (chat %s, user %s) failed: %s", update.update_id, chat, user, type(err).__name__, exc_info=err)
     with contextlib.suppress(TelegramError):
         if update.callback_query is not None:
-            await update.callback_query.answer(th.SOMETHING_WRONG)
+            await update.callback_query.answer(tr.text("something_wrong", _lang(update)))
         elif update.message is not None and _addressed(update):
-            await _send(update.message, th.esc(th.SOMETHING_WRONG))
+            await _send(update.message, tr.text("something_wrong", _lang(update)))
 
 
 __all__ = [

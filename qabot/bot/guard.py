@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from qabot.config import WEBHOOK_SECRET_RE, Settings
 from qabot.errors import ConfigError
+from qabot.render.translations import text
 
 # Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
 _FORGET_AFTER = 10_000
@@ -65,17 +66,20 @@ class Guard:
         if old in self.group_answers:
             self.group_answers[new] = self.group_answers.pop(old)
 
-    def check(self, sender: int, chat_id: int, *, group: bool, now: float) -> tuple[bool, str | None]:
-        """May this question be answered now (then it is counted)? If not, the warning to send, once per period."""
+    def check(
+        self, sender: int, chat_id: int, *, group: bool, now: float, lang: str | None = None
+    ) -> tuple[bool, str | None]:
+        """May this question be answered now (then it is counted)? If not, the warning to send, once per period
+        (in the language of ``lang``, the sender's Telegram ``language_code``)."""
         reason = self._limit_reason(sender, chat_id, group, now)
         if reason is None:
             return True, None
         if reason == "user":
             wait = self.settings.user_cooldown_seconds
             if self._should_warn(("user", sender), now, wait):
-                return False, f"Slow down a little, please: one question every {wait:g} seconds."
+                return False, text("slow_down", lang, wait=f"{wait:g}")
         elif self._should_warn(("chat", chat_id), now, 60):
-            return False, "This group is asking faster than I may answer. Please try again in a minute."
+            return False, text("group_too_fast", lang)
         return False, None
 
     def cooldown_left(self, sender: int, now: float) -> float:

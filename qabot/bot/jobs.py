@@ -194,10 +194,16 @@ class BotJobs:
             return answer
 
     async def answer(
-        self, question: str, chat_id: int, thread: Thread | None = None, *, user_id: int | None = None
+        self,
+        question: str,
+        chat_id: int,
+        thread: Thread | None = None,
+        *,
+        user_id: int | None = None,
+        lang: str | None = None,
     ) -> Reply:
         """Ask in ``thread``'s conversation, remember the answer (and who asked, for ``/forget``) for its buttons,
-        and render it.
+        and render it (its own lines in the language of ``lang``, the asker's Telegram ``language_code``).
 
         Raises BadQuestion for a question without words. The reply carries the context for the thread's next turn.
         """
@@ -206,7 +212,7 @@ class BotJobs:
         answer = await self.ask(question, context, now)
         answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id, user_id)
         more = bool(unseen(answer.quotes, answer.more)) and not answer.abstained
-        return Reply(th.render_answer_html(answer), answer_id, more, next_context(context, answer, now=now))
+        return Reply(th.render_answer_html(answer, lang=lang), answer_id, more, next_context(context, answer, now=now))
 
     async def open_sources(self, answer_id: str) -> bool | None:
         """Whether this press opens an answer's "more sources" (True once; False after); None: unknown answer."""
@@ -246,14 +252,15 @@ class BotJobs:
             self.feedback_down = False
         return result
 
-    async def info(self, command: str, bot_username: str | None) -> str:
-        """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s)."""
+    async def info(self, command: str, bot_username: str | None, lang: str | None = None) -> str:
+        """The HTML reply to ``/start``, ``/help`` or ``/sources`` (``/stats`` is ``privacy.reply``'s), in the
+        language of ``lang`` (the sender's Telegram ``language_code``) where there is a translation."""
         if command == "help":
-            return th.help_html(bot_username)
+            return th.help_html(bot_username, lang)
         if command == "sources":
-            return th.sources_html(await self.run(self.answerer.recent, RECENT_SOURCES))
+            return th.sources_html(await self.run(self.answerer.recent, RECENT_SOURCES), lang=lang)
         stats = await self.run(self.answerer.stats)
-        return th.start_html(stats, bot_username)
+        return th.start_html(stats, bot_username, lang)
 
     async def ingest(self, sources: Sources) -> IngestReport:
         """Admin ingest, then reload so the next question sees it. Pages are fetched, and another process's write

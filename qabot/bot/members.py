@@ -60,7 +60,8 @@ async def _on_my_chat_member(update: Update, context: Context) -> None:
         return
     log.info("Added to group %s by user %s", chat_id, adder)
     try:
-        await context.bot.send_message(chat_id, th.joined_group_html(context.bot.username))
+        lang = change.from_user.language_code if change.from_user else None  # whoever added the bot
+        await context.bot.send_message(chat_id, th.joined_group_html(context.bot.username, lang))
     except TelegramError as err:  # e.g. a group where members may not post: the bot still answers when addressed
         log.warning("Could not post the how-to note in group %s: %s", chat_id, err)
 

@@ -23,6 +23,7 @@ from qabot.bot.feedback import Activity, FeedbackStore
 from qabot.config import Settings
 from qabot.models import IndexStats
 from qabot.render import telegram as th
+from qabot.render import translations as tr
 from qabot.text import counted
 
 log = logging.getLogger(__name__)
@@ -110,46 +111,36 @@ class Privacy:
 
     # ---------------------------------------------------------------- the commands
 
-    async def reply(self, command: str, user_id: int | None, *, admin: bool, args: Sequence[str] = ()) -> str:
-        """The HTML reply to ``/privacy``, ``/forget`` or ``/stats`` from ``user_id`` (``admin``: one of the bot's)."""
+    async def reply(
+        self, command: str, user_id: int | None, *, admin: bool, args: Sequence[str] = (), lang: str | None = None
+    ) -> str:
+        """The HTML reply to ``/privacy``, ``/forget`` or ``/stats`` from ``user_id`` (``admin``: one of the bot's),
+        in the language of ``lang`` (the sender's Telegram ``language_code``) but for the admins' part."""
         if command == "privacy":
-            return self.policy_html()
+            return self.policy_html(lang)
         if command == "forget":
-            return th.esc(await self.forget(user_id))
-        public = th.stats_html(await self.index_stats())
+            return th.esc(await self.forget(user_id, lang))
+        public = th.stats_html(await self.index_stats(), lang)
         return f"{public}\n\n{await self.activity_html(args)}" if admin else public
 
-    def policy_html(self) -> str:
+    def policy_html(self, lang: str | None = None) -> str:
         """What is kept, for how long, and how to delete it."""
         ttl = self.conversations.ttl_minutes
-        context = (
-            f"The topic of the last answer in each conversation, so follow-ups work; it expires after {ttl:g} minutes."
-            if ttl > 0
-            else "Follow-ups are off: no conversation context is kept."
-        )
-        return (
-            "<b>What this bot keeps</b>\n"
-            "• Each question you ask me, with the chat's id, your user id and the quotes I showed, "
-            "so 👍/👎 and <i>More sources</i> work.\n"
-            "• Each 👍/👎 you press, with your user id.\n"
-            f"• {th.esc(context)}\n\n"
-            f"Everything is deleted after <b>{counted(self.days, 'day')}</b>. Nothing else is kept: not your name, "
-            "and not messages that are not questions to me. The bot's log may hold chat and user ids when "
-            "something fails; its operator keeps that log.\n\n"
-            "/forget deletes your questions, your votes and our private chat's conversation now."
-        )
+        context = tr.text("privacy_context", lang, ttl=f"{ttl:g}") if ttl > 0 else tr.text("privacy_no_context", lang)
+        return tr.text("privacy_policy", lang, context=context, days=tr.plural("after_days", lang, self.days))
 
-    async def forget(self, user_id: int | None) -> str:
+    async def forget(self, user_id: int | None, lang: str | None = None) -> str:
         """Delete one person's records; the one line that says what went."""
         if user_id is None:
-            return "I can't tell who you are here: send /forget in a private chat with me."
+            return tr.text("forget_who", lang)
         gone = await asyncio.to_thread(self.feedback.forget_user, user_id)
         contexts = await asyncio.to_thread(self.conversations.store.forget_chat, user_id)
         log.info("Forgot user %s: %d questions, %d votes", user_id, gone.questions, gone.votes)
         if not (gone.questions or gone.votes or contexts):
-            return "Nothing to delete: I keep no questions, votes or conversation of yours."
-        what = f"{counted(gone.questions, 'question')}, {counted(gone.votes, 'vote')}"
-        return f"Deleted what I kept of yours: {what}" + (" and our conversation." if contexts else ".")
+            return tr.text("forget_nothing", lang)
+        key = "forget_done_conversation" if contexts else "forget_done"
+        questions, votes = tr.plural("questions", lang, gone.questions), tr.plural("votes", lang, gone.votes)
+        return tr.text(key, lang, questions=questions, votes=votes)
 
     async def activity_html(self, args: Sequence[str]) -> str:
         """The admins' part of ``/stats``: questions, declines and votes of the last days (``/stats 30``)."""

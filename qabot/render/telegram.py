@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qabot.models import Answer, Article, IndexStats, Quote
+from qabot.render import translations as tr
 from qabot.render.common import (
     DECLINE_TEXT,
     NO_MORE,
     SEPARATOR,
-    SUMMARY_LABEL,
     Source,
     SourceGroup,
     declined_text,
@@ -30,22 +30,23 @@ from qabot.render.common import (
     short_date,
     source_of,
 )
-from qabot.text import counted, strip_controls
+from qabot.text import strip_controls
 
 MAX_MESSAGE = 4096
 BLOCK_SEP = "\n\n"
 
-SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again later."
-PRIVATE_BOT = "Sorry, this bot is private. Ask its owner for access."
-ADMIN_ONLY = "Sorry, only the bot's admins can do that."
-EMPTY_QUESTION = "Ask me a question about the news, e.g. <code>/ask what happened to the F-35 program?</code>"
-NOT_A_QUESTION = "Glad to help — ask me anything about the articles."
-NOT_TEXT = "I read text only: send me your question as a message."
-NEW_CONVERSATION = "New conversation: the next question starts afresh."
+# The English texts (the default); qabot.render.translations holds them with their translations.
+SOMETHING_WRONG = tr.text("something_wrong")
+PRIVATE_BOT = tr.text("private_bot")
+ADMIN_ONLY = tr.text("admin_only")
+EMPTY_QUESTION = tr.text("empty_question")
+NOT_A_QUESTION = tr.text("not_a_question")
+NOT_TEXT = tr.text("not_text")
+NEW_CONVERSATION = tr.text("new_conversation")
 MORE_SOURCES = "More sources"
-SOURCES_BELOW = "The further sources are in the message under this answer."
-FEEDBACK_DOWN = "Sorry, I can't record that right now. Please try again later."
-OLD_BUTTON = "This button no longer works. Ask again for a fresh answer."
+SOURCES_BELOW = tr.text("sources_below")
+FEEDBACK_DOWN = tr.text("feedback_down")
+OLD_BUTTON = tr.text("old_button")
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 _TAG = re.compile(r"<[^<>]*>")  # text is escaped here, so every "<" left starts a tag
@@ -83,17 +84,21 @@ def plain_text(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
-def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE) -> list[str]:
+def render_answer_html(
+    answer: Answer, *, before: Sequence[Quote] = (), limit: int = MAX_MESSAGE, lang: str | None = None
+) -> list[str]:
     """Render an answer as one or more Telegram HTML messages, each within ``limit`` visible characters.
 
     A declined answer is its one line (:func:`qabot.render.common.declined_text`). Otherwise the answer's caveat
     (``note``) in italics, then the LLM's checked summary (``answer.synthesis``) under a line saying a model wrote
     it, then each passage in a blockquote, each article's passages followed by its numbered source line
     (``answer.answer`` is the plain-text form of the same quotes, so it is not repeated). ``before``: quotes already
-    shown for this answer, whose articles keep their numbers.
+    shown for this answer, whose articles keep their numbers. ``lang`` (a Telegram ``language_code``): the language
+    of the decline sentence and the summary's label; the quotes are never translated.
     """
     if answer.abstained or not answer.quotes:
-        return [esc(declined_text(answer) if answer.abstained else DECLINE_TEXT)]
+        line = declined_text(answer) if answer.abstained else DECLINE_TEXT
+        return [esc(tr.text("declined", lang) if line == DECLINE_TEXT else line)]
     blocks: list[_Block] = []
     note = clean(answer.note or "").strip()
     if note:
@@ -101,7 +106,8 @@ def render_answer_html(answer: Answer, *, before: Sequence[Quote] = (), limit: i
     groups = group_quotes(answer.quotes, before=before)
     if answer.synthesis is not None and answer.synthesis.text:
         summary = clean(answer.synthesis.cited_as([n for g in groups for n in g.numbers]))
-        blocks.append(_Block(f"<i>{esc(SUMMARY_LABEL)}</i>\n{esc(summary)}", f"{SUMMARY_LABEL}\n{summary}"))
+        label = tr.text("summary_label", lang)
+        blocks.append(_Block(f"<i>{esc(label)}</i>\n{esc(summary)}", f"{label}\n{summary}"))
     blocks.extend(quote_blocks(groups, limit=limit))
     return pack_blocks(blocks, limit=limit)
 
@@ -213,63 +219,48 @@ def pack_blocks(blocks: Sequence[_Block], *, limit: int = MAX_MESSAGE) -> list[s
     return messages
 
 
-def articles_phrase(count: int) -> str:
-    """ "1 article", "2 articles"."""
-    return counted(count, "article")
+def articles_phrase(count: int, lang: str | None = None) -> str:
+    """ "1 article", "2 articles" (in the language of ``lang``, a Telegram ``language_code``)."""
+    return tr.plural("articles", lang, count)
 
 
-def start_html(stats: IndexStats, bot_username: str | None) -> str:
+def start_html(stats: IndexStats, bot_username: str | None, lang: str | None = None) -> str:
     """The /start greeting: what the bot does and what it knows (article count, newest date)."""
     newest = short_date(stats.newest)
-    knows = f"I know {articles_phrase(stats.articles)}" + (f", the newest from {esc(newest)}." if newest else ".")
-    return (
-        "Hi! I answer questions about the news by quoting the articles I have, with links to the sources. "
-        "If the articles don't say, I tell you so instead of guessing.\n\n"
-        f"{knows}\n\nJust send me a question. {_group_usage(bot_username)} /help for more."
-    )
+    articles = articles_phrase(stats.articles, lang)
+    if newest:
+        knows = tr.text("knows_newest", lang, articles=articles, newest=esc(newest))
+    else:
+        knows = tr.text("knows", lang, articles=articles)
+    return tr.text("start", lang, knows=knows, group_usage=_group_usage(bot_username, lang))
 
 
-def _group_usage(bot_username: str | None, where: str = "In groups") -> str:
-    name = f"@{esc(bot_username)}" if bot_username else "me"
-    ask = f"/ask@{esc(bot_username)}" if bot_username else "/ask"
-    return f"{where}, mention {name}, reply to one of my messages, or use <code>{ask} your question</code>."
+def _group_usage(bot_username: str | None, lang: str | None) -> str:
+    if not bot_username:
+        return tr.text("group_usage_plain", lang)
+    return tr.text("group_usage", lang, name=f"@{esc(bot_username)}", ask=f"/ask@{esc(bot_username)}")
 
 
-def joined_group_html(bot_username: str | None) -> str:
+def joined_group_html(bot_username: str | None, lang: str | None = None) -> str:
     """The one note the bot posts when it is added to a group: how to address it there."""
-    return (
-        "Hi! I answer questions about the news by quoting my articles. "
-        f"{_group_usage(bot_username, 'To ask me here')} /help for more."
-    )
+    if not bot_username:
+        return tr.text("joined_group_plain", lang)
+    return tr.text("joined_group", lang, name=f"@{esc(bot_username)}", ask=f"/ask@{esc(bot_username)}")
 
 
-def help_html(bot_username: str | None) -> str:
+def help_html(bot_username: str | None, lang: str | None = None) -> str:
     """The /help text, including how to ask in groups."""
-    return (
-        "<b>How to ask</b>\n"
-        "In this chat, send any question as a message, or <code>/ask your question</code>.\n"
-        f"{_group_usage(bot_username)} I stay quiet otherwise.\n\n"
-        "Each answer quotes the articles word for word, with numbered sources. "
-        "Use 👍/👎 to tell me whether it helped and <i>More sources</i> for further passages.\n\n"
-        "Follow-ups such as <i>when did that happen?</i> are read about the last answer: in this chat just ask on, "
-        "in groups reply to my answer (each forum topic is its own conversation). /new starts over.\n\n"
-        "<b>Commands</b>\n"
-        "/ask — ask a question\n/new — start a new conversation\n/sources — the most recent articles\n"
-        "/stats — what the index holds\n/privacy — what I keep; /forget deletes yours\n/help — this text"
-    )
+    return tr.text("help", lang, group_usage=_group_usage(bot_username, lang))
 
 
-def unknown_command_html(command: str) -> str:
+def unknown_command_html(command: str, lang: str | None = None) -> str:
     """One line for a command the bot does not know (the name is cut short: it is whatever the user typed)."""
-    return f"Unknown command /{esc(command[:32])}; /help lists the commands."
+    return tr.text("unknown_command", lang, command=esc(command[:32]))
 
 
-def skipped_note(skipped: int) -> str:
+def skipped_note(skipped: int, lang: str | None = None) -> str:
     """Said once after a burst of questions was answered: how many were not."""
-    return (
-        f"I skipped {counted(skipped, 'more question')} you sent while I was answering. "
-        "Please send them again, one at a time."
-    )
+    return tr.text("skipped", lang, questions=tr.plural("more_questions", lang, skipped))
 
 
 def vote_label(up: bool, count: int) -> str:
@@ -278,31 +269,34 @@ def vote_label(up: bool, count: int) -> str:
     return f"{thumb} {count}" if count else thumb
 
 
-def vote_notice(vote: int, before: int) -> str:
+def vote_notice(vote: int, before: int, lang: str | None = None) -> str:
     """What the presser of a vote button is told (only they see it): which vote counts now."""
     thumb = "👍" if vote > 0 else "👎"
-    if before == vote:
-        return f"You already voted {thumb}."
-    return f"Changed your vote to {thumb}." if before else f"Thanks! Your {thumb} is counted."
+    key = "vote_already" if before == vote else "vote_changed" if before else "vote_counted"
+    return tr.text(key, lang, thumb=thumb)
 
 
-def stats_html(stats: IndexStats) -> str:
+def stats_html(stats: IndexStats, lang: str | None = None) -> str:
     """The /stats text: articles, passages, newest date and model."""
-    newest = short_date(stats.newest) or "unknown"
-    return (
-        f"<b>{articles_phrase(stats.articles)}</b>, {stats.chunks} passages\n"
-        f"Newest article: {esc(newest)}\n"
-        f"Model: <code>{esc(stats.model)}</code> ({stats.dimension} dimensions)"
+    return tr.text(
+        "stats",
+        lang,
+        articles=articles_phrase(stats.articles, lang),
+        passages=tr.plural("passages", lang, stats.chunks),
+        newest=esc(short_date(stats.newest) or tr.text("unknown_date", lang)),
+        model=esc(stats.model),
+        dimension=stats.dimension,
     )
 
 
-def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE) -> str:
+def sources_html(articles: Sequence[Article], *, limit: int = MAX_MESSAGE, lang: str | None = None) -> str:
     """The /sources text: the most recent articles, each with the same source line as under a quote, within one
     message."""
     if not articles:
-        return "I have no articles yet."
-    lines = ["<b>Most recent articles</b>"]
-    used = utf16_len("Most recent articles")
+        return tr.text("no_articles", lang)
+    title = tr.text("sources_title", lang)
+    lines = [f"<b>{title}</b>"]
+    used = utf16_len(title)
     for number, article in enumerate(articles, start=1):
         line_html, line_text = source_html(number, source_of(article))
         used += utf16_len(line_text) + 1

@@ -168,11 +168,20 @@ def text_entities(text: str) -> list[dict[str, Any]]:
     return entities
 
 
-def user(user_id: int, first_name: str = "Ann", username: str | None = None, *, is_bot: bool = False) -> dict:
-    """A Telegram ``User`` dict."""
+def user(
+    user_id: int,
+    first_name: str = "Ann",
+    username: str | None = None,
+    *,
+    is_bot: bool = False,
+    language_code: str | None = None,
+) -> dict:
+    """A Telegram ``User`` dict (``language_code``: the user's app language, an IETF tag such as "de" or "es-MX")."""
     data: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
     if username:
         data["username"] = username
+    if language_code:
+        data["language_code"] = language_code
     return data
 
 
