@@ -1,11 +1,12 @@
 """The bot's blocking work, kept off the event loop: answers on one worker thread, feed refreshes on another.
 
-Telegram-free; ``qabot.bot.app`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
-tokenizer is not thread-safe and the box is small), so every model call holds one lock. Answers queue on a single
-answer thread. A feed refresh runs on its own thread and spends most of its time waiting for web servers; it takes
-the model lock only while it embeds and writes a feed's entries, so questions keep being answered meanwhile, from
-the last complete index (the store commits each ingest as one transaction). Before each answer the answerer checks
-the index generation (one SQLite read), so an ingest by another process is picked up without a restart.
+Telegram-free; the handlers (``qabot.bot.commands``, ``questions``, ``buttons``, ``inline``) call it. The model and
+its tokenizer do one thing at a time (the tokenizer is not thread-safe and the box is small), so every model call
+holds one lock. Answers queue on a single answer thread. A feed refresh runs on its own thread and spends most of
+its time waiting for web servers; it takes the model lock only while it embeds and writes a feed's entries, so
+questions keep being answered meanwhile, from the last complete index (the store commits each ingest as one
+transaction). Before each answer the answerer checks the index generation (one SQLite read), so an ingest by
+another process is picked up without a restart.
 """
 
 from __future__ import annotations
