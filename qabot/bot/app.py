@@ -80,7 +80,7 @@ class BotApplication(Application):  # type: ignore[type-arg]
 
     async def stop(self) -> None:
         """Tell a running feed refresh to stop first: PTB waits here for running handlers, an admin's /refresh too."""
-        self.state.jobs.stopping()
+        self.state.jobs.feeds.stopping()
         await super().stop()
 
 

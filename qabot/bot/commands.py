@@ -2,7 +2,8 @@
 /reload, /refresh and uploaded documents, and the answer to a command or message it does not know.
 
 ``/ask`` is a question (``qabot.bot.questions``). What each command says is decided Telegram-free in
-``qabot.bot.jobs`` and ``qabot.bot.privacy``; this module only reads the update and sends the reply.
+``qabot.bot.jobs``, ``qabot.bot.admin`` and ``qabot.bot.privacy``; this module reads the update and sends the
+reply.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
-from qabot.bot import address, conversations
-from qabot.bot.jobs import ALREADY_REFRESHING, BotJobs
+from qabot.bot import address, admin, conversations
+from qabot.bot.admin import ALREADY_REFRESHING
+from qabot.bot.jobs import BotJobs
 from qabot.bot.sending import lang_of, send, typing_in
 from qabot.render import telegram as th
 from qabot.render import translations as tr
@@ -81,11 +83,11 @@ async def cmd_admin(update: Update, context: Context) -> None:
         return
     message = update.effective_message
     command = address.command_name(message.to_dict())
-    if command == "refresh" and jobs.refreshing:
+    if command == "refresh" and jobs.feeds.refreshing:
         reply = ALREADY_REFRESHING  # said at once, not after the running refresh
     else:
         async with typing_in(message):
-            reply = await jobs.admin(command, list(context.args or []))
+            reply = await admin.reply(jobs, command, list(context.args or []))
     await send(message, th.esc(reply))
 
 
@@ -104,7 +106,7 @@ async def on_document(update: Update, context: Context) -> None:
     else:
         async with typing_in(message):
             data = bytes(await (await document.get_file()).download_as_bytearray())
-            reply = await jobs.ingest_upload(document.file_name or "document", data)
+            reply = await admin.ingest_upload(jobs, document.file_name or "document", data)
     await send(message, th.esc(reply))
 
 
