@@ -166,7 +166,7 @@ async def soak(settings: Settings, embedder: Embedder, minutes: float, refresh_s
                     if time.monotonic() - t0 - rss[-1][0] >= 30:
                         rss.append((round(time.monotonic() - t0), common.rss_mb()))
                 rss.append((round(time.monotonic() - t0), common.rss_mb()))
-                refreshes = bot.jobs.refreshes
+                refreshes = bot.jobs.feeds.refreshes
                 feed_errors = [f.last_error for f in FeedList(settings.index_dir).list() if f.last_error]
                 elapsed = time.monotonic() - t0
     articles = answerer.store.stats().articles

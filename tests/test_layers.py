@@ -78,9 +78,12 @@ def test_the_package_is_found() -> None:
     assert pipeline() >= NAMED_PIPELINE
 
 
-# The bot's Telegram adapters: the application, inline mode and group joins. The rules (address, guard, jobs,
-# conversations, feedback) and the renderers stay Telegram-free, so they test without it.
-TELEGRAM_ADAPTERS = {"qabot.bot.app", "qabot.bot.inline", "qabot.bot.members"}
+# The bot's Telegram adapters: the application, its handlers (updates, commands, questions, buttons, inline mode,
+# group joins) and the sending of replies. The rules (address, guard, jobs, conversations, feedback) and the
+# renderers stay Telegram-free, so they test without it.
+TELEGRAM_ADAPTERS = {
+    f"qabot.bot.{name}" for name in "app updates commands questions buttons sending inline members".split()
+}
 
 
 def test_only_the_bots_telegram_adapters_import_telegram() -> None:

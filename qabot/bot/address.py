@@ -1,6 +1,6 @@
 """Is a Telegram message meant for the bot, and what does it ask? Decided on the Bot API's message JSON.
 
-Telegram-free: ``qabot.bot.app`` passes ``message.to_dict()``, the same shape the Bot API sends, so these rules are
+Telegram-free: the handlers pass ``message.to_dict()``, the same shape the Bot API sends, so these rules are
 tested without a bot. In a private chat every message is for the bot. In a group only these are: a command for this
 bot (``/ask`` or ``/ask@thisbot``, not ``/ask@otherbot``), an @mention of it in any case or a text mention of its
 user, and a reply to one of its messages — but not the implicit reply every message in a forum topic makes to the

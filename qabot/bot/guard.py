@@ -2,8 +2,8 @@
 
 ``Guard`` keeps the per-process state the rules need (last question per sender, answers per group in the last
 minute, which chats were told the bot is private, groups that moved to a supergroup) and keeps it bounded, so a bot
-that runs for months in many chats does not grow. ``qabot.bot.app`` wires it to Telegram updates; the token is
-kept out of the logs by ``qabot.redact``.
+that runs for months in many chats does not grow. ``qabot.bot.updates`` (the gate) and ``qabot.bot.questions``
+apply it to Telegram updates; the token is kept out of the logs by ``qabot.redact``.
 """
 
 from __future__ import annotations

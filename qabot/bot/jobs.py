@@ -1,11 +1,12 @@
-"""The bot's blocking work, kept off the event loop: answers on one worker thread, feed refreshes on another.
+"""The bot's blocking work, kept off the event loop: answers, admin ingests and feed refreshes.
 
-Telegram-free; ``qabot.bot.app`` calls it from its handlers. The model and its tokenizer do one thing at a time (the
-tokenizer is not thread-safe and the box is small), so every model call holds one lock. Answers queue on a single
-answer thread. A feed refresh runs on its own thread and spends most of its time waiting for web servers; it takes
-the model lock only while it embeds and writes a feed's entries, so questions keep being answered meanwhile, from
-the last complete index (the store commits each ingest as one transaction). Before each answer the answerer checks
-the index generation (one SQLite read), so an ingest by another process is picked up without a restart.
+Telegram-free; the handlers (``qabot.bot.commands``, ``questions``, ``buttons``, ``inline``) call it. The model and
+its tokenizer do one thing at a time (the tokenizer is not thread-safe and the box is small), so every model call
+holds one lock. Answers queue on a single answer thread. Feed refreshes run on a thread of their own
+(``qabot.bot.schedule``) and take the model lock only while they embed and write, as admin ingests do, so questions
+keep being answered meanwhile, from the last complete index (the store commits each ingest as one transaction).
+Before each answer the answerer checks the index generation (one SQLite read), so an ingest by another process is
+picked up without a restart.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ from qabot.bot.conversations import Conversations, Thread
 from qabot.bot.feedback import FeedbackStore, StoreError
 from qabot.bot.paging import SourcesPage, sources_page, unseen
 from qabot.bot.privacy import Privacy
+from qabot.bot.schedule import FeedSchedule
 from qabot.config import Settings
-from qabot.errors import IndexLocked
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
-from qabot.sources.feeds import FeedList, FeedRefreshReport, refresh_feeds
-from qabot.sources.inputs import Sources, Upload
+from qabot.sources.inputs import Sources
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,7 @@ T = TypeVar("T")
 # The model lock as the ingestor takes it: after the index's write lock, never while waiting for it.
 Hold = contextlib.AbstractContextManager[object]
 
-ALREADY_REFRESHING = "A feed refresh is already running; new articles appear when it ends."
-INDEX_BUSY = "The index is busy: another process is writing to it. Try again in a minute."
-MAX_REPORT = 3500  # characters of a refresh report sent to an admin (a message holds 4096)
 RECENT_SOURCES = 10
-STOP_GRACE = 2.0  # seconds stop() gives a feed refresh to reach its next feed or entry
 SYNTHESIS_GRACE = 0.5  # seconds past QABOT_LLM_TIMEOUT_SECONDS before an answer goes without its summary anyway
 
 
@@ -76,14 +72,7 @@ class IngestorLike(Protocol):
     def prune_older_than(self, days: int, *, hold: Hold | None = None) -> list[str]: ...
 
 
-def refresh_period(settings: Settings, override: float | None = None) -> float:
-    """Seconds between scheduled feed refreshes (0 = off): ``override`` when given, else the setting in minutes."""
-    return max(0.0, override if override is not None else settings.feed_refresh_minutes * 60.0)
 
-
-def refresh_changed(report: FeedRefreshReport) -> bool:
-    """Whether a refresh added, updated or pruned anything, so readers must reload."""
-    return bool(report.pruned) or any(f.added or f.updated for f in report.feeds)
 
 
 @dataclass(frozen=True)
@@ -111,8 +100,10 @@ class Tally:
     down: int = 0
 
 
+
+
 class BotJobs:
-    """The answer thread, the feed-refresh thread and the schedule of one running bot."""
+    """The answer thread, the feed schedule and the stores of one running bot."""
 
     def __init__(
         self,
@@ -126,10 +117,6 @@ class BotJobs:
         self.settings = settings
         self.answerer = answerer
         self.ingestor = ingestor
-        self.period = refresh_period(settings, refresh_interval) if ingestor is not None else 0.0
-        self.refreshing = False
-        self.refreshes = 0  # completed refreshes, scheduled or asked for
-        self.last_refresh: FeedRefreshReport | None = None
         self.feedback = FeedbackStore.from_settings(settings, clock=clock)
         self.feedback_down = False  # the store failed last time: warned once, not again until it works
         self.conversations = Conversations(settings, clock=clock)
@@ -138,10 +125,8 @@ class BotJobs:
         )
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
-        self._stopping = threading.Event()
-        self._feed_thread: asyncio.Future[FeedRefreshReport] | None = None
-        self._changed: asyncio.Condition | None = None
-        self._schedule: asyncio.Task[None] | None = None
+        self.feeds = FeedSchedule(settings, answerer, ingestor, self._model, refresh_interval=refresh_interval)
+
 
     # ---------------------------------------------------------------- the answer thread
 
@@ -280,186 +265,21 @@ class BotJobs:
             await self.run(self.answerer.reload)
         return removed
 
-    # ---------------------------------------------------------------- admin commands: the reply is plain text
-
-    async def admin(self, command: str, args: list[str]) -> str:
-        """Carry out ``/ingest URL``, ``/remove REF``, ``/reload`` or ``/refresh`` (the caller checked the sender).
-
-        An index another process keeps locked past the ingestor's wait is :data:`INDEX_BUSY`, not an error."""
-        try:
-            return await self._admin(command, args)
-        except IndexLocked as err:
-            log.warning("/%s: %s", command, err)
-            return INDEX_BUSY
-
-    async def _admin(self, command: str, args: list[str]) -> str:
-        if command == "reload":
-            changed = await self.run(self.answerer.reload)
-            stats = await self.run(self.answerer.stats)
-            status = "Reloaded the index" if changed else "The index was already up to date"
-            return f"{status}: {th.articles_phrase(stats.articles)}."
-        if self.ingestor is None:
-            return "Ingest is not set up on this bot."
-        if command == "refresh":
-            report = await self.refresh()
-            return ALREADY_REFRESHING if report is None else report.summary()[:MAX_REPORT]
-        if not args:
-            return f"Usage: /{command} " + (
-                "https://example.com/article" if command == "ingest" else "article-id-or-url"
-            )
-        if command == "remove":
-            return "Removed." if await self.remove(args[0]) else "No article with that id or URL."
-        return await self.ingest_url(args[0])
-
-    async def ingest_url(self, url: str) -> str:
-        """Fetch one page and ingest it. The URL guard (http/https, no private address unless allowed) runs first."""
-        report = await self.ingest(Sources(urls=(url,)))
-        if not report.titles:
-            return f"Not ingested: {report.skipped[0].reason if report.skipped else 'no article found'}"
-        return f"{next(iter(report.titles.values()))}: {report.summary()}"
-
-    async def ingest_upload(self, name: str, data: bytes) -> str:
-        """Ingest an uploaded document (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl``); INDEX_BUSY as for
-        :meth:`admin`."""
-        try:
-            report = await self.ingest(Sources(uploads=(Upload(name, data),)))
-        except IndexLocked as err:
-            log.warning("upload %s: %s", name, err)
-            return INDEX_BUSY
-        return "\n".join([report.summary(), *(f"skipped {s.where}: {s.reason}" for s in report.skipped[:5])])
-
-    # ---------------------------------------------------------------- feed refreshes
-
-    async def refresh(self) -> FeedRefreshReport | None:
-        """Refresh every feed now on the feed thread; None when a refresh is already running (they never overlap)."""
-        if self.ingestor is None or self.refreshing:
-            return None
-        self.refreshing = True  # set and cleared on the event loop, so the check above cannot race
-        await self._notify()
-        try:
-            self._feed_thread = _in_daemon_thread(self._refresh_blocking, name="qabot-feeds")
-            report = await asyncio.shield(self._feed_thread)  # cancelling the schedule leaves the thread to stop()
-        finally:
-            self.refreshing = False
-            await self._notify()
-        self.refreshes += 1
-        self.last_refresh = report
-        await self._notify()
-        return report
-
-    def _refresh_blocking(self) -> FeedRefreshReport:
-        ingestor = self.ingestor
-        assert ingestor is not None
-
-        def ingest(articles: list[Article], skipped: list[Skip]) -> IngestReport:
-            # Pages were fetched without the model lock; only embedding and writing take it, once the index is ours.
-            return ingestor.ingest_articles(articles, skipped, hold=self._model)
-
-        def prune(days: int) -> list[str]:
-            return ingestor.prune_older_than(days, hold=self._model)
-
-        feeds = FeedList(self.settings.index_dir)
-        report = refresh_feeds(self.settings, ingest, feeds=feeds, prune=prune, stop=self._stopping)
-        if refresh_changed(report):
-            self.answerer.reload()
-        if report.feeds:
-            log.info("Feed refresh: %s", report.summary().replace("\n", "; "))
-        return report
-
-    async def _every(self, seconds: float) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except Exception:  # a broken feed list or index must not end the schedule; the next run may work
-                log.exception("Scheduled feed refresh failed")
-            await asyncio.sleep(seconds)
+    # ---------------------------------------------------------------- starting and stopping
 
     def start(self) -> None:
         """Prune what is past the retention, then start the schedules: retention hourly, and feed refreshes (the
         first at once) unless refreshing is off or there is no ingestor."""
         self.privacy.start()
-        if self.period > 0 and self._schedule is None:
-            self._schedule = asyncio.get_running_loop().create_task(self._every(self.period), name="qabot-feeds")
-
-    def stopping(self) -> None:
-        """Ask a running feed refresh to end at its next feed or entry (``BotApplication.stop`` calls this first,
-        so an admin's /refresh does not hold up PTB's wait for running handlers)."""
-        self._stopping.set()
+        self.feeds.start()
 
     async def stop(self) -> None:
         """Stop the schedules, then the answer thread once its work is done: within seconds, well inside systemd's
-        30 s. A refresh gets ``STOP_GRACE`` to reach its next feed or entry; one still inside a fetch or an ingest
-        is left behind (a daemon thread the process exit ends), and as each feed is one transaction the index
-        keeps every feed it finished and none of the one in hand."""
-        self.stopping()
+        30 s (a feed refresh still under way is left behind: ``FeedSchedule.stop``)."""
+        self.feeds.stopping()
         await self.privacy.stop()
-        if self._schedule is not None:
-            self._schedule.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._schedule
-            self._schedule = None
-        if self._feed_thread is not None and not self._feed_thread.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(self._feed_thread), STOP_GRACE)
-            except TimeoutError:
-                log.warning("Stopping without the feed refresh still under way; it ends with the process")
-                self._feed_thread = None  # a second stop() need not wait for it again
-            except Exception:  # its failure is the refresh's own business, logged where it is awaited
-                pass
+        await self.feeds.stop()
         await asyncio.to_thread(self._answers.shutdown, wait=True)
 
-    async def wait_for(self, condition: Callable[[BotJobs], bool], within: float = 60.0) -> None:
-        """Wait until ``condition(self)`` holds, e.g. ``lambda j: j.refreshes >= 1`` (for status checks and tests)."""
-        changed = self._condition()
-        async with changed:
-            await asyncio.wait_for(changed.wait_for(lambda: condition(self)), within)
 
-    def _condition(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
-
-    async def _notify(self) -> None:
-        changed = self._condition()
-        async with changed:
-            changed.notify_all()
-
-
-def _in_daemon_thread(fn: Callable[[], T], *, name: str) -> asyncio.Future[T]:
-    """``fn()`` on a new daemon thread, as a future of this loop. Not an executor: the interpreter joins those at
-    exit, so a refresh stuck in a fetch would hold up the process's end for its whole timeout."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.done():
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(result)  # type: ignore[arg-type]
-
-    def work() -> None:
-        result, error = None, None
-        try:
-            result = fn()
-        except BaseException as err:  # handed to the awaiting coroutine, which logs it
-            error = err
-        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot stopped without waiting for this
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=work, name=name, daemon=True).start()
-    return done
-
-
-__all__ = [
-    "ALREADY_REFRESHING",
-    "INDEX_BUSY",
-    "AnswererLike",
-    "BotJobs",
-    "IngestorLike",
-    "Reply",
-    "Tally",
-    "refresh_changed",
-    "refresh_period",
-]
+__all__ = ["AnswererLike", "BotJobs", "IngestorLike", "Reply", "Tally"]

@@ -6,7 +6,7 @@ Kept: each question with its chat id, the asker's user id and the quotes shown (
 every write, and :class:`Privacy` prunes both at start and hourly, so an idle bot forgets on time too.
 ``/forget`` deletes one person's questions and votes and their private chat's context at once. ``/stats`` shows
 everyone what the index holds; the admins also see questions, declines and votes of the last days, which only
-this module reads. Telegram-free, like ``qabot.bot.jobs``; ``qabot.bot.app`` registers the commands.
+this module reads. Telegram-free, like ``qabot.bot.jobs``; ``qabot.bot.commands`` takes the commands.
 """
 
 from __future__ import annotations

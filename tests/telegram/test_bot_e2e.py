@@ -326,7 +326,7 @@ async def test_an_unexpected_error_gives_one_neutral_line_and_a_log_with_context
     [reply] = fake.sent()
     assert visible(reply) == th.SOMETHING_WRONG
     assert reply.params["reply_parameters"]["message_id"] == question["message_id"]
-    [record] = [r for r in caplog.records if r.name == "qabot.bot.app" and r.levelno == logging.ERROR]
+    [record] = [r for r in caplog.records if r.name == "qabot.bot.updates" and r.levelno == logging.ERROR]
     assert f"chat {group['id']}" in record.getMessage()
     assert f"user {ANN['id']}" in record.getMessage()
     assert record.exc_info

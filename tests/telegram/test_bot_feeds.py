@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from qabot.bot.jobs import ALREADY_REFRESHING
+from qabot.bot.admin import ALREADY_REFRESHING
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.render.common import DECLINE_TEXT
@@ -60,7 +60,7 @@ async def test_scheduled_refresh_ingests_a_new_feed_entry_and_the_bot_answers_fr
         async with running_bot(
             fake, index.settings, index.answerer, ingestor=index.ingestor, refresh_interval=0.05
         ) as bot:
-            await bot.jobs.wait_for(lambda jobs: jobs.refreshes >= 2)  # the period really repeats
+            await bot.jobs.feeds.wait_for(lambda feeds: feeds.refreshes >= 2)  # the period really repeats
             fake.send_text(private_chat(ANN), ANN, BRIDGE_QUESTION)
             answer = await fake.wait_for_call("sendMessage")
             await bot.settle()
@@ -83,10 +83,10 @@ async def test_a_question_during_a_slow_refresh_is_answered_at_once_from_the_las
         async with running_bot(
             fake, index.settings, index.answerer, ingestor=index.ingestor, refresh_interval=ONCE
         ) as bot:
-            await bot.jobs.wait_for(lambda jobs: jobs.refreshing)
+            await bot.jobs.feeds.wait_for(lambda feeds: feeds.refreshing)
 
             async def note_refresh_end() -> None:
-                await bot.jobs.wait_for(lambda jobs: jobs.refreshes >= 1)
+                await bot.jobs.feeds.wait_for(lambda feeds: feeds.refreshes >= 1)
                 sent_when_refresh_ended.append(len(fake.sent(ANN["id"])))
 
             watcher = asyncio.create_task(note_refresh_end())
@@ -116,11 +116,11 @@ async def test_refresh_command_reports_and_never_overlaps_a_running_refresh(
         async with running_bot(
             fake, index.settings, index.answerer, ingestor=index.ingestor, refresh_interval=ONCE
         ) as bot:
-            await bot.jobs.wait_for(lambda jobs: jobs.refreshing)
+            await bot.jobs.feeds.wait_for(lambda feeds: feeds.refreshing)
             fake.send_text(private_chat(ADMIN), ADMIN, "/refresh")
             busy = await fake.wait_for_call("sendMessage", chat_id=ADMIN["id"])
             page_held.set()
-            await bot.jobs.wait_for(lambda jobs: jobs.refreshes >= 1)
+            await bot.jobs.feeds.wait_for(lambda feeds: feeds.refreshes >= 1)
             fake.send_text(private_chat(ADMIN), ADMIN, "/refresh")
             report = await fake.wait_for_call("sendMessage", 2, chat_id=ADMIN["id"])
             await bot.settle()

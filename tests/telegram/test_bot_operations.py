@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from qabot.answer import Answerer
-from qabot.bot.jobs import INDEX_BUSY
+from qabot.bot.admin import INDEX_BUSY
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.sources.feeds import FeedList
@@ -152,6 +152,6 @@ async def test_stop_during_a_slow_feed_refresh_returns_at_once_and_leaves_the_in
             held_when_stopped = not page_held.is_set()
 
     assert held_when_stopped
-    assert bot.jobs.refreshes == 0
+    assert bot.jobs.feeds.refreshes == 0
     assert index.answerer.store.article_ids() == ["tram"]  # no part of the feed in hand was written
     assert FeedList(index.settings.index_dir).get(web.url(FEED)).last_refresh is None  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-import qabot.bot.app
+import qabot.bot.sending
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats
 from qabot.render import telegram as th
@@ -58,7 +58,7 @@ async def test_questions_sent_during_an_outage_are_each_answered_exactly_once_af
     fake: FakeBotApi, bot_settings: SettingsFactory, answerer: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The production back-off (1 s, doubling) is for a real outage; the same retries, faster, keep this test short.
-    monkeypatch.setattr(qabot.bot.app, "NETWORK_BACKOFF", 0.05)
+    monkeypatch.setattr(qabot.bot.sending, "NETWORK_BACKOFF", 0.05)
     people = [user(2000 + i, f"P{i}") for i in range(6)]
     # Polling fails in three ways (PTB's updater backs off 1 s, 1.5 s, then waits out the 429) ...
     fake.fail_next("getUpdates", 500, "Internal Server Error")
