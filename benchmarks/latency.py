@@ -45,6 +45,7 @@ from qabot.models import Article
 from qabot.retrieve import Retriever, query_words
 from qabot.store import IndexStore, NewChunk
 from qabot.store import index as store_index
+from qabot.store import lexical as store_lexical
 
 SENTENCES_PER_CHUNK = 4
 CHUNKS_PER_ARTICLE = 5
@@ -191,13 +192,13 @@ def measure(
     rows[0].update(components(st, qvecs, questions))
     # The same index and process without the two BM25 levers: every selective word however long its posting list,
     # and document frequencies counted afresh by FTS5 for every question.
-    budget, cache = retrieve_mod._POSTING_BUDGET, store_index.DF_CACHE_TERMS
-    retrieve_mod._POSTING_BUDGET, store_index.DF_CACHE_TERMS = 10**12, -1
+    budget, cache = retrieve_mod._POSTING_BUDGET, store_lexical.DF_CACHE_TERMS
+    retrieve_mod._POSTING_BUDGET, store_lexical.DF_CACHE_TERMS = 10**12, -1
     try:
         rows.append({**base, "variant": "no posting budget, no df cache", **timed_asks(answerer, questions, rounds)})
         rows[-1].update(components(st, qvecs, questions))
     finally:
-        retrieve_mod._POSTING_BUDGET, store_index.DF_CACHE_TERMS = budget, cache
+        retrieve_mod._POSTING_BUDGET, store_lexical.DF_CACHE_TERMS = budget, cache
     if kind == "hnsw":
         exact = exact_copy(chosen)
         rows[0]["recall@10"] = round(recall(chosen, exact, qvecs, 10), 4)

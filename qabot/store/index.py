@@ -21,6 +21,7 @@ import numpy as np
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from qabot.models import Article, IndexStats
 from qabot.store.layout import DB, MANIFEST, Manifest, atomic_write, faiss_file, read_manifest, write_manifest
+from qabot.store.lexical import DocumentFrequencies
 from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, TOKENIZER, batches, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
 from qabot.store.writer import IndexWriter, write_lock
@@ -57,7 +58,6 @@ class SentenceRow:
 
 
 _LAST_CHAR = "\U0010ffff"  # sorts after every character: prefix <= s < prefix + _LAST_CHAR is "s starts with prefix"
-DF_CACHE_TERMS = 200_000  # remembered document frequencies at most (a few MB); cleared when full
 
 
 class IndexStore:
@@ -73,12 +73,9 @@ class IndexStore:
         self._faiss: faiss.Index | None = None
         self._faiss_gen = -1
         self._swap = threading.Lock()
-        # Document frequencies of one generation: FTS5 counts them by walking a term's whole posting list, which at a
-        # million chunks costs more than the rest of an answer; the same words recur in questions, so keep them.
-        self._df_lock = threading.Lock()
-        self._df_gen = -1
-        self._df: dict[str, int] = {}
-        self._n_chunks = 0
+        # FTS5 counts document frequencies by walking a term's whole posting list, which at a million chunks costs
+        # more than the rest of an answer; the same words recur in questions, so keep them, exact across commits.
+        self._df = DocumentFrequencies()
         self._origin = "origin"  # the column's expression in reads: "NULL" on a read-only index from before it
 
     # ------------------------------------------------------------------ opening
@@ -307,26 +304,8 @@ class IndexStore:
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
-        """How many chunks contain each (stemmed) term, and the number of chunks (remembered per generation)."""
-        gen = self.generation
-        with self._df_lock:
-            fresh = gen == self._df_gen and len(self._df) <= DF_CACHE_TERMS
-            cached = {t: self._df[t] for t in terms if t in self._df} if fresh else {}
-            n = self._n_chunks
-        if not fresh:
-            n = self.count_chunks()  # outside the lock: a full count at a million chunks takes milliseconds
-            with self._df_lock:
-                self._df, self._df_gen, self._n_chunks = {}, gen, n
-        wanted = [t for t in dict.fromkeys(terms) if t not in cached]
-        if wanted:
-            marks = ",".join("?" * len(wanted))
-            rows = self.conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", wanted).fetchall()
-            found = {t: 0 for t in wanted} | {r[0]: int(r[1]) for r in rows}
-            with self._df_lock:
-                if self._df_gen == gen:
-                    self._df.update(found)
-            cached.update(found)
-        return {t: cached[t] for t in terms if cached.get(t)}, n
+        """How many chunks contain each (stemmed) term, and the number of chunks (remembered across generations)."""
+        return self._df.lookup(self.conn, self.generation, terms, self.count_chunks)
 
     def analyze(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""
@@ -497,6 +476,10 @@ class IndexStore:
             newest=newest,
             path=str(self.dir),
         )
+
+    def stored_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these text hashes have a stored vector: read from the key's index, never the vectors."""
+        return {r[0] for r in self._in("SELECT hash FROM vectors WHERE hash IN ({})", list(dict.fromkeys(hashes)))}
 
     def vectors_for(self, hashes: Iterable[str]) -> dict[str, NDArray[np.float32]]:
         """Vectors already stored for these text hashes (so the same text is never embedded twice)."""
