@@ -305,7 +305,8 @@ class IndexStore:
 
     def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
         """How many chunks contain each (stemmed) term, and the number of chunks (remembered across generations)."""
-        return self._df.lookup(self.conn, self.generation, terms, self.count_chunks)
+        with self.snapshot():  # the generation and the counts from one commit
+            return self._df.lookup(self.conn, self.generation, terms, self.count_chunks)
 
     def analyze(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""

@@ -54,13 +54,15 @@ def log_changes(
 def changes_between(conn: sqlite3.Connection, low: int, high: int) -> dict[str, int] | None:
     """How document frequencies moved from generation ``low`` to ``high`` (either order); None if not logged."""
     lo, hi = sorted((low, high))
+    if lo < 0 or hi - lo > LOG_GENERATIONS:
+        return None
     try:
         rows = conn.execute(
             "SELECT delta FROM lexical_log WHERE generation > ? AND generation <= ?", (lo, hi)
         ).fetchall()
     except sqlite3.OperationalError:  # an index from before the log, opened read-only
         return None
-    if lo < 0 or len(rows) != hi - lo or any(r[0] is None for r in rows):
+    if len(rows) != hi - lo or any(r[0] is None for r in rows):
         return None
     sign = 1 if high >= low else -1
     total: Counter[str] = Counter()
@@ -85,8 +87,11 @@ class DocumentFrequencies:
         terms: Sequence[str],
         count_chunks: Callable[[], int],
     ) -> tuple[dict[str, int], int]:
-        """``(df, n)`` for ``terms`` at generation ``gen`` (the one ``conn`` reads), exact; terms in no chunk left
-        out of ``df``."""
+        """``(df, n)`` for ``terms`` at generation ``gen``, exact; terms in no chunk left out of ``df``.
+
+        ``conn`` must be in a read transaction at ``gen``: a count from a later commit remembered as one of ``gen``
+        would be shifted by that commit again.
+        """
         with self._lock:
             seen, full = self._gen, len(self._df) > DF_CACHE_TERMS
         if seen != gen or full:
