@@ -7,7 +7,9 @@ import sqlite3
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 
+from qabot import grouping
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
@@ -41,9 +43,7 @@ def vector_hashes(settings: Settings) -> tuple[set[str], set[str]]:
     return stored, used
 
 
-def test_a_commit_drops_exactly_the_vectors_nobody_uses(
-    index_of: Callable[..., Settings], embedder: Embedder
-) -> None:
+def test_a_commit_drops_exactly_the_vectors_nobody_uses(index_of: Callable[..., Settings], embedder: Embedder) -> None:
     settings = index_of([RATES, HEAT, DAM, WELLS])
     stored, used = vector_hashes(settings)
     assert stored == used
@@ -127,3 +127,18 @@ def test_word_statistics_are_remembered_across_commits_and_stay_exact(
     assert not [s for s in statements if "chunks_vocab" in s]
     assert reader.document_frequencies(terms) == exact()
     reader.close()
+
+
+def test_a_copy_joins_its_story_when_the_lookup_may_walk_almost_nothing(
+    index_of: Callable[..., Settings], embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a million chunks most of an article's words are common; the story lookup then keeps only its rarest.
+    settings = index_of([RATES, HEAT, DAM, WELLS])
+    monkeypatch.setattr(grouping, "_PROBE_POSTINGS", 1)
+    copy = Article(id="heat-copy", title=HEAT.title, text=HEAT.text, url="https://wire.example.invalid/heat")
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles([copy])
+    store = IndexStore.open(settings.index_dir, model=settings.model)
+    try:
+        assert store.stories(["heat", "heat-copy", "dam"]) == {"heat": "heat", "heat-copy": "heat", "dam": "dam"}
+    finally:
+        store.close()

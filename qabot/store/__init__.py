@@ -1,9 +1,9 @@
 """The index on disk, and the only code that knows its schema. The only faiss importer.
 
 ``layout`` names every file of an index folder and reads/writes the manifest; ``schema`` is the SQLite schema and
-its connections; ``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads (vectors,
-BM25 over FTS5 with its document-frequency cache, rows); ``writer`` the lock and the one-transaction
-``IndexWriter``.
+its connections; ``vectors`` the FAISS cache (exact or HNSW); ``lexical`` the document-frequency cache and the
+per-commit log that keeps it exact; ``index`` the ``IndexStore`` that reads (vectors, BM25 over FTS5, rows);
+``writer`` the lock and the one-transaction ``IndexWriter``.
 
 Crash safety: every ingest is one SQLite transaction that bumps ``generation``; the FAISS file for a generation is
 written to a temporary file and ``os.replace``d after the commit. A kill at any moment leaves either the old
