@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -335,12 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
 
-    info = common.machine()
-    print(common.machine_line(info), file=sys.stderr)
-    tmp = None
-    if args.workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="qabot-bench-costs-")
-        args.workdir = Path(tmp.name)
+    info, args.workdir, tmp = common.begin(args.workdir, "qabot-bench-costs-")
     if args.skip_build and not (args.workdir / "index" / "manifest.json").exists():
         print(f"Error: no index under {args.workdir} to reuse", file=sys.stderr)
         return 1
