@@ -142,3 +142,36 @@ def test_a_copy_joins_its_story_when_the_lookup_may_walk_almost_nothing(
         assert store.stories(["heat", "heat-copy", "dam"]) == {"heat": "heat", "heat-copy": "heat", "dam": "dam"}
     finally:
         store.close()
+
+
+def test_word_statistics_follow_an_older_qabots_commit_to_an_index_without_the_log(
+    index_of: Callable[..., Settings],
+) -> None:
+    # An index from before the log, written by an older qabot while this one reads: no lexical_log table at all.
+    settings = index_of([RATES, HEAT])
+    conn = sqlite3.connect(settings.index_dir / DB)
+    conn.execute("DROP TABLE lexical_log")
+    conn.commit()
+    reader = IndexStore.open(settings.index_dir, model=settings.model)
+    terms = [t for ts in reader.analyze(["inflation", "reservoir"]) for t in ts]
+    inflation, reservoir = terms
+    before, n = reader.document_frequencies(terms)
+    assert before == {inflation: 1, reservoir: 1}
+
+    # The older qabot removes "heat" and commits, logging nothing.
+    conn.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE article_id = 'heat')")
+    for table, key in (("chunks", "article_id"), ("sentences", "article_id"), ("articles", "id")):
+        conn.execute(f"DELETE FROM {table} WHERE {key} = 'heat'")
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    conn.commit()
+    conn.close()
+
+    after, m = reader.document_frequencies(terms)  # counted afresh, not reported as a damaged index
+    fresh = IndexStore.open(settings.index_dir, model=settings.model)
+    try:
+        assert (after, m) == fresh.document_frequencies(terms)
+    finally:
+        fresh.close()
+    assert after == {inflation: 1}  # the reservoir was only in "heat"
+    assert m < n
+    reader.close()
