@@ -14,6 +14,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -53,6 +54,17 @@ def machine() -> dict[str, Any]:
             info[mod] = None
     info["commit"] = commit()
     return info
+
+
+def begin(workdir: Path | None, prefix: str) -> tuple[dict[str, Any], Path, tempfile.TemporaryDirectory[str] | None]:
+    """The machine (its line printed to stderr) and the folder to work in: ``workdir``, or a new temporary one
+    (returned too, to clean up)."""
+    info = machine()
+    print(machine_line(info), file=sys.stderr)
+    if workdir is not None:
+        return info, workdir, None
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    return info, Path(tmp.name), tmp
 
 
 def machine_line(info: dict[str, Any]) -> str:
@@ -241,6 +253,7 @@ __all__ = [
     "REPO",
     "RESULTS",
     "Timer",
+    "begin",
     "generated_articles",
     "machine",
     "machine_line",

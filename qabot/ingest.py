@@ -255,7 +255,7 @@ class Ingestor:
                 texts.setdefault(h, text[start:end])
             for c in item.chunks:
                 texts.setdefault(c.vhash, c.lexical_text)
-        have = store.vectors_for(texts)
+        have = store.stored_hashes(texts)
         missing = [(h, t) for h, t in texts.items() if h not in have]
         total = len(missing)
         if progress:

@@ -4,8 +4,8 @@
 manifest; ``schema`` is the SQLite schema, the text hash that names a vector, and connections whose sqlite3 errors
 arrive as qabot's (``IndexCorrupt``, ``IndexLocked``, ``IndexReadOnly``, ``IndexIOError``): no caller sees sqlite3;
 ``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads vectors and rows, with
-``lexical`` (BM25 over FTS5, its document-frequency cache); ``writer`` the lock and the one-transaction
-``IndexWriter``; ``maintenance`` what ``qabot repair`` checks and salvages.
+``lexical`` (BM25 over FTS5, its document-frequency cache and the per-commit log that keeps it exact); ``writer``
+the lock and the one-transaction ``IndexWriter``; ``maintenance`` what ``qabot repair`` checks and salvages.
 
 A folder this process cannot write (a read-only mount) is opened ``mode=ro`` and still answers, its vector cache
 rebuilt in memory when lost; writing to it is refused with ``IndexReadOnly``.

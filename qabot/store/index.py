@@ -305,9 +305,11 @@ class IndexStore(LexicalReads):
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
         """Chunk rows by id; ids deleted since the vector cache was built are simply absent."""
         # A chunk whose article row is gone (a damaged index, until `qabot repair`) cannot be quoted: leave it out.
+        # Correlated, one key lookup per chunk: with ``article_id IN (SELECT id FROM articles)`` SQLite walked every
+        # article against the id list, 6-10 s a question at 1M chunks.
         sql = (
             'SELECT id, article_id, ordinal, start, "end", first_sentence, last_sentence FROM chunks '
-            "WHERE id IN ({}) AND article_id IN (SELECT id FROM articles)"
+            "WHERE id IN ({}) AND EXISTS (SELECT 1 FROM articles a WHERE a.id = chunks.article_id)"
         )
         return {r[0]: ChunkRow(*r) for r in self._in(sql, list(ids))}
 
@@ -431,6 +433,10 @@ class IndexStore(LexicalReads):
             newest=newest,
             path=str(self.dir),
         )
+
+    def stored_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these text hashes have a stored vector: read from the key's index, never the vectors."""
+        return {r[0] for r in self._in("SELECT hash FROM vectors WHERE hash IN ({})", list(dict.fromkeys(hashes)))}
 
     def vectors_for(self, hashes: Iterable[str]) -> dict[str, NDArray[np.float32]]:
         """Vectors already stored for these text hashes (so the same text is never embedded twice)."""

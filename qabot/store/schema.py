@@ -19,6 +19,14 @@ SCHEMA_VERSION = 1
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
 # Columns added after an index format shipped: opening an older index adds them (one atomic statement each).
 ADDED_COLUMNS = {"story": "articles_story", "origin": "articles_origin"}
+# What finds the rows that still use a vector, so a commit checks only the vectors it may have orphaned. Indexes
+# from before them gain them at their first commit (under the write lock; ~seconds per million rows, once).
+VECTOR_REFERENCES = (
+    "CREATE INDEX IF NOT EXISTS chunks_vhash ON chunks(vhash)",
+    "CREATE INDEX IF NOT EXISTS sentences_vhash ON sentences(vhash)",
+)
+# Per commit, how it shifted each term's document frequency (``qabot.store.lexical``); made at the first commit too.
+LEXICAL_LOG = "CREATE TABLE IF NOT EXISTS lexical_log (generation INTEGER PRIMARY KEY, delta TEXT)"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -37,10 +45,13 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS sentences (
     article_id TEXT NOT NULL, ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     vhash TEXT NOT NULL, PRIMARY KEY (article_id, ordinal)) WITHOUT ROWID;
+{VECTOR_REFERENCES[0]};
+{VECTOR_REFERENCES[1]};
+{LEXICAL_LOG};
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize={TOKENIZER});
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 """
-TABLES = frozenset({"meta", "articles", "vectors", "chunks", "sentences", "chunks_fts", "chunks_vocab"})
+TABLES = frozenset({"meta", "articles", "vectors", "chunks", "sentences", "lexical_log", "chunks_fts", "chunks_vocab"})
 
 
 # Values one statement may bind: SQLite builds before 3.32 allow 999, later ones 32766, some distributions more.

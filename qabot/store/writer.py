@@ -18,8 +18,8 @@ import numpy as np
 from qabot.errors import IndexLocked
 from qabot.models import Article
 from qabot.store.layout import DB, LOCK
-from qabot.store.lexical import match_any
-from qabot.store.schema import batches, connect
+from qabot.store.lexical import MAX_LOGGED_CHUNKS, log_changes, match_any
+from qabot.store.schema import VECTOR_REFERENCES, batches, connect
 from qabot.store.vectors import fits, is_graph, tuned
 
 if TYPE_CHECKING:
@@ -82,6 +82,9 @@ class IndexWriter:
         self._removed_chunks: list[int] = []
         self._added_chunks: list[tuple[int, str]] = []
         self._touched_stories: set[str] = set()
+        self._unused_candidates: set[str] = set()  # vector hashes this transaction's removals stopped using
+        # Chunk texts added and removed, for the document-frequency log; None once too many to log.
+        self._lexical: tuple[list[str], list[str]] | None = ([], [])
 
     def save_vectors(self, vectors: dict[str, NDArray[np.float32]]) -> None:
         """Store vectors by text hash, committed at once (outside the article transaction)."""
@@ -103,9 +106,18 @@ class IndexWriter:
         story = self._conn.execute("SELECT coalesce(story, id) FROM articles WHERE id = ?", (article_id,)).fetchone()
         if story:  # its story may fall apart without it: ``stories.grouping.regroup`` looks again before the commit
             self._touched_stories.add(story[0])
-        ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        rows = self._conn.execute("SELECT id, vhash FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
+        ids = [r[0] for r in rows]
         self._removed_chunks.extend(ids)
+        self._unused_candidates.update(r[1] for r in rows)
+        self._unused_candidates.update(
+            r[0] for r in self._conn.execute("SELECT vhash FROM sentences WHERE article_id = ?", (article_id,))
+        )
         for part in batches(ids):
+            if self._note_lexical(removed=len(part)):
+                marks = ",".join("?" * len(part))
+                bodies = self._conn.execute(f"SELECT body FROM chunks_fts WHERE rowid IN ({marks})", part)
+                self._lexical[1].extend(r[0] for r in bodies)  # type: ignore[index]
             self._conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({','.join('?' * len(part))})", part)
         self._conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self._conn.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
@@ -154,6 +166,8 @@ class IndexWriter:
             chunk_id = int(cur.lastrowid or 0)
             self._conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, c.lexical_text))
             self._added_chunks.append((chunk_id, c.vhash))
+            if self._note_lexical(added=1):
+                self._lexical[0].append(c.lexical_text)  # type: ignore[index]
 
     def set_origin(self, article_id: str, origin: str | None) -> None:
         """Record the file an unchanged article is read from now (it moved, or came before origins were kept)."""
@@ -164,12 +178,25 @@ class IndexWriter:
         """Delete chunks and sentences whose article is gone and lexical rows whose chunk is gone; how many rows."""
         self._begin()
         orphan = "FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)"
-        self._removed_chunks.extend(r[0] for r in self._conn.execute(f"SELECT id {orphan}"))
+        rows = self._conn.execute(f"SELECT id, vhash {orphan}").fetchall()
+        self._removed_chunks.extend(r[0] for r in rows)
+        self._unused_candidates.update(r[1] for r in rows)
         dropped = self._conn.execute(f"DELETE {orphan}").rowcount
-        cur = self._conn.execute("DELETE FROM sentences WHERE article_id NOT IN (SELECT id FROM articles)")
-        dropped += cur.rowcount
+        orphan = "FROM sentences WHERE article_id NOT IN (SELECT id FROM articles)"
+        self._unused_candidates.update(r[0] for r in self._conn.execute(f"SELECT vhash {orphan}"))
+        dropped += self._conn.execute(f"DELETE {orphan}").rowcount
         dropped += self._conn.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)").rowcount
+        if dropped:
+            self._lexical = None  # lexical rows went without their texts: readers recount
         return dropped
+
+    def _note_lexical(self, added: int = 0, removed: int = 0) -> bool:
+        """Whether the texts of ``added`` + ``removed`` more chunks are still to be logged."""
+        if self._lexical is not None and len(self._lexical[0]) + len(self._lexical[1]) + added + removed > (
+            MAX_LOGGED_CHUNKS
+        ):
+            self._lexical = None
+        return self._lexical is not None
 
     def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
         """(id, text, story) of articles whose chunks best match ``terms``, this transaction's own included."""
@@ -225,10 +252,8 @@ class IndexWriter:
             return self.store.generation
         gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) + 1
         self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(gen),))
-        # Vectors nobody references any more (removed or replaced articles) are dropped with this commit.
-        self._conn.execute(
-            "DELETE FROM vectors WHERE hash NOT IN (SELECT vhash FROM chunks UNION SELECT vhash FROM sentences)"
-        )
+        self._sweep_vectors()
+        log_changes(self._conn, gen, *(self._lexical or (None, None)))
         prev_index, prev_gen = self._previous_index()
         self._conn.execute("COMMIT")
         self._in_tx = False
@@ -238,7 +263,28 @@ class IndexWriter:
         self._removed_chunks.clear()
         self._added_chunks.clear()
         self._touched_stories.clear()
+        self._unused_candidates.clear()
+        self._lexical = ([], [])
         return gen
+
+    def _sweep_vectors(self) -> None:
+        # Vectors nobody uses any more (removed or replaced articles, a killed run's) go with this commit. Only two
+        # kinds can be such: those this transaction's removals used, and those saved since the last sweep (rowids
+        # above its mark); each is looked up in the vhash indexes instead of comparing every vector with every row.
+        for statement in VECTOR_REFERENCES:
+            self._conn.execute(statement)
+        unused = (
+            "NOT EXISTS (SELECT 1 FROM chunks WHERE chunks.vhash = vectors.hash) "
+            "AND NOT EXISTS (SELECT 1 FROM sentences WHERE sentences.vhash = vectors.hash)"
+        )
+        mark = self._conn.execute("SELECT value FROM meta WHERE key = 'swept'").fetchone()
+        # No mark: an index from before it, whose every vector is looked at once.
+        self._conn.execute(f"DELETE FROM vectors WHERE rowid > ? AND {unused}", (int(mark[0]) if mark else 0,))
+        for part in batches(sorted(self._unused_candidates)):
+            self._conn.execute(f"DELETE FROM vectors WHERE hash IN ({','.join('?' * len(part))}) AND {unused}", part)
+        # Rowids only grow past the largest one left, so everything saved from now on lies above the mark.
+        top = self._conn.execute("SELECT coalesce(max(rowid), 0) FROM vectors").fetchone()[0]
+        self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('swept', ?)", (str(top),))
 
     def _previous_index(self) -> tuple[faiss.Index | None, int]:
         gen = int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]) - 1

@@ -18,12 +18,18 @@ from qabot.text import query_words
 # Share of the shorter article's five-word runs found in the longer one above which both are one story.
 SAME_STORY = 0.6
 _CANDIDATES = 12  # indexed articles compared with a new one: its best lexical matches
+_PROBE_WORDS = 32  # words of the title and lead a new article is looked up by, at most
+# Postings that lookup may walk: FTS5 scores every chunk holding any of its words, which at a million chunks made 32
+# common words cost more than the rest of an ingest of a few articles. Rarest first (a copy shares the names and
+# numbers above all); an index whose probe words are all rarer than this (any small one) keeps every word.
+_PROBE_POSTINGS = 30_000
+_PROBE_MIN_WORDS = 4  # however common: an article of common words still finds its copies
 
 
 def assign_story(writer: IndexWriter, article: Article) -> str:
     """The story id for ``article`` (about to be stored): the smallest id among it and the stories it copies,
     which are merged into that one."""
-    probe = query_words(f"{article.title} {' '.join(article.text.split()[:40])}")[:32]
+    probe = _probe(writer, query_words(f"{article.title} {' '.join(article.text.split()[:40])}")[:_PROBE_WORDS])
     mine = shingles(article.text)
     joined = {
         story
@@ -33,6 +39,22 @@ def assign_story(writer: IndexWriter, article: Article) -> str:
     story = min(joined | {article.id})
     writer.merge_stories(joined - {story}, story)
     return story
+
+
+def _probe(writer: IndexWriter, words: list[str]) -> list[str]:
+    """``words`` rarest first within ``_PROBE_POSTINGS`` postings (document frequencies of the committed index, so
+    words only this transaction's articles hold cost nothing), in their own order."""
+    stems = writer.store.analyze(words)
+    df, _ = writer.store.document_frequencies([t for ts in stems for t in ts])
+    cost = [sum(df.get(t, 0) for t in ts) for ts in stems]
+    keep: list[int] = []
+    spent = 0
+    for i in sorted(range(len(words)), key=lambda i: (cost[i], i)):
+        if spent + cost[i] > _PROBE_POSTINGS and len(keep) >= _PROBE_MIN_WORDS:
+            break
+        keep.append(i)
+        spent += cost[i]
+    return [words[i] for i in sorted(keep)]
 
 
 def regroup(writer: IndexWriter) -> None:
