@@ -151,6 +151,19 @@ def test_importing_qabot_and_its_cli_loads_no_heavy_library() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_feed_list_and_the_folder_check_load_no_faiss() -> None:
+    """`qabot feeds add/list` check the index folder and edit feeds.json: neither needs faiss or numpy, which
+    ``qabot.store`` would load if it imported its parts eagerly."""
+    code = (
+        "import sys, qabot.cli, qabot.store.layout, qabot.sources.feeds\n"
+        "heavy = [m for m in ('faiss', 'numpy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
 def package_graph() -> dict[str, set[str]]:
     """Module → the package's modules it imports when it runs: ``if TYPE_CHECKING:`` blocks never run, and
     ``from pkg import submodule`` depends on the submodule (and the package's ``__init__`` only if it names more)."""

@@ -16,11 +16,48 @@ generation (transaction rolled back) or the new one with a missing cache, which 
 Vectors are content-addressed (hash of the embedded text), so a re-run after a kill reuses what was embedded.
 """
 
-from qabot.store.index import ChunkRow, IndexStore, SentenceRow
-from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
-from qabot.store.schema import SCHEMA_VERSION, vector_hash
-from qabot.store.vectors import is_graph, new_vector_index
-from qabot.store.writer import IndexWriter, NewChunk, write_lock
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real names, for type checkers and editors
+    from qabot.store.index import ChunkRow, IndexStore, SentenceRow
+    from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
+    from qabot.store.schema import SCHEMA_VERSION, vector_hash
+    from qabot.store.vectors import is_graph, new_vector_index
+    from qabot.store.writer import IndexWriter, NewChunk, write_lock
+
+# Lazy, so that importing a light part (``qabot.store.layout`` for `qabot feeds`, ``check_folder``) does not load
+# faiss and numpy through index.py: each name is imported from its module on first use.
+_HOMES = {
+    "ChunkRow": "index",
+    "IndexStore": "index",
+    "SentenceRow": "index",
+    "DB": "layout",
+    "LOCK": "layout",
+    "MANIFEST": "layout",
+    "Manifest": "layout",
+    "read_manifest": "layout",
+    "write_manifest": "layout",
+    "SCHEMA_VERSION": "schema",
+    "vector_hash": "schema",
+    "is_graph": "vectors",
+    "new_vector_index": "vectors",
+    "IndexWriter": "writer",
+    "NewChunk": "writer",
+    "write_lock": "writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'qabot.store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"qabot.store.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DB",
