@@ -23,7 +23,7 @@ setup() {
   "$vpy" -m pip install --quiet --upgrade pip
   # The CPU torch first: an unpinned torch (pulled in by sentence-transformers) would fetch a multi-GB CUDA build.
   "$vpy" -m pip install --quiet "torch==2.13.0"
-  "$vpy" -m pip install --quiet -e ".[dev,e5]"
+  "$vpy" -m pip install --quiet -e ".[dev,e5,milvus,redis]"
   echo "$want" > "$stamp"
 }
 
