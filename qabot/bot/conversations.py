@@ -9,12 +9,13 @@ rather than in PTB persistence: one small file the bot owns, whose rows carry th
 at start and hourly) and deleting a chat's records (``/forget``) are one SQL statement each; PTB's pickle of all
 ``chat_data`` would need a restart-safe flush schedule and a full rewrite for either. The table is bounded
 (``MAX_ROWS``, oldest dropped first). Telegram-free: threads are read from the Bot API's message JSON, as
-``qabot.bot.address`` does.
+``qabot.bot.address`` does. With ``QABOT_STATE_URL`` set, the contexts live in Redis instead, shared by replicas
+(``qabot.bot.state.redis_store``); the file then also keeps no ``updates`` table rows, which hold the Telegram
+updates a lone bot has taken (``qabot.bot.state.claims``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
@@ -27,6 +28,7 @@ from typing import Any
 
 from qabot.answer.followup import Context
 from qabot.bot.address import replies_to_bot
+from qabot.bot.state import StateStore, StateUnavailable
 from qabot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,16 @@ CREATE TABLE IF NOT EXISTS contexts (
     at REAL NOT NULL               -- Context.at: when the answer that left it was given
 );
 CREATE INDEX IF NOT EXISTS contexts_at ON contexts (at);
+CREATE TABLE IF NOT EXISTS updates (  -- the Telegram updates taken (qabot.bot.state.claims)
+    bot TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    holder TEXT NOT NULL,          -- the process handling it, or 'done'
+    until REAL NOT NULL,           -- the end of the holder's lease; for 'done', when the row may go
+    PRIMARY KEY (bot, id)
+);
 """
+DONE = "done"
+DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -145,27 +156,68 @@ class ConversationStore:
         with self._connect() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM contexts").fetchone()[0])
 
+    # ---------------------------------------------------------------- the updates taken
+
+    def take_update(self, bot: str, update_id: int, holder: str, *, now: float, lease: float) -> str:
+        """"mine" when ``holder`` now has the update (new, or its last holder's lease ran out), "done" when it was
+        handled, "held" while another holder's lease runs. Rows a day past their end are dropped on the way."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM updates WHERE until < ?", (now - DAY,))
+            taken = conn.execute(
+                "INSERT OR IGNORE INTO updates (bot, id, holder, until) VALUES (?, ?, ?, ?)",
+                (bot, update_id, holder, now + lease),
+            )
+            if taken.rowcount:
+                return "mine"
+            lapsed = conn.execute(
+                "UPDATE updates SET holder = ?, until = ? WHERE bot = ? AND id = ? AND holder != ? AND until < ?",
+                (holder, now + lease, bot, update_id, DONE, now),
+            )
+            if lapsed.rowcount:
+                return "mine"
+            row = conn.execute("SELECT holder FROM updates WHERE bot = ? AND id = ?", (bot, update_id)).fetchone()
+        return "done" if row is not None and row[0] == DONE else "held"
+
+    def renew_updates(self, bot: str, update_ids: Iterable[int], holder: str, *, now: float, lease: float) -> None:
+        """Extend ``holder``'s leases on the updates it still handles."""
+        with self._connect() as conn:
+            conn.executemany(
+                "UPDATE updates SET until = ? WHERE bot = ? AND id = ? AND holder = ?",
+                [(now + lease, bot, i, holder) for i in update_ids],
+            )
+
+    def finish_update(self, bot: str, update_id: int, *, now: float) -> None:
+        """Mark an update handled; the row stays a day, past Telegram's retries."""
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO updates (bot, id, holder, until) VALUES (?, ?, ?, ?) ON CONFLICT (bot, id)"
+                " DO UPDATE SET holder = excluded.holder, until = excluded.until",
+                (bot, update_id, DONE, now + DAY),
+            )
+
 
 class Conversations:
     """The running bot's threads: context read with the TTL, stored after each answer, cleared by ``/new``.
 
-    A store that cannot be read or written (deleted folder, full disk) costs only the follow-up: the question is
-    answered as if fresh and a warning is logged. ``clock`` (seconds since the epoch) lets tests age a context.
+    The contexts live in the bot's state (``qabot.bot.state``: ``conversations.sqlite``, or Redis shared by
+    replicas). A state that cannot be read or written (deleted folder, full disk, Redis down) costs only the
+    follow-up: the question is answered as if fresh and a warning is logged. ``clock`` (seconds since the epoch)
+    lets tests age a context.
     """
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, state: StateStore, *, clock: Callable[[], float] = time.time) -> None:
         # Context is stored data like any other: it never outlives the retention, whatever the TTL says.
         self.ttl_minutes = min(settings.context_ttl_minutes, settings.retention_days * 24 * 60.0)
         self.clock = clock
-        self.store = ConversationStore(Path(settings.index_dir) / FILENAME)
+        self.state = state
 
     async def context(self, thread: Thread | None, now: float) -> Context | None:
         """The thread's context at ``now``, or None (a new thread, expired, follow-ups off, or the store failed)."""
         if thread is None or thread.read is None or self.ttl_minutes <= 0:
             return None
         try:
-            return await asyncio.to_thread(self.store.get, thread.read, now=now, ttl_minutes=self.ttl_minutes)
-        except (sqlite3.Error, OSError, ValueError) as err:
+            return await self.state.context(thread.read, now=now, ttl_minutes=self.ttl_minutes)
+        except (StateUnavailable, ValueError) as err:
             log.warning("Conversation context unreadable (%s); answering as a new question", err)
             return None
 
@@ -175,17 +227,15 @@ class Conversations:
         if context is None or not keys or self.ttl_minutes <= 0:
             return
         try:
-            await asyncio.to_thread(
-                self.store.put, keys, thread.chat_id, context, now=self.clock(), ttl_minutes=self.ttl_minutes
-            )
-        except (sqlite3.Error, OSError) as err:
+            await self.state.keep_context(keys, thread.chat_id, context, now=self.clock(), ttl_minutes=self.ttl_minutes)
+        except StateUnavailable as err:
             log.warning("Conversation context not stored (%s); the next question starts afresh", err)
 
     async def start_over(self, thread: Thread) -> None:
         """``/new``: forget the private chat's or topic's context (or the replied answer's thread)."""
         key = thread.place or thread.read
         if key is not None:
-            await asyncio.to_thread(self.store.clear, key)
+            await self.state.clear_context(key)
 
 
-__all__ = ["FILENAME", "MAX_ROWS", "ConversationStore", "Conversations", "Thread", "thread_of"]
+__all__ = ["DONE", "FILENAME", "MAX_ROWS", "ConversationStore", "Conversations", "Thread", "thread_of"]
