@@ -10,8 +10,7 @@ at start and hourly) and deleting a chat's records (``/forget``) are one SQL sta
 ``chat_data`` would need a restart-safe flush schedule and a full rewrite for either. The table is bounded
 (``MAX_ROWS``, oldest dropped first). Telegram-free: threads are read from the Bot API's message JSON, as
 ``qabot.bot.address`` does. With ``QABOT_STATE_URL`` set, the contexts live in Redis instead, shared by replicas
-(``qabot.bot.state.redis_store``); the file then also keeps no ``updates`` table rows, which hold the Telegram
-updates a lone bot has taken (``qabot.bot.state.claims``).
+(``qabot.bot.state.redis_store``); :class:`Conversations` reads and writes them through the bot's state either way.
 """
 
 from __future__ import annotations
@@ -44,16 +43,8 @@ CREATE TABLE IF NOT EXISTS contexts (
     at REAL NOT NULL               -- Context.at: when the answer that left it was given
 );
 CREATE INDEX IF NOT EXISTS contexts_at ON contexts (at);
-CREATE TABLE IF NOT EXISTS updates (  -- the Telegram updates taken (qabot.bot.state.claims)
-    bot TEXT NOT NULL,
-    id INTEGER NOT NULL,
-    holder TEXT NOT NULL,          -- the process handling it, or 'done'
-    until REAL NOT NULL,           -- the end of the holder's lease; for 'done', when the row may go
-    PRIMARY KEY (bot, id)
-);
 """
-DONE = "done"
-DAY = 86400.0
+
 
 
 @dataclass(frozen=True)
@@ -156,45 +147,6 @@ class ConversationStore:
         with self._connect() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM contexts").fetchone()[0])
 
-    # ---------------------------------------------------------------- the updates taken
-
-    def take_update(self, bot: str, update_id: int, holder: str, *, now: float, lease: float) -> str:
-        """"mine" when ``holder`` now has the update (new, or its last holder's lease ran out), "done" when it was
-        handled, "held" while another holder's lease runs. Rows a day past their end are dropped on the way."""
-        with self._connect() as conn:
-            conn.execute("DELETE FROM updates WHERE until < ?", (now - DAY,))
-            taken = conn.execute(
-                "INSERT OR IGNORE INTO updates (bot, id, holder, until) VALUES (?, ?, ?, ?)",
-                (bot, update_id, holder, now + lease),
-            )
-            if taken.rowcount:
-                return "mine"
-            lapsed = conn.execute(
-                "UPDATE updates SET holder = ?, until = ? WHERE bot = ? AND id = ? AND holder != ? AND until < ?",
-                (holder, now + lease, bot, update_id, DONE, now),
-            )
-            if lapsed.rowcount:
-                return "mine"
-            row = conn.execute("SELECT holder FROM updates WHERE bot = ? AND id = ?", (bot, update_id)).fetchone()
-        return "done" if row is not None and row[0] == DONE else "held"
-
-    def renew_updates(self, bot: str, update_ids: Iterable[int], holder: str, *, now: float, lease: float) -> None:
-        """Extend ``holder``'s leases on the updates it still handles."""
-        with self._connect() as conn:
-            conn.executemany(
-                "UPDATE updates SET until = ? WHERE bot = ? AND id = ? AND holder = ?",
-                [(now + lease, bot, i, holder) for i in update_ids],
-            )
-
-    def finish_update(self, bot: str, update_id: int, *, now: float) -> None:
-        """Mark an update handled; the row stays a day, past Telegram's retries."""
-        with self._connect() as conn:
-            conn.execute(
-                "INSERT INTO updates (bot, id, holder, until) VALUES (?, ?, ?, ?) ON CONFLICT (bot, id)"
-                " DO UPDATE SET holder = excluded.holder, until = excluded.until",
-                (bot, update_id, DONE, now + DAY),
-            )
-
 
 class Conversations:
     """The running bot's threads: context read with the TTL, stored after each answer, cleared by ``/new``.
@@ -238,4 +190,4 @@ class Conversations:
             await self.state.clear_context(key)
 
 
-__all__ = ["DONE", "FILENAME", "MAX_ROWS", "ConversationStore", "Conversations", "Thread", "thread_of"]
+__all__ = ["FILENAME", "MAX_ROWS", "ConversationStore", "Conversations", "Thread", "thread_of"]

@@ -6,14 +6,14 @@ that lands on another replica is not answered twice), each thread's follow-up co
 implementations:
 
 - ``qabot.bot.state.local`` (the default, ``QABOT_STATE_URL`` empty): today's files beside the index
-  (``feedback.sqlite``, ``conversations.sqlite``, which also keeps the taken updates) and the limits in memory,
-  for one bot process;
+  (``feedback.sqlite``, ``conversations.sqlite``), the limits and the updates taken in memory, for one bot process;
 - ``qabot.bot.state.redis_store`` (``QABOT_STATE_URL=redis://host:port/db``): everything in Redis, keys under
   ``qabot:<kind>:<bot id>:…``, each with the TTL its SQLite row has as retention, for any number of replicas.
 
 A backend that fails (a damaged file, Redis down) raises :class:`StateUnavailable`; the callers degrade on it (an
 answer without buttons or follow-up, an update handled rather than dropped) instead of failing the answer.
-The pipeline below the bot knows nothing of this (tests/test_layers.py).
+``qabot.bot.state.backends.open_state`` picks the backend from the settings. The pipeline below the bot knows
+nothing of this (tests/test_layers.py).
 """
 
 from __future__ import annotations

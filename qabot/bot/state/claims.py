@@ -25,7 +25,7 @@ import os
 import secrets
 import socket
 
-from qabot.bot.state import StateStore, StateUnavailable
+from qabot.bot.state import StateStore, StateUnavailable, Taken
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +53,35 @@ class UpdateClaims:
         self.held: set[int] = set()
         self.deferred: set[int] = set()  # held past their handlers: a question waiting for its turn
         self._down = False
+        self._order = asyncio.Lock()
         self._renewing: asyncio.Task[None] | None = None
 
     async def take(self, update_id: int) -> bool:
         """True when this replica is to handle the update; False for one another replica handled (or handles and
-        then finishes). Waits while another holds it under a live lease."""
-        while True:
-            try:
-                taken = await self.state.take_update(update_id, self.holder, self.lease)
-            except StateUnavailable as err:
-                self._warn(err)
-                return True
-            self._works()
-            if taken == "mine":
-                self.held.add(update_id)
-                return True
-            if taken == "done":
-                log.debug("Update %s was handled already (a retry); dropped", update_id)
-                return False
+        then finishes). Waits while another holds it under a live lease.
+
+        First looks are made one at a time, in the order the updates arrived: the handlers of a taken update then
+        start before the next one is looked at, so one sender's questions keep their order (``qabot.bot.turns``).
+        """
+        async with self._order:
+            taken = await self._look(update_id)
+        while taken == "held":
             await asyncio.sleep(self.poll)
+            taken = await self._look(update_id)
+        if taken == "done":
+            log.debug("Update %s was handled already (a retry); dropped", update_id)
+            return False
+        self.held.add(update_id)
+        return True
+
+    async def _look(self, update_id: int) -> Taken:
+        try:
+            taken = await self.state.take_update(update_id, self.holder, self.lease)
+        except StateUnavailable as err:
+            self._warn(err)
+            return "mine"
+        self._works()
+        return taken
 
     def defer(self, update_id: int) -> None:
         """The update's work goes on after its handlers return (a question waiting its turn): finished later."""

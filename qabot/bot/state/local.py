@@ -1,10 +1,12 @@
 """The default state of one bot process: ``feedback.sqlite`` and ``conversations.sqlite`` beside the index, as
-before, and the limits in memory.
+before, and the limits and the updates taken in memory.
 
-Each call runs the file's work on a thread (``asyncio.to_thread``) and turns a failing file into
-``StateUnavailable``. The limits (each sender's last question, each group's answers in the last minute, who was
-told to slow down) stay in the process: they matter for seconds, and a lone bot loses nothing by a restart that
-forgets them. They stay bounded, so a bot that runs for months in many chats does not grow.
+Each file call runs on a thread (``asyncio.to_thread``) and turns a failing file into ``StateUnavailable``. The
+limits (each sender's last question, each group's answers in the last minute, who was told to slow down) and the
+updates taken stay in the process: they matter for seconds or minutes, and a lone bot loses nothing by a restart
+that forgets them (it drops the updates Telegram still holds when it starts). Taking an update costs no I/O, so a
+burst of updates reaches the handlers as fast as before, in order. All of it stays bounded, so a bot that runs for
+months in many chats does not grow.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any, TypeVar
 from qabot.answer.followup import Context
 from qabot.bot.conversations import FILENAME, ConversationStore
 from qabot.bot.feedback import Activity, FeedbackStore, Forgotten, StoredAnswer, Tally
-from qabot.bot.state import Limit, StateUnavailable, Taken, bot_key
+from qabot.bot.state import Limit, StateUnavailable, Taken
 from qabot.config import Settings
 from qabot.models import Answer
 
@@ -29,6 +31,11 @@ T = TypeVar("T")
 
 # Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
 FORGET_AFTER = 10_000
+# Updates remembered as taken (a hundred bytes each), and how long a handled one is (Telegram's retries come within
+# minutes); a restarted bot needs none of them: it drops what Telegram still holds when it starts.
+MAX_UPDATES = 100_000
+KEEP_DONE = 3600.0
+DONE = "done"
 
 
 @dataclass
@@ -75,16 +82,46 @@ class MemoryLimits:
         return 0.0 if last is None else max(0.0, last + self.cooldown - now)
 
 
+class MemoryUpdates:
+    """The updates this process took, by id: ``(holder, until)``; a done one is kept :data:`KEEP_DONE` seconds."""
+
+    def __init__(self, size: int = MAX_UPDATES) -> None:
+        self.size = size
+        self.taken: OrderedDict[int, tuple[str, float]] = OrderedDict()
+
+    def take(self, update_id: int, holder: str, lease: float, now: float) -> Taken:
+        """"mine" (new, or its holder's lease ran out), "done", or "held" under a live lease."""
+        held = self.taken.get(update_id)
+        if held is not None and (held[0] == DONE or held[1] > now):
+            return "done" if held[0] == DONE else "held"
+        self._put(update_id, holder, now + lease)
+        return "mine"
+
+    def renew(self, update_ids: Iterable[int], holder: str, lease: float, now: float) -> None:
+        """Extend ``holder``'s leases."""
+        for update_id in update_ids:
+            if self.taken.get(update_id, ("", 0.0))[0] == holder:
+                self.taken[update_id] = (holder, now + lease)
+
+    def finish(self, update_id: int, now: float) -> None:
+        """Mark an update handled."""
+        self._put(update_id, DONE, now + KEEP_DONE)
+
+    def _put(self, update_id: int, holder: str, until: float) -> None:
+        self.taken[update_id] = (holder, until)
+        self.taken.move_to_end(update_id)
+        while len(self.taken) > self.size:  # the oldest first: updates come in order, retries soon after
+            self.taken.popitem(last=False)
+
+
 class LocalState:
     """The SQLite files of one bot process, and its limits in memory (see the module's docstring)."""
 
-    def __init__(
-        self, feedback: FeedbackStore, conversations: ConversationStore, limits: MemoryLimits, *, bot: str = "0"
-    ) -> None:
+    def __init__(self, feedback: FeedbackStore, conversations: ConversationStore, limits: MemoryLimits) -> None:
         self.feedback = feedback
         self.conversations = conversations
         self.limits = limits
-        self.bot = bot
+        self.updates = MemoryUpdates()
         self.where = str(feedback.path)
 
     @classmethod
@@ -93,7 +130,7 @@ class LocalState:
         feedback = FeedbackStore.from_settings(settings, clock=clock)
         conversations = ConversationStore(Path(settings.index_dir) / FILENAME)
         limits = MemoryLimits(settings.user_cooldown_seconds, settings.group_budget_per_minute)
-        return cls(feedback, conversations, limits, bot=bot_key(settings))
+        return cls(feedback, conversations, limits)
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
@@ -101,18 +138,15 @@ class LocalState:
         except (sqlite3.Error, OSError) as err:
             raise StateUnavailable(str(err)) from None
 
-    # ---- updates
+    # ---- updates: in memory, no waiting
     async def take_update(self, update_id: int, holder: str, lease: float) -> Taken:
-        store = self.conversations
-        taken = await self._run(store.take_update, self.bot, update_id, holder, now=time.time(), lease=lease)
-        return "mine" if taken == "mine" else "done" if taken == "done" else "held"
+        return self.updates.take(update_id, holder, lease, time.monotonic())
 
     async def renew_updates(self, update_ids: Iterable[int], holder: str, lease: float) -> None:
-        ids = list(update_ids)
-        await self._run(self.conversations.renew_updates, self.bot, ids, holder, now=time.time(), lease=lease)
+        self.updates.renew(update_ids, holder, lease, time.monotonic())
 
     async def finish_update(self, update_id: int) -> None:
-        await self._run(self.conversations.finish_update, self.bot, update_id, now=time.time())
+        self.updates.finish(update_id, time.monotonic())
 
     # ---- follow-up context
     async def context(self, key: str, *, now: float, ttl_minutes: float) -> Context | None:
@@ -171,4 +205,4 @@ class LocalState:
         return None
 
 
-__all__ = ["FORGET_AFTER", "LocalState", "MemoryLimits"]
+__all__ = ["FORGET_AFTER", "KEEP_DONE", "MAX_UPDATES", "LocalState", "MemoryLimits", "MemoryUpdates"]
