@@ -90,7 +90,7 @@ class MemoryUpdates:
         self.taken: OrderedDict[int, tuple[str, float]] = OrderedDict()
 
     def take(self, update_id: int, holder: str, lease: float, now: float) -> Taken:
-        """"mine" (new, or its holder's lease ran out), "done", or "held" under a live lease."""
+        """ "mine" (new, or its holder's lease ran out), "done", or "held" under a live lease."""
         held = self.taken.get(update_id)
         if held is not None and (held[0] == DONE or held[1] > now):
             return "done" if held[0] == DONE else "held"
