@@ -46,7 +46,6 @@ CREATE INDEX IF NOT EXISTS contexts_at ON contexts (at);
 """
 
 
-
 @dataclass(frozen=True)
 class Thread:
     """Where a message's conversation lives.

@@ -75,9 +75,6 @@ class IngestorLike(Protocol):
     def prune_older_than(self, days: int, *, hold: Hold | None = None) -> list[str]: ...
 
 
-
-
-
 @dataclass(frozen=True)
 class Reply:
     """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources;

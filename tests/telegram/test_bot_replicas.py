@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from qabot.render import telegram as th
 from qabot.render.common import DECLINE_TEXT
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import Harness, buttons, quotes_in, running_bot, visible
+from tests.telegram.redis_server import redis_server
 
 F35_QUESTION = "Why was Turkey removed from the F-35 programme?"
 F35_ANSWER = "Washington removed Turkey from the F-35 programme in 2019"
@@ -236,3 +238,27 @@ async def test_a_replica_that_took_an_update_and_died_costs_a_delay_not_the_answ
 
     [answer] = fake.sent(ANN["id"])
     assert F35_ANSWER in visible(answer)
+
+
+async def test_redis_going_down_costs_the_buttons_not_the_answers(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = private_chat(ANN)
+    with contextlib.ExitStack() as redis:
+        url = redis.enter_context(redis_server(tmp_path / "redis"))
+        async with running_bot(fake, bot_settings(state_url=url), answerer) as bot:
+            fake.send_text(chat, ANN, F35_QUESTION)
+            before = await fake.wait_for_call("sendMessage")
+            await bot.settle()
+            redis.close()  # Redis stops while the bot runs
+            fake.send_text(chat, ANN, F35_QUESTION)
+            after = await fake.wait_for_call("sendMessage", 2)
+            await bot.settle()
+
+    assert [b[:5] for b in buttons(before)] == ["fb:+:", "fb:-:", "more:"]
+    assert F35_ANSWER in visible(after)
+    assert buttons(after) == []  # they would lead nowhere
+    assert th.SOMETHING_WRONG not in [visible(c) for c in fake.sent()]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any(w.startswith(f"Feedback store {url} is unusable") for w in warnings), warnings
+    assert any("updates are handled without the retry check" in w for w in warnings), warnings
