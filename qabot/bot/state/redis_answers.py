@@ -89,8 +89,9 @@ class RedisAnswers:
         answer = self.key("answer", answer_id)
         votes = self.key("votes", answer_id)
         left = await self.r.ttl(answer)
-        if left < 0:  # -2: no such answer (or it expired)
+        if left == -2:  # no such answer (or it expired)
             return Tally(known=False)
+        left = left if left > 0 else self.keep
         before = int(await self.r.hget(votes, str(user_id)) or 0)
         voter = self.key("voted", user_id)
         async with self.r.pipeline(transaction=True) as pipe:
