@@ -215,3 +215,20 @@ async def test_redis_down_is_state_unavailable_and_the_password_never_shows(
 def test_a_state_url_that_is_not_redis_is_one_clear_error(make_settings: SettingsFactory) -> None:
     with pytest.raises(ConfigError, match=r"QABOT_STATE_URL=postgres://u:\*\*\*@db/x is not a redis:// URL"):
         open_state(make_settings(state_url="postgres://u:pw@db/x"))
+
+
+async def test_a_password_given_as_a_query_parameter_never_shows_either(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    # ``?password=`` is how redis-py takes the password of a unix socket (unix:///run/redis.sock?password=…).
+    with redis_server(tmp_path / "redis", password="query-redis-pw") as url:
+        url = url.replace(":query-redis-pw@", "") + "?password=query-redis-pw"
+        settings = make_settings(state_url=url, telegram_token=TOKEN)
+        state = open_state(settings)
+        await state.ping()  # the client takes the password from there
+        await state.close()
+    assert "query-redis-pw" not in state.where
+    assert state.where.endswith("/0?password=***")
+    masked = url.replace("query-redis-pw", "[REDACTED]")
+    assert Redactor.from_settings(settings)(f"reaching {url}") == f"reaching {masked}"
+
