@@ -232,3 +232,11 @@ async def test_a_password_given_as_a_query_parameter_never_shows_either(
     masked = url.replace("query-redis-pw", "[REDACTED]")
     assert Redactor.from_settings(settings)(f"reaching {url}") == f"reaching {masked}"
 
+
+@pytest.mark.parametrize("url", ["redis://:typo-redis-pw@127.0.0.1:63 79/0", "redis://:typo-redis-pw@[::1/0"])
+def test_a_state_url_that_cannot_be_parsed_is_one_clear_error_without_its_password(
+    make_settings: SettingsFactory, url: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"^QABOT_STATE_URL=.* is not a valid redis:// URL") as err:
+        open_state(make_settings(state_url=url))
+    assert "typo-redis-pw" not in str(err.value)
