@@ -240,3 +240,43 @@ def test_a_state_url_that_cannot_be_parsed_is_one_clear_error_without_its_passwo
     with pytest.raises(ConfigError, match=r"^QABOT_STATE_URL=.* is not a valid redis:// URL") as err:
         open_state(make_settings(state_url=url))
     assert "typo-redis-pw" not in str(err.value)
+
+
+async def _members(url: str, key: str) -> list[str]:
+    """The members of a Redis set or sorted set, read as an operator would (``redis-cli``)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        kind = await client.type(key)
+        return sorted(await (client.zrange(key, 0, -1) if kind == "zset" else client.smembers(key)))
+    finally:
+        await client.aclose()
+
+
+async def test_the_redis_indexes_of_a_busy_chat_and_person_hold_only_what_is_still_kept(
+    redis_url: str, make_settings: SettingsFactory
+) -> None:
+    # A group that is never quiet for a whole TTL, a person who asks every day: their index keys never expire, so
+    # they must shed the members whose records are gone, or they grow for as long as the bot runs.
+    now = time.time()
+    days_ago = now - 31 * DAY
+    settings = make_settings(state_url=redis_url, telegram_token=TOKEN, retention_days=30)
+    old, state = open_state(settings, clock=lambda: days_ago), open_state(settings)
+    try:
+        for minute in range(0, 120, 40):  # every 40 minutes a new answer; each context lives 30
+            at = now + minute * 60
+            await state.keep_context([f"message:-100:{minute}"], -100, _context(at), now=at, ttl_minutes=30)
+        gone = await old.record_answer(Answer("old question", False, "text", (QUOTE,)), 5, 5)
+        await old.vote(gone, 5, 1)
+        kept = await state.record_answer(Answer("new question", False, "text", (QUOTE,)), 5, 5)
+        await state.vote(kept, 5, 1)
+
+        assert await _members(redis_url, "qabot:chat-contexts:123456:-100") == ["message:-100:80"]
+        assert await _members(redis_url, "qabot:asked:123456:5") == [kept]
+        assert await _members(redis_url, "qabot:voted:123456:5") == [kept]
+        assert await state.prune(now=now, context_ttl_minutes=30) == (1, 0)
+        assert await state.forget_user(5) == Forgotten(questions=1, votes=1, contexts=0)  # /forget reads them
+    finally:
+        await old.close()
+        await state.close()

@@ -8,7 +8,7 @@ key                                  holds                                      
 ===================================  ================================================  ===========================
 ``update:<bot>:<update id>``         the replica handling it, then ``done``            the lease; done: a day
 ``context:<bot>:<thread key>``       JSON of the chat id and ``Context.to_dict()``     the context's TTL
-``chat-contexts:<bot>:<chat id>``    the thread keys of a chat (``/forget``)           the context TTL
+``chat-contexts:<bot>:<chat id>``    a chat's thread keys by expiry (``/forget``)      the context TTL
 ``cooldown:<bot>:<sender>``          the sender's last question                        the cooldown
 ``group:<bot>:<chat id>``            a sorted set of the group's answers this minute   a minute
 ``warned:<bot>:<user|chat>:<id>``    "slow down" was said                              its period
@@ -136,15 +136,18 @@ class RedisState:
     async def keep_context(
         self, keys: Iterable[str], chat_id: int, context: Context, *, now: float, ttl_minutes: float
     ) -> None:
-        left = context.at + ttl_minutes * 60 - now
-        if left <= 0:
+        until = context.at + ttl_minutes * 60
+        keys = list(keys)
+        if until <= now or not keys:
             return
         data = json.dumps({"chat": chat_id, "context": context.to_dict()}, ensure_ascii=False)
         chat = self.key("chat-contexts", chat_id)
         async with guarded(), self.r.pipeline(transaction=True) as pipe:
             for key in keys:
-                pipe.set(self.key("context", key), data, px=_ms(left))
-                pipe.sadd(chat, key)
+                pipe.set(self.key("context", key), data, px=_ms(until - now))
+            pipe.zadd(chat, dict.fromkeys(keys, until))
+            # A chat never quiet for a whole TTL keeps its index alive: it sheds the keys whose context is gone.
+            pipe.zremrangebyscore(chat, "-inf", f"({now}")
             pipe.expire(chat, int(ttl_minutes * 60) + 1)
             await pipe.execute()
 
@@ -156,7 +159,7 @@ class RedisState:
         """Delete every context of one chat; how many there were."""
         chat = self.key("chat-contexts", chat_id)
         async with guarded():
-            keys = [self.key("context", k) for k in await self.r.smembers(chat)]
+            keys = [self.key("context", k) for k in await self.r.zrange(chat, 0, -1)]
             gone = int(await self.r.delete(*keys)) if keys else 0
             await self.r.delete(chat)
         return gone
