@@ -262,3 +262,19 @@ async def test_redis_going_down_costs_the_buttons_not_the_answers(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any(w.startswith(f"Feedback store {url} is unusable") for w in warnings), warnings
     assert any("updates are handled without the retry check" in w for w in warnings), warnings
+
+
+async def test_a_senders_burst_spread_over_both_replicas_is_answered_in_turn_none_refused(
+    fake: FakeBotApi, two: Any
+) -> None:
+    chat = private_chat(ANN)
+    burst = [_message(fake, chat, ANN, F35_QUESTION), _message(fake, chat, ANN, "When was Turkey removed?")]
+    async with two(user_cooldown_seconds=1) as (a, b):
+        await asyncio.gather(a.post(burst[0]), b.post(burst[1]))  # one sender, the load balancer splits the burst
+        await fake.wait_for_call("sendMessage", 2)
+        await _settle(a, b)
+
+    replies = [visible(c) for c in fake.sent(ANN["id"])]
+    # One process answers a burst in turn, each after the cooldown; two replicas sharing the cooldown must as well.
+    assert not [r for r in replies if r.startswith("Slow down")], replies
+    assert len(replies) == 2
