@@ -280,3 +280,32 @@ async def test_the_redis_indexes_of_a_busy_chat_and_person_hold_only_what_is_sti
     finally:
         await old.close()
         await state.close()
+
+
+async def test_a_hung_redis_costs_one_timeout_then_the_calls_behind_it_fail_at_once(
+    make_settings: SettingsFactory,
+) -> None:
+    # A Redis that takes connections and never answers (a stopped process, a network partition): each call would
+    # wait out its whole timeout, and every question makes several, one update at a time. Counted here in connections:
+    # each timed-out call drops its own and the next call opens another.
+    connections = 0
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.read()  # until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    state = open_state(make_settings(state_url=f"redis://127.0.0.1:{port}/0", telegram_token=TOKEN))
+    claims = UpdateClaims(state)
+    try:
+        assert await asyncio.gather(*(claims.take(i) for i in range(3))) == [True, True, True]  # let through
+        for call in (state.admit(1, 1, group=False, now=time.time()), state.answer("x"), state.finish_update(1)):
+            with pytest.raises(StateUnavailable, match="Timeout"):
+                await call
+    finally:
+        await state.close()
+        server.close()
+    assert connections == 1

@@ -9,7 +9,7 @@ Keys (``key`` of ``RedisState``, so ``qabot:<kind>:<bot id>:…``), each expirin
 - ``asked:<user>`` and ``voted:<user>``: sorted sets by time of the answer ids a person asked or voted on, for
   ``/forget``; each write sheds the ids past the retention, so a person who asks every day keeps a bounded set.
 
-Callers wrap each call in ``redis_store.guarded`` (Redis errors become ``StateUnavailable``).
+Callers wrap each call in ``RedisState.guarded`` (Redis errors become ``StateUnavailable``).
 """
 
 from __future__ import annotations
