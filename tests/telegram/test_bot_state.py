@@ -68,6 +68,22 @@ async def test_an_update_is_taken_once_held_while_its_lease_runs_and_done_for_go
     assert await state.take_update(9, "b", 30) == "held"  # renewed: its holder is alive
 
 
+async def test_a_holder_renews_its_lease_while_it_works_so_a_retry_keeps_waiting(open_states: OpenState) -> None:
+    state = open_states()
+    first, retry = UpdateClaims(state, lease=0.5, renew_every=0.05, poll=0.01), UpdateClaims(state, poll=0.01)
+    first.start()  # as the bot does at start (BotJobs.start)
+    try:
+        assert await first.take(73)
+        await asyncio.sleep(1.5)  # three leases: unrenewed, it would have lapsed and the retry would take it
+        waiting = asyncio.ensure_future(retry.take(73))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        await first.finish(73)
+        assert await waiting is False
+    finally:
+        await first.stop()
+
+
 async def test_context_is_kept_until_its_ttl_cleared_by_new_and_forgotten_with_its_chat(
     open_states: OpenState,
 ) -> None:
