@@ -209,7 +209,7 @@ def _check_state(settings: Settings) -> Check:
     shown = shown_url(settings.state_url.strip())
     try:
         state = open_state(settings)
-    except ConfigError as err:
+    except ConfigError as err:  # not redis://, unparsable, or no client installed
         return Check("state", False, str(err), "set QABOT_STATE_URL=redis://host:6379/0, or leave it empty")
 
     async def ping() -> None:

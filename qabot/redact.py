@@ -3,10 +3,10 @@ all pass their text through before anyone sees it.
 
 ``Redactor.from_settings(settings)`` knows every ``SecretStr`` setting (the bot token, the webhook secret, the LLM
 key, and any added later), the bot token's key alone (the part after ``<id>:``), the password in
-``QABOT_STATE_URL`` (``redis://:<password>@host``; the host and port stay readable), and the shape of a Bot API URL
-(``/bot<id>:<key>/``), so even a token it was never told of is masked where a URL carries it. Error texts of HTTP
-clients quote the request URL, and PTB's ``InvalidToken`` quotes the token itself: that is why every front-end masks
-what it shows, not just the bot's log.
+``QABOT_STATE_URL`` (``redis://:<password>@host`` or ``?password=<password>``; the host and port stay readable), and
+the shape of a Bot API URL (``/bot<id>:<key>/``), so even a token it was never told of is masked where a URL
+carries it. Error texts of HTTP clients quote the request URL, and PTB's ``InvalidToken`` quotes the token itself:
+that is why every front-end masks what it shows, not just the bot's log.
 
 Telegram-free and below every front-end (stdlib and ``qabot.config`` only), so the CLI and doctor need no bot import.
 """
@@ -17,7 +17,6 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -56,7 +55,7 @@ class Redactor:
         ]
         token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
         key = token.split(":", 1)[1] if ":" in token else ""  # "<id>:<key>": the key alone is the secret part
-        return cls.of(*values, key, _password(settings.state_url))
+        return cls.of(*values, key, *_passwords(settings.state_url))
 
     @classmethod
     def from_given(cls, values: Iterable[object]) -> Redactor:
@@ -76,12 +75,16 @@ class Redactor:
         return Redactor.of(*self.secrets, *other.secrets)
 
 
-def _password(url: str) -> str | None:
-    """The password in a URL setting (``redis://:pw@host``): the rest of the URL is no secret, and logs name it."""
-    try:
-        return urlsplit(url.strip()).password
-    except ValueError:  # not a URL at all: nothing to take apart
-        return None
+def _passwords(url: str) -> list[str]:
+    """The passwords in a URL setting (``redis://:pw@host``, or ``?password=pw`` as redis-py takes it for a unix
+    socket): the rest of the URL is no secret, and logs name it. Taken apart by hand, not by ``urlsplit``, so a URL
+    it refuses (a mistyped port, an unclosed ``[``) keeps its password masked too."""
+    rest = url.strip().partition("://")[2]
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    found = [netloc.rpartition("@")[0].partition(":")[2]]
+    query = rest.partition("?")[2].partition("#")[0]
+    found += [value for name, _, value in (item.partition("=") for item in query.split("&")) if name == "password"]
+    return found
 
 
 # ---------------------------------------------------------------- logging: no secret reaches a log line

@@ -398,3 +398,12 @@ def test_the_state_redis_is_checked_only_when_set_and_its_password_never_shows(
     assert gone.detail.startswith(f"cannot reach {shown}: ConnectionError")
     assert "empty QABOT_STATE_URL" in gone.fix
     assert "doctor-redis-pw" not in format_checks([reachable, gone])
+
+
+def test_a_state_url_that_cannot_be_parsed_fails_its_check_in_one_line(make_settings: Callable[..., Settings]) -> None:
+    checks = run_checks(make_settings(state_url="redis://:typo-redis-pw@127.0.0.1:63 79/0"), load_model=False)
+
+    state = by_name(checks)["state"]
+    assert not state.ok
+    assert "is not a valid redis:// URL" in state.detail
+    assert "typo-redis-pw" not in format_checks(checks)

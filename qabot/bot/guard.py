@@ -9,12 +9,15 @@ were told the bot is private and which groups moved to a supergroup stay in the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from qabot.bot.state import StateStore, StateUnavailable
+from qabot.bot.state import Limit, StateStore, StateUnavailable
 from qabot.config import WEBHOOK_SECRET_RE, Settings
 from qabot.errors import ConfigError
 from qabot.render.translations import text
@@ -76,18 +79,41 @@ class Guard:
         through: the limits protect the chats, they must not silence the bot."""
         try:
             reason = await self.state.admit(sender, chat_id, group=group, now=now)
-            if reason is None:
-                return True, None
-            if reason == "user":
-                wait = self.settings.user_cooldown_seconds
-                if await self.state.warn_once(f"user:{sender}", now=now, period=wait):
-                    return False, text("slow_down", lang, wait=f"{wait:g}")
-            elif await self.state.warn_once(f"chat:{chat_id}", now=now, period=60):
-                return False, text("group_too_fast", lang)
-            return False, None
+            return await self._verdict(reason, sender, chat_id, now, lang)
         except StateUnavailable as err:
             log.warning("Limits not counted (%s); answering anyway", err)
             return True, None
+
+    async def check_in_turn(
+        self, sender: int, chat_id: int, *, group: bool, lang: str | None = None, clock: Callable[[], float] = time.time
+    ) -> tuple[bool, str | None]:
+        """:meth:`check` for a question whose turn came (``qabot.bot.turns``): the sender's cooldown is waited out
+        first, and again whenever another replica sharing it started it between the wait and the count, so a burst
+        the load balancer spread over replicas is answered in turn, as one process answers it, not refused."""
+        while True:
+            await asyncio.sleep(await self.cooldown_left(sender, clock()))
+            try:
+                now = clock()
+                reason = await self.state.admit(sender, chat_id, group=group, now=now)
+                if reason == "user" and await self.state.cooldown_left(sender, now=now) > 0:
+                    continue
+                return await self._verdict(reason, sender, chat_id, now, lang)
+            except StateUnavailable as err:
+                log.warning("Limits not counted (%s); answering anyway", err)
+                return True, None
+
+    async def _verdict(
+        self, reason: Limit | None, sender: int, chat_id: int, now: float, lang: str | None
+    ) -> tuple[bool, str | None]:
+        if reason is None:
+            return True, None
+        if reason == "user":
+            wait = self.settings.user_cooldown_seconds
+            if await self.state.warn_once(f"user:{sender}", now=now, period=wait):
+                return False, text("slow_down", lang, wait=f"{wait:g}")
+        elif await self.state.warn_once(f"chat:{chat_id}", now=now, period=60):
+            return False, text("group_too_fast", lang)
+        return False, None
 
     async def cooldown_left(self, sender: int, now: float) -> float:
         """Seconds until ``sender`` may ask again (0: now)."""

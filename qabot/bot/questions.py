@@ -7,8 +7,6 @@ cooldown is over (``qabot.bot.guard``); the answer goes out with its 👍/👎 a
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -69,7 +67,6 @@ async def _take_turns(sender: int, update: Update, question: str, context: Conte
     item: tuple[Update, str] | None = (update, question)
     while item is not None:
         update, question = item
-        await asyncio.sleep(await context.state.guard.cooldown_left(sender, time.time()))
         try:
             await _answer_now(update.effective_message, context, question, sender)
         except Exception as err:  # one question's failure must not cost the ones behind it
@@ -86,8 +83,8 @@ async def _take_turns(sender: int, update: Update, question: str, context: Conte
 
 async def _answer_now(message: Message, context: Context, question: str, sender: int) -> None:
     group = message.chat.type != Chat.PRIVATE
-    allowed, warning = await context.state.guard.check(
-        sender, message.chat_id, group=group, now=time.time(), lang=lang_of(message)
+    allowed, warning = await context.state.guard.check_in_turn(  # once the sender's cooldown is over
+        sender, message.chat_id, group=group, lang=lang_of(message)
     )
     if not allowed:
         if warning:

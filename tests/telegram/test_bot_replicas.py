@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from qabot.bot.app import CONCURRENT_UPDATES
 from qabot.bot.state.backends import open_state
 from qabot.config import Settings
 from qabot.render import telegram as th
@@ -262,3 +263,68 @@ async def test_redis_going_down_costs_the_buttons_not_the_answers(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any(w.startswith(f"Feedback store {url} is unusable") for w in warnings), warnings
     assert any("updates are handled without the retry check" in w for w in warnings), warnings
+
+
+async def test_a_senders_burst_spread_over_both_replicas_is_answered_in_turn_none_refused(
+    fake: FakeBotApi, two: Any
+) -> None:
+    chat = private_chat(ANN)
+    burst = [_message(fake, chat, ANN, F35_QUESTION), _message(fake, chat, ANN, "When was Turkey removed?")]
+    async with two(user_cooldown_seconds=1) as (a, b):
+        await asyncio.gather(a.post(burst[0]), b.post(burst[1]))  # one sender, the load balancer splits the burst
+        await fake.wait_for_call("sendMessage", 2)
+        await _settle(a, b)
+
+    replies = [visible(c) for c in fake.sent(ANN["id"])]
+    # One process answers a burst in turn, each after the cooldown; two replicas sharing the cooldown must as well.
+    assert not [r for r in replies if r.startswith("Slow down")], replies
+    assert len(replies) == 2
+
+
+class HeldAnswers:
+    """The session's Answerer whose answers wait until the test lets them go (``release``)."""
+
+    def __init__(self, answerer: Any) -> None:
+        self._answerer = answerer
+        self.asking = threading.Event()
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._answerer, name)
+        if name != "ask":
+            return method
+
+        def ask(*args: Any, **kwargs: Any) -> Any:
+            self.asking.set()
+            self.release.wait(60)
+            return method(*args, **kwargs)
+
+        return ask
+
+
+async def test_retries_of_an_update_this_replica_is_answering_hold_none_of_its_update_slots(
+    fake: FakeBotApi, bot_settings: SettingsFactory, answerer: Any, unused_tcp_port: int
+) -> None:
+    # Telegram retries a webhook call whose 200 came late; behind a sticky load balancer, or with one process, the
+    # retries reach the replica that is still answering the first try. Dropping them must not wait for that answer.
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
+    settings = bot_settings(webhook_url=url, webhook_port=unused_tcp_port, webhook_secret=SECRET)  # one process
+    held = HeldAnswers(answerer)
+    question = _message(fake, private_chat(ANN), ANN, F35_QUESTION)
+    async with running_bot(fake, settings, held, webhook=True) as bot:
+        replica = Replica(bot, settings.webhook_url)
+        await replica.post(question)
+        await asyncio.to_thread(held.asking.wait, 30)  # its answer is being computed
+        for _ in range(CONCURRENT_UPDATES):
+            await replica.post(question)
+        await replica.post(_message(fake, private_chat(BOB), BOB, "/help"))
+        try:
+            help_reply = await fake.wait_for_call("sendMessage", within=10)  # while the answer is still held
+        finally:
+            held.release.set()
+        await fake.wait_for_call("sendMessage", 2)
+        await bot.settle()
+
+    assert "How to ask" in visible(help_reply)
+    [answer] = fake.sent(ANN["id"])
+    assert F35_ANSWER in visible(answer)

@@ -68,6 +68,22 @@ async def test_an_update_is_taken_once_held_while_its_lease_runs_and_done_for_go
     assert await state.take_update(9, "b", 30) == "held"  # renewed: its holder is alive
 
 
+async def test_a_holder_renews_its_lease_while_it_works_so_a_retry_keeps_waiting(open_states: OpenState) -> None:
+    state = open_states()
+    first, retry = UpdateClaims(state, lease=0.5, renew_every=0.05, poll=0.01), UpdateClaims(state, poll=0.01)
+    first.start()  # as the bot does at start (BotJobs.start)
+    try:
+        assert await first.take(73)
+        await asyncio.sleep(1.5)  # three leases: unrenewed, it would have lapsed and the retry would take it
+        waiting = asyncio.ensure_future(retry.take(73))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        await first.finish(73)
+        assert await waiting is False
+    finally:
+        await first.stop()
+
+
 async def test_context_is_kept_until_its_ttl_cleared_by_new_and_forgotten_with_its_chat(
     open_states: OpenState,
 ) -> None:
@@ -215,3 +231,97 @@ async def test_redis_down_is_state_unavailable_and_the_password_never_shows(
 def test_a_state_url_that_is_not_redis_is_one_clear_error(make_settings: SettingsFactory) -> None:
     with pytest.raises(ConfigError, match=r"QABOT_STATE_URL=postgres://u:\*\*\*@db/x is not a redis:// URL"):
         open_state(make_settings(state_url="postgres://u:pw@db/x"))
+
+
+async def test_a_password_given_as_a_query_parameter_never_shows_either(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    # ``?password=`` is how redis-py takes the password of a unix socket (unix:///run/redis.sock?password=…).
+    with redis_server(tmp_path / "redis", password="query-redis-pw") as url:
+        url = url.replace(":query-redis-pw@", "") + "?password=query-redis-pw"
+        settings = make_settings(state_url=url, telegram_token=TOKEN)
+        state = open_state(settings)
+        await state.ping()  # the client takes the password from there
+        await state.close()
+    assert "query-redis-pw" not in state.where
+    assert state.where.endswith("/0?password=***")
+    masked = url.replace("query-redis-pw", "[REDACTED]")
+    assert Redactor.from_settings(settings)(f"reaching {url}") == f"reaching {masked}"
+
+
+@pytest.mark.parametrize("url", ["redis://:typo-redis-pw@127.0.0.1:63 79/0", "redis://:typo-redis-pw@[::1/0"])
+def test_a_state_url_that_cannot_be_parsed_is_one_clear_error_without_its_password(
+    make_settings: SettingsFactory, url: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"^QABOT_STATE_URL=.* is not a valid redis:// URL") as err:
+        open_state(make_settings(state_url=url))
+    assert "typo-redis-pw" not in str(err.value)
+
+
+async def _members(url: str, key: str) -> list[str]:
+    """The members of a Redis set or sorted set, read as an operator would (``redis-cli``)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        kind = await client.type(key)
+        return sorted(await (client.zrange(key, 0, -1) if kind == "zset" else client.smembers(key)))
+    finally:
+        await client.aclose()
+
+
+async def test_the_redis_indexes_of_a_busy_chat_and_person_hold_only_what_is_still_kept(
+    redis_url: str, make_settings: SettingsFactory
+) -> None:
+    # A group that is never quiet for a whole TTL, a person who asks every day: their index keys never expire, so
+    # they must shed the members whose records are gone, or they grow for as long as the bot runs.
+    now = time.time()
+    days_ago = now - 31 * DAY
+    settings = make_settings(state_url=redis_url, telegram_token=TOKEN, retention_days=30)
+    old, state = open_state(settings, clock=lambda: days_ago), open_state(settings)
+    try:
+        for minute in range(0, 120, 40):  # every 40 minutes a new answer; each context lives 30
+            at = now + minute * 60
+            await state.keep_context([f"message:-100:{minute}"], -100, _context(at), now=at, ttl_minutes=30)
+        gone = await old.record_answer(Answer("old question", False, "text", (QUOTE,)), 5, 5)
+        await old.vote(gone, 5, 1)
+        kept = await state.record_answer(Answer("new question", False, "text", (QUOTE,)), 5, 5)
+        await state.vote(kept, 5, 1)
+
+        assert await _members(redis_url, "qabot:chat-contexts:123456:-100") == ["message:-100:80"]
+        assert await _members(redis_url, "qabot:asked:123456:5") == [kept]
+        assert await _members(redis_url, "qabot:voted:123456:5") == [kept]
+        assert await state.prune(now=now, context_ttl_minutes=30) == (1, 0)
+        assert await state.forget_user(5) == Forgotten(questions=1, votes=1, contexts=0)  # /forget reads them
+    finally:
+        await old.close()
+        await state.close()
+
+
+async def test_a_hung_redis_costs_one_timeout_then_the_calls_behind_it_fail_at_once(
+    make_settings: SettingsFactory,
+) -> None:
+    # A Redis that takes connections and never answers (a stopped process, a network partition): each call would
+    # wait out its whole timeout, and every question makes several, one update at a time. Counted here in connections:
+    # each timed-out call drops its own and the next call opens another.
+    connections = 0
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.read()  # until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    state = open_state(make_settings(state_url=f"redis://127.0.0.1:{port}/0", telegram_token=TOKEN))
+    claims = UpdateClaims(state)
+    try:
+        assert await asyncio.gather(*(claims.take(i) for i in range(3))) == [True, True, True]  # let through
+        for call in (state.admit(1, 1, group=False, now=time.time()), state.answer("x"), state.finish_update(1)):
+            with pytest.raises(StateUnavailable, match="Timeout"):
+                await call
+    finally:
+        await state.close()
+        server.close()
+    assert connections == 1

@@ -130,13 +130,20 @@ def bot_key(settings: Settings) -> str:
 
 
 def shown_url(url: str) -> str:
-    """``url`` without its password, for logs and ``qabot doctor``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
+    """``url`` without its password (``:pw@`` or ``?password=pw``, redis-py's form for a unix socket), for logs and
+    ``qabot doctor``. Only the password is parsed: a URL with a mistyped port still shows, masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[": nothing to take apart, so nothing of it shows
+        return "<an unparsable URL>"
+    user, at, host = parts.netloc.rpartition("@")
+    if at and ":" in user:
+        parts = parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}")
+    query = "&".join(
+        f"{name}=***" if name == "password" else f"{name}{sep}{value}"
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return parts._replace(query=query).geturl()
 
 
 __all__ = ["Limit", "StateStore", "StateUnavailable", "Taken", "bot_key", "shown_url"]

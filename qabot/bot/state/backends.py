@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from qabot.bot.state import StateStore, shown_url
 from qabot.config import Settings
@@ -24,13 +23,16 @@ def open_state(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         from qabot.bot.state.local import LocalState
 
         return LocalState.from_settings(settings, clock=clock)
-    if urlsplit(url).scheme not in REDIS_SCHEMES:
+    if url.partition("://")[0].lower() not in REDIS_SCHEMES:
         raise ConfigError(f"QABOT_STATE_URL={shown_url(url)} is not a redis:// URL (empty = the local files)")
     try:
         from qabot.bot.state.redis_store import RedisState
     except ImportError:
         raise ConfigError("QABOT_STATE_URL=redis://… needs the redis client: pip install 'qabot[redis]'") from None
-    return RedisState.from_url(url, settings, clock=clock)
+    try:
+        return RedisState.from_url(url, settings, clock=clock)
+    except ValueError as err:  # a mistyped port, an unclosed "[": the client's words name no password
+        raise ConfigError(f"QABOT_STATE_URL={shown_url(url)} is not a valid redis:// URL ({err})") from None
 
 
 __all__ = ["REDIS_SCHEMES", "open_state"]

@@ -8,7 +8,8 @@ another replica than the first try, which may still be working on it. So before 
 
 - finds it done: drops it silently (logged at debug);
 - finds it held under a live lease: waits (polling every :data:`POLL` seconds) until it is done (then drops it) or
-  the lease lapses — its holder died before answering — and then takes it and answers it itself.
+  the lease lapses — its holder died before answering — and then takes it and answers it itself; a replica that
+  gets a retry of an update it holds itself drops it at once.
 
 So a replica that takes an update and crashes costs a delay of at most a lease, never the answer, as long as
 Telegram retries (it does while the webhook did not answer 200; PTB answers 200 once the update is queued, so an
@@ -62,7 +63,12 @@ class UpdateClaims:
 
         First looks are made one at a time, in the order the updates arrived: the handlers of a taken update then
         start before the next one is looked at, so one sender's questions keep their order (``qabot.bot.turns``).
+        A retry of an update this replica is handling is dropped at once: waiting for it would hold one of PTB's
+        few update slots for as long as the answer takes, and the first try answers it (or dies with this process).
         """
+        if update_id in self.held:
+            log.debug("Update %s is being handled here already (a retry); dropped", update_id)
+            return False
         async with self._order:
             taken = await self._look(update_id)
         while taken == "held":

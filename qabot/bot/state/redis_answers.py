@@ -6,9 +6,10 @@ Keys (``key`` of ``RedisState``, so ``qabot:<kind>:<bot id>:…``), each expirin
 - ``votes:<id>``: a hash of user id → +1/-1;
 - ``answers`` and ``vote-log``: sorted sets by time (answer ids; ``<answer id>:<user id>``) for ``/stats`` and
   retention;
-- ``asked:<user>`` and ``voted:<user>``: the answer ids a person asked or voted on, for ``/forget``.
+- ``asked:<user>`` and ``voted:<user>``: sorted sets by time of the answer ids a person asked or voted on, for
+  ``/forget``; each write sheds the ids past the retention, so a person who asks every day keeps a bounded set.
 
-Callers wrap each call in ``redis_store.guarded`` (Redis errors become ``StateUnavailable``).
+Callers wrap each call in ``RedisState.guarded`` (Redis errors become ``StateUnavailable``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from qabot.bot.feedback import Activity, StoredAnswer, Tally, quotes_from_json, quotes_to_json, tally
 from qabot.models import Answer
@@ -63,8 +65,7 @@ class RedisAnswers:
             pipe.hset(self.key("answer", answer_id), mapping=row)
             pipe.expire(self.key("answer", answer_id), self.keep)
             pipe.zadd(self.key("answers"), {answer_id: now})
-            pipe.sadd(person, answer_id)
-            pipe.expire(person, self.keep)
+            self._index(pipe, person, answer_id, now)
             await pipe.execute()
         return answer_id
 
@@ -93,15 +94,20 @@ class RedisAnswers:
             return Tally(known=False)
         left = left if left > 0 else self.keep
         before = int(await self.r.hget(votes, str(user_id)) or 0)
-        voter = self.key("voted", user_id)
+        now = self.clock()
         async with self.r.pipeline(transaction=True) as pipe:
             pipe.hset(votes, str(user_id), vote)
             pipe.expire(votes, left)
-            pipe.zadd(self.key("vote-log"), {f"{answer_id}:{user_id}": self.clock()})
-            pipe.sadd(voter, answer_id)
-            pipe.expire(voter, self.keep)
+            pipe.zadd(self.key("vote-log"), {f"{answer_id}:{user_id}": now})
+            self._index(pipe, self.key("voted", user_id), answer_id, now)
             await pipe.execute()
         return tally(before, (int(v) for v in await self.r.hvals(votes)))
+
+    def _index(self, pipe: Pipeline, person: str, answer_id: str, now: float) -> None:
+        """Add ``answer_id`` to a person's index, dropping the ids past the retention (their answers are gone)."""
+        pipe.zadd(person, {answer_id: now})
+        pipe.zremrangebyscore(person, "-inf", f"({now - self.keep}")
+        pipe.expire(person, self.keep)
 
     async def open_more(self, answer_id: str) -> bool | None:
         """True for the one press that opens the further sources, False after, None for an unknown answer."""
@@ -123,11 +129,11 @@ class RedisAnswers:
     async def forget_user(self, user_id: int) -> tuple[int, int]:
         """Delete the questions ``user_id`` asked (with every vote on them) and their votes; how many of each."""
         votes = 0
-        for answer_id in await self.r.smembers(self.key("voted", user_id)):
+        for answer_id in await self.r.zrange(self.key("voted", user_id), 0, -1):
             votes += int(await self.r.hdel(self.key("votes", answer_id), str(user_id)))
             await self.r.zrem(self.key("vote-log"), f"{answer_id}:{user_id}")
         questions = 0
-        for answer_id in await self.r.smembers(self.key("asked", user_id)):
+        for answer_id in await self.r.zrange(self.key("asked", user_id), 0, -1):
             voters = await self.r.hkeys(self.key("votes", answer_id))
             if voters:
                 await self.r.zrem(self.key("vote-log"), *(f"{answer_id}:{v}" for v in voters))

@@ -8,7 +8,7 @@ key                                  holds                                      
 ===================================  ================================================  ===========================
 ``update:<bot>:<update id>``         the replica handling it, then ``done``            the lease; done: a day
 ``context:<bot>:<thread key>``       JSON of the chat id and ``Context.to_dict()``     the context's TTL
-``chat-contexts:<bot>:<chat id>``    the thread keys of a chat (``/forget``)           the context TTL
+``chat-contexts:<bot>:<chat id>``    a chat's thread keys by expiry (``/forget``)      the context TTL
 ``cooldown:<bot>:<sender>``          the sender's last question                        the cooldown
 ``group:<bot>:<chat id>``            a sorted set of the group's answers this minute   a minute
 ``warned:<bot>:<user|chat>:<id>``    "slow down" was said                              its period
@@ -17,7 +17,8 @@ answers, votes and their indexes     ``qabot.bot.state.redis_answers``          
 
 Each check-and-change that two replicas could race on (taking an update, counting a question against the limits,
 opening "More sources") is one Lua script, so it is atomic in Redis. Cooldowns are key lifetimes, so replicas'
-clocks matter only for the group's one-minute window. A Redis error or timeout is ``StateUnavailable``.
+clocks matter only for the group's one-minute window. A Redis error or timeout is ``StateUnavailable``, and once
+Redis could not be reached the calls fail at once for a few seconds (``SKIP_FOR``) rather than each waiting.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from qabot.answer.followup import Context
 from qabot.bot.feedback import Activity, Forgotten, StoredAnswer, Tally
@@ -39,6 +42,9 @@ from qabot.config import Settings
 from qabot.models import Answer
 
 TIMEOUT = 5.0  # seconds for a connect or a command: a slow Redis costs a follow-up, not a stuck answer
+# Seconds every call fails at once after Redis could not be reached: a hung Redis then costs one TIMEOUT per this
+# many seconds, not one per call (a question makes several, and updates are taken one at a time).
+SKIP_FOR = TIMEOUT
 DONE = "done"
 DAY = 86400
 
@@ -67,15 +73,6 @@ return ''
 """
 
 
-@contextlib.asynccontextmanager
-async def guarded() -> AsyncIterator[None]:
-    """Redis failures as ``StateUnavailable`` (their texts name host and port, never the password)."""
-    try:
-        yield
-    except (RedisError, OSError) as err:
-        raise StateUnavailable(f"{type(err).__name__}: {err}") from None
-
-
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
@@ -95,6 +92,8 @@ class RedisState:
         self._take = client.register_script(_TAKE)
         self._renew = client.register_script(_RENEW)
         self._admit = client.register_script(_ADMIT)
+        self._down_until = 0.0  # time.monotonic() until which calls fail at once, and why
+        self._down_why = ""
 
     @classmethod
     def from_url(cls, url: str, settings: Settings, *, clock: Callable[[], float] = time.time) -> RedisState:
@@ -104,29 +103,43 @@ class RedisState:
         )
         return cls(client, settings, where=shown_url(url), clock=clock)
 
+    @contextlib.asynccontextmanager
+    async def guarded(self) -> AsyncIterator[None]:
+        """Redis failures as ``StateUnavailable`` (their texts name host and port, never the password); for
+        :data:`SKIP_FOR` seconds after Redis could not be reached (refused, timed out), calls fail at once."""
+        if time.monotonic() < self._down_until:
+            raise StateUnavailable(self._down_why)
+        try:
+            yield
+        except (RedisError, OSError) as err:
+            why = f"{type(err).__name__}: {err}"
+            if isinstance(err, (RedisConnectionError, RedisTimeoutError, OSError)):  # not a refused command
+                self._down_until, self._down_why = time.monotonic() + SKIP_FOR, why
+            raise StateUnavailable(why) from None
+
     def key(self, kind: str, *parts: object) -> str:
         """``qabot:<kind>:<bot id>:<parts…>``."""
         return ":".join(["qabot", kind, self.bot, *map(str, parts)])
 
     # ---- updates
     async def take_update(self, update_id: int, holder: str, lease: float) -> Taken:
-        async with guarded():
+        async with self.guarded():
             taken = await self._take(keys=[self.key("update", update_id)], args=[holder, _ms(lease)])
         return "mine" if taken == "mine" else "done" if taken == DONE else "held"
 
     async def renew_updates(self, update_ids: Iterable[int], holder: str, lease: float) -> None:
         keys = [self.key("update", i) for i in update_ids]
         if keys:
-            async with guarded():
+            async with self.guarded():
                 await self._renew(keys=keys, args=[holder, _ms(lease)])
 
     async def finish_update(self, update_id: int) -> None:
-        async with guarded():
+        async with self.guarded():
             await self.r.set(self.key("update", update_id), DONE, ex=DAY)
 
     # ---- follow-up context
     async def context(self, key: str, *, now: float, ttl_minutes: float) -> Context | None:
-        async with guarded():
+        async with self.guarded():
             raw = await self.r.get(self.key("context", key))
         if raw is None:
             return None
@@ -136,48 +149,51 @@ class RedisState:
     async def keep_context(
         self, keys: Iterable[str], chat_id: int, context: Context, *, now: float, ttl_minutes: float
     ) -> None:
-        left = context.at + ttl_minutes * 60 - now
-        if left <= 0:
+        until = context.at + ttl_minutes * 60
+        keys = list(keys)
+        if until <= now or not keys:
             return
         data = json.dumps({"chat": chat_id, "context": context.to_dict()}, ensure_ascii=False)
         chat = self.key("chat-contexts", chat_id)
-        async with guarded(), self.r.pipeline(transaction=True) as pipe:
+        async with self.guarded(), self.r.pipeline(transaction=True) as pipe:
             for key in keys:
-                pipe.set(self.key("context", key), data, px=_ms(left))
-                pipe.sadd(chat, key)
+                pipe.set(self.key("context", key), data, px=_ms(until - now))
+            pipe.zadd(chat, dict.fromkeys(keys, until))
+            # A chat never quiet for a whole TTL keeps its index alive: it sheds the keys whose context is gone.
+            pipe.zremrangebyscore(chat, "-inf", f"({now}")
             pipe.expire(chat, int(ttl_minutes * 60) + 1)
             await pipe.execute()
 
     async def clear_context(self, key: str) -> None:
-        async with guarded():
+        async with self.guarded():
             await self.r.delete(self.key("context", key))
 
     async def forget_chat(self, chat_id: int) -> int:
         """Delete every context of one chat; how many there were."""
         chat = self.key("chat-contexts", chat_id)
-        async with guarded():
-            keys = [self.key("context", k) for k in await self.r.smembers(chat)]
+        async with self.guarded():
+            keys = [self.key("context", k) for k in await self.r.zrange(chat, 0, -1)]
             gone = int(await self.r.delete(*keys)) if keys else 0
             await self.r.delete(chat)
         return gone
 
     # ---- answers, votes, more sources
     async def record_answer(self, answer: Answer, chat_id: int, user_id: int | None) -> str:
-        async with guarded():
+        async with self.guarded():
             return await self.answers.record(secrets.token_urlsafe(6), answer, chat_id, user_id)
 
     async def answer(self, answer_id: str) -> StoredAnswer | None:
-        async with guarded():
+        async with self.guarded():
             return await self.answers.get(answer_id)
 
     async def vote(self, answer_id: str, user_id: int, vote: int) -> Tally:
         if vote not in (-1, 1):
             raise ValueError(f"vote must be +1 or -1, not {vote!r}")
-        async with guarded():
+        async with self.guarded():
             return await self.answers.vote(answer_id, user_id, vote)
 
     async def open_more(self, answer_id: str) -> bool | None:
-        async with guarded():
+        async with self.guarded():
             return await self.answers.open_more(answer_id)
 
     # ---- limits
@@ -185,38 +201,38 @@ class RedisState:
         keys = [self.key("cooldown", sender), self.key("group", chat_id)]
         member = f"{now}:{secrets.token_hex(4)}"
         args = [now, int(self.cooldown * 1000), int(group), self.budget, member]
-        async with guarded():
+        async with self.guarded():
             reason = await self._admit(keys=keys, args=args)
         return "user" if reason == "user" else "group" if reason == "group" else None
 
     async def warn_once(self, key: str, *, now: float, period: float) -> bool:
         if period <= 0:
             return True
-        async with guarded():
+        async with self.guarded():
             return bool(await self.r.set(self.key("warned", key), now, nx=True, px=_ms(period)))
 
     async def cooldown_left(self, sender: int, *, now: float) -> float:
-        async with guarded():
+        async with self.guarded():
             left = await self.r.pttl(self.key("cooldown", sender))
         return max(0.0, left / 1000) if left > 0 else 0.0
 
     # ---- privacy: contexts and limits expire by themselves; the answers' indexes are pruned here
     async def prune(self, *, now: float, context_ttl_minutes: float) -> tuple[int, int]:
-        async with guarded():
+        async with self.guarded():
             return await self.answers.prune(now), 0
 
     async def forget_user(self, user_id: int) -> Forgotten:
-        async with guarded():
+        async with self.guarded():
             questions, votes = await self.answers.forget_user(user_id)
         return Forgotten(questions, votes, await self.forget_chat(user_id))  # a private chat's id is its user's
 
     async def activity(self, since: float) -> Activity:
-        async with guarded():
+        async with self.guarded():
             return await self.answers.activity(since)
 
     # ---- the connection
     async def ping(self) -> None:
-        async with guarded():
+        async with self.guarded():
             await self.r.ping()
 
     async def close(self) -> None:
@@ -224,4 +240,4 @@ class RedisState:
             await self.r.aclose()
 
 
-__all__ = ["RedisState", "guarded"]
+__all__ = ["SKIP_FOR", "TIMEOUT", "RedisState"]
