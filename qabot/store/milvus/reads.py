@@ -24,7 +24,7 @@ from qabot.models import Article, IndexStats
 from qabot.store.api import ChunkRow, SentenceRow
 from qabot.store.lexical import FtsAnalysis
 from qabot.store.milvus import schema
-from qabot.store.milvus.connection import connect, is_lite, milvus_uri, translated
+from qabot.store.milvus.connection import connect, is_lite, milvus_uri, release, translated
 from qabot.store.milvus.schema import ARTICLE_FIELDS, CHUNK_FIELDS, one_of, quote
 from qabot.text import url_key
 
@@ -57,6 +57,7 @@ class MilvusStore(FtsAnalysis):
         self.manifest = manifest
         self._local = threading.local()
         self._loaded = -1
+        self._closed = False
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -64,37 +65,23 @@ class MilvusStore(FtsAnalysis):
     def open(cls, settings: Settings, *, dimension: int | None = None, create: bool = False) -> MilvusStore:
         """Open (or with ``create`` make) the index's collections for the settings' model; refuse another model's."""
         client = connect(settings)
-        names = schema.names(settings.milvus_prefix)
-        where = f"Milvus {milvus_uri(settings)} (collections {settings.milvus_prefix}_*)"
-        meta = names["meta"]
-        found = client.has_collection(meta) and client.get(meta, ids=["manifest"], output_fields=["value"])
-        if not found:
-            if not create:
-                raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
-            if dimension is None:
-                raise ValueError("dimension is needed to create an index")
-            schema.create(client, settings.milvus_prefix, dimension)
-            manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION}
-            state = {"generation": 0, "chunks": 0, "articles": 0, "dirty": False}
-            client.upsert(meta, [schema.meta_row("manifest", manifest), schema.meta_row("state", state)])
-        else:
-            manifest = json.loads(found[0]["value"])
-        if manifest["model"] != settings.model or (dimension is not None and manifest["dimension"] != dimension):
-            raise ModelMismatch(
-                f"{where} was built with model {manifest['model']!r} ({manifest['dimension']}-d), not "
-                f"{settings.model!r}: set QABOT_MODEL={manifest['model']}, or ingest into new collections with "
-                "another QABOT_MILVUS_PREFIX"
-            )
-        for name in names.values():
-            client.load_collection(name)
+        try:
+            manifest = _manifest(client, settings, dimension, create)
+        except BaseException:
+            release(client, milvus_uri(settings))
+            raise
         return cls(settings, client, manifest)
 
     def close(self) -> None:
-        """Close this thread's analyser (the Milvus connection is shared by the process and stays open)."""
+        """Give the Milvus client back (the last store of a Lite file frees it for other processes); the store is
+        not read after this."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if not self._closed:
+            self._closed = True
+            release(self.client, self.uri)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -378,6 +365,34 @@ class MilvusStore(FtsAnalysis):
                 yield writer
             finally:
                 writer.rollback()
+
+
+def _manifest(client: Any, settings: Settings, dimension: int | None, create: bool) -> dict[str, Any]:
+    """The index's manifest, its collections made first with ``create``; another model's is refused."""
+    names = schema.names(settings.milvus_prefix)
+    where = f"Milvus {milvus_uri(settings)} (collections {settings.milvus_prefix}_*)"
+    meta = names["meta"]
+    found = client.has_collection(meta) and client.get(meta, ids=["manifest"], output_fields=["value"])
+    if not found:
+        if not create:
+            raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
+        if dimension is None:
+            raise ValueError("dimension is needed to create an index")
+        schema.create(client, settings.milvus_prefix, dimension)
+        manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION}
+        state = {"generation": 0, "chunks": 0, "articles": 0, "dirty": False}
+        client.upsert(meta, [schema.meta_row("manifest", manifest), schema.meta_row("state", state)])
+    else:
+        manifest = json.loads(found[0]["value"])
+    if manifest["model"] != settings.model or (dimension is not None and manifest["dimension"] != dimension):
+        raise ModelMismatch(
+            f"{where} was built with model {manifest['model']!r} ({manifest['dimension']}-d), not "
+            f"{settings.model!r}: set QABOT_MODEL={manifest['model']}, or ingest into new collections with "
+            "another QABOT_MILVUS_PREFIX"
+        )
+    for name in names.values():
+        client.load_collection(name)
+    return manifest
 
 
 __all__ = ["MilvusStore", "article_of"]

@@ -15,6 +15,7 @@ still old, each of them whole.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qabot.store.milvus.reads import MilvusStore  # only for types: MilvusStore.writer() imports this module
+
+log = logging.getLogger(__name__)
 
 _KEEP_VECTORS = 50_000  # vectors of this run kept in memory for put_article; beyond, read back from Milvus
 _ROWS = 1000  # rows per upsert
@@ -168,6 +171,7 @@ class MilvusWriter:
         ])  # fmt: skip
         self._added[aid] = [c.lexical_text for c in chunks]
         self._texts[aid] = article.text
+        log.debug("wrote the rows of %s, version %d", aid, version)
         self._change(aid, {
             "id": aid, "title": article.title, "text": parts[0], "url": article.url or "",
             "published": article.published or "", "source": article.source or "", "author": article.author or "",
@@ -248,6 +252,7 @@ class MilvusWriter:
             return int(state["generation"])
         meta = self._names["meta"]
         self._client.upsert(meta, [schema.meta_row("state", {**state, "dirty": True})])
+        log.debug("switching %d articles to their new versions", len(self._rows))
         before = {r["id"]: r for r in self.store._where("articles", "id", list(self._rows), ["id", "version"])}
         removed_texts = self._old_texts(before)
         live = [r for r in self._rows.values() if r is not None]
