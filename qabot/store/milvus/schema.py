@@ -86,30 +86,51 @@ def text_parts(text: str) -> list[str]:
     return parts
 
 
-def create(client: Any, prefix: str, dimension: int) -> None:
-    """Create the index's collections (those missing) with their indexes, loaded."""
-    m = pymilvus()
-    t = m.DataType
+def create(client: Any, prefix: str, dimension: int) -> bool:
+    """Create the index's collections (those missing) with their indexes; whether chunks have BM25.
+
+    A server older than Milvus 2.5 has no BM25 function (nor sparse vectors): its chunks go without, and lexical
+    search is left to dense search alone (``MilvusStore.search_lexical`` finds nothing there).
+    """
     have = set(client.list_collections())
+    bm25 = True
     for kind, name in names(prefix).items():
         if name in have:
             continue
-        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-        index = client.prepare_index_params()
-        _FIELDS[kind](schema, t, dimension)
-        vector = "vector" if kind in ("chunks", "sentences") else "dummy"
-        index.add_index(vector, index_type="AUTOINDEX", metric_type="IP")
-        if kind == "chunks":
-            schema.add_function(
-                m.Function(
-                    name="bm25",
-                    function_type=m.FunctionType.BM25,
-                    input_field_names=["text"],
-                    output_field_names=["sparse"],
-                )
+        try:
+            _create(client, kind, name, dimension, bm25=kind == "chunks")
+        except Exception as err:
+            if kind != "chunks" or not type(err).__module__.startswith("pymilvus"):
+                raise
+            if client.has_collection(name):
+                client.drop_collection(name)
+            _create(client, kind, name, dimension, bm25=False)
+            bm25 = False
+    return bm25
+
+
+def _create(client: Any, kind: str, name: str, dimension: int, *, bm25: bool) -> None:
+    m = pymilvus()
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    index = client.prepare_index_params()
+    _FIELDS[kind](schema, m.DataType, dimension)
+    vector = "vector" if kind in ("chunks", "sentences") else "dummy"
+    index.add_index(vector, index_type="AUTOINDEX", metric_type="IP")
+    if kind == "chunks":
+        text = {"enable_analyzer": True, "analyzer_params": ANALYZER} if bm25 else {}
+        schema.add_field("text", m.DataType.VARCHAR, max_length=TEXT_BYTES, **text)
+    if bm25:
+        schema.add_field("sparse", m.DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            m.Function(
+                name="bm25",
+                function_type=m.FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sparse"],
             )
-            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        client.create_collection(name, schema=schema, index_params=index, consistency_level=CONSISTENCY)
+        )
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    client.create_collection(name, schema=schema, index_params=index, consistency_level=CONSISTENCY)
 
 
 def _meta(s: Any, t: Any, dim: int) -> None:
@@ -146,9 +167,7 @@ def _chunks(s: Any, t: Any, dim: int) -> None:
     _spans(s, t)
     s.add_field("first_sentence", t.INT64)
     s.add_field("last_sentence", t.INT64)
-    s.add_field("vector", t.FLOAT_VECTOR, dim=dim)
-    s.add_field("text", t.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True, analyzer_params=ANALYZER)
-    s.add_field("sparse", t.SPARSE_FLOAT_VECTOR)
+    s.add_field("vector", t.FLOAT_VECTOR, dim=dim)  # the text (and its BM25 vector) come in ``_create``
 
 
 def _sentences(s: Any, t: Any, dim: int) -> None:

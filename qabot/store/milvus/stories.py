@@ -30,7 +30,7 @@ class StoryWrites:
 
     def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
         """(id, text, story) of articles whose chunks best match ``terms``, this writer's own included."""
-        if not terms:
+        if not terms or not self.store.bm25:  # without BM25 no copy is looked for: each article its own story
             return []
         hits = schema.search_chunks(self._client, self._names["chunks"], [" ".join(terms)], "sparse", 4 * k)
         out: list[tuple[str, str, str]] = []
