@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,19 @@ def test_removing_an_article_deletes_every_row_of_it(tmp_path: Path, embedder: E
     assert store.article_ids() == [HEAT.id]
     assert store.stats().articles == 1
     assert store.count_chunks() == len(rows_of(settings, HEAT.id)["chunks"])
+
+
+def test_pruning_removes_the_old_articles_only(tmp_path: Path, embedder: Embedder) -> None:
+    today = datetime.now(UTC).date()
+    old = replace(TRAM, published=(today - timedelta(days=400)).isoformat())
+    new = replace(HEAT, published=(today - timedelta(days=2)).isoformat())
+    settings = milvus_settings(tmp_path / "index")
+    ingestor = Ingestor.from_settings(settings, embedder=embedder)
+    ingestor.ingest_articles([old, new])
+    assert ingestor.prune_older_than(100) == [TRAM.id]
+    assert rows_of(settings, TRAM.id) == {"articles": [], "chunks": [], "sentences": [], "meta": []}
+    with opened(settings) as store:
+        assert store.article_ids() == [HEAT.id]
 
 
 # ---------------------------------------------------------------------- kill -9

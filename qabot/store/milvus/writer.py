@@ -127,8 +127,8 @@ class MilvusWriter(StoryWrites):
 
     def remove_published_before(self, day: str) -> list[str]:
         """Delete every article published before ``day`` (undated ones stay); their ids."""
-        rows = self.store._scan("articles", 'published != ""', ["id", "published"])
-        committed = {r["id"]: r["published"] for r in rows}
+        expr = f'published != "" and published < {schema.quote(day)}'
+        committed = {r["id"]: r["published"] for r in self.store._scan("articles", expr, ["id", "published"])}
         committed.update({a: r["published"] for a, r in self._rows.items() if r is not None})
         old = sorted(a for a, p in committed.items() if p and p < day and self._row(a) is not None)
         for article_id in old:
