@@ -33,6 +33,7 @@ from qabot.store import IndexStore, open_store
 from qabot.store.milvus import MilvusStore
 from tests.helpers import HEAT, TRAM, RunMain, assert_one_error_line, clean_env
 from tests.test_answer import F35, assert_verbatim
+from tests.test_news import WIRE
 
 if importlib.util.find_spec("milvus_lite") is None:  # CI installs the extra: .ci/run, scripts/dev.sh
     pytest.skip("Milvus Lite is not installed here: pip install -e '.[milvus]'", allow_module_level=True)
@@ -127,6 +128,31 @@ def test_the_sample_questions_get_the_same_first_quote_on_either_store(
     ]
     differ = [q for q in questions if first_quote(milvus_answerer.ask(q)) != first_quote(answerer.ask(q))]
     assert len(differ) <= 0.05 * len(questions), differ
+
+
+def test_copies_of_one_story_group_alike_on_either_store(tmp_path: Path, embedder: Embedder) -> None:
+    """Story grouping reads the index through the writer (BM25 look-ups of copies, its own rows included)."""
+    copies = [
+        Article("w1", "Port Selby terminal to open in June", WIRE, url="https://wire.example/a",
+                published="2025-06-02", source="Wire Service"),
+        Article("w2", "Port Selby terminal to open in June", WIRE + " Reporting by staff.", url="https://daily.example/b",
+                published="2025-06-03", source="Daily Courier"),
+        Article("w3", "New terminal for Port Selby", WIRE, url="https://gazette.example/c",
+                published="2025-06-04", source="Evening Gazette"),
+    ]  # fmt: skip
+    stories = {}
+    for store in ("local", "milvus"):
+        settings = Settings(_env_file=None, index_dir=tmp_path / store, store=store)  # type: ignore[call-arg]
+        ingestor = Ingestor.from_settings(settings, embedder=embedder)
+        ingestor.ingest_articles(copies[:1])  # one copy committed, two more in one run: both kinds of look-up
+        ingestor.ingest_articles([*copies[1:], HEAT, TRAM])
+        answerer = Answerer.from_settings(settings, embedder=embedder)
+        stories[store] = answerer.store.stories(answerer.store.article_ids())
+        answer = answerer.ask("How much did the Port Selby container terminal cost?")
+        assert [q.article_id for q in answer.quotes if q.article_id.startswith("w")] == ["w1"]
+        assert set(answer.quotes[0].also_reported_by) == {"Daily Courier", "Evening Gazette"}
+    assert stories["milvus"] == stories["local"]
+    assert {stories["milvus"][a] for a in ("w1", "w2", "w3")} == {"w1"}
 
 
 def test_bm25_finds_a_chunk_by_a_rare_word_that_dense_search_ranks_low(
