@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,8 +48,6 @@ _ROWS = 1000  # rows per upsert
 def milvus_lock(store: MilvusStore, wait_seconds: float) -> Iterator[None]:
     """One writer at a time: a lock file beside a Milvus Lite file, or in the index folder for a server (one ingest
     worker per index is the deployment's rule: docs/scale-out.md)."""
-    from pathlib import Path
-
     if is_lite(store.uri):
         path = Path(store.uri).with_name(f".{Path(store.uri).name}.write.lock")
     else:
@@ -73,7 +72,6 @@ class MilvusWriter(StoryWrites):
         self._pending: set[str] = set()
         self._added: dict[str, list[str]] = {}  # article id → lexical texts of the version this commit makes live
         self._touched_stories: set[str] = set()
-        self._committed = False
 
     # ------------------------------------------------------------------ vectors
     @translated
