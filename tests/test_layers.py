@@ -117,6 +117,11 @@ def test_only_the_store_imports_faiss() -> None:
     assert all(under(mod, {"qabot.store"}) for mod in found), found
 
 
+def test_only_the_milvus_store_imports_pymilvus() -> None:
+    found = importers_of("pymilvus") | importers_of("milvus_lite")
+    assert found == {"qabot.store.milvus.connection"}, found
+
+
 def test_pipeline_never_imports_a_front_end() -> None:
     found = modules()
     offenders = {mod: sorted(i for i in found[mod] if under(i, FRONT_ENDS)) for mod in pipeline()}

@@ -1,11 +1,14 @@
-"""The index on disk, and the only code that knows its schema. The only faiss importer.
+"""The index, and the only code that knows its schema: the local folder (the only faiss importer) or Milvus (the
+only pymilvus importer, ``milvus/``), both behind ``api``'s ``Store`` and ``StoreWriter``, opened by
+``factory.open_store`` as ``QABOT_STORE`` says.
 
 ``layout`` names every file of an index folder, refuses a folder that is not an index, and reads/writes the
 manifest; ``schema`` is the SQLite schema, the text hash that names a vector, and connections whose sqlite3 errors
 arrive as qabot's (``IndexCorrupt``, ``IndexLocked``, ``IndexReadOnly``, ``IndexIOError``): no caller sees sqlite3;
 ``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads vectors and rows, with
-``lexical`` (BM25 over FTS5, its document-frequency cache and the per-commit log that keeps it exact); ``writer``
-the lock and the one-transaction ``IndexWriter``; ``maintenance`` what ``qabot repair`` checks and salvages.
+``lexical`` (BM25 over FTS5, its document-frequency cache and the per-commit log that keeps it exact); ``locking``
+the one-writer lock, ``writer`` the one-transaction ``IndexWriter``; ``maintenance`` what ``qabot repair`` checks
+and salvages.
 
 A folder this process cannot write (a read-only mount) is opened ``mode=ro`` and still answers, its vector cache
 rebuilt in memory when lost; writing to it is refused with ``IndexReadOnly``.
@@ -22,18 +25,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors
-    from qabot.store.index import ChunkRow, IndexStore, SentenceRow
+    from qabot.store.api import ChunkRow, NewChunk, SentenceRow, Store, StoreWriter
+    from qabot.store.factory import open_store, require_local
+    from qabot.store.index import IndexStore
     from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
+    from qabot.store.locking import write_lock
     from qabot.store.schema import SCHEMA_VERSION, vector_hash
     from qabot.store.vectors import is_graph, new_vector_index
-    from qabot.store.writer import IndexWriter, NewChunk, write_lock
+    from qabot.store.writer import IndexWriter
 
 # Lazy, so that importing a light part (``qabot.store.layout`` for `qabot feeds`, ``check_folder``) does not load
 # faiss and numpy through index.py: each name is imported from its module on first use.
 _HOMES = {
-    "ChunkRow": "index",
+    "ChunkRow": "api",
+    "NewChunk": "api",
+    "SentenceRow": "api",
+    "Store": "api",
+    "StoreWriter": "api",
+    "open_store": "factory",
+    "require_local": "factory",
     "IndexStore": "index",
-    "SentenceRow": "index",
     "DB": "layout",
     "LOCK": "layout",
     "MANIFEST": "layout",
@@ -45,8 +56,7 @@ _HOMES = {
     "is_graph": "vectors",
     "new_vector_index": "vectors",
     "IndexWriter": "writer",
-    "NewChunk": "writer",
-    "write_lock": "writer",
+    "write_lock": "locking",
 }
 
 
@@ -70,9 +80,13 @@ __all__ = [
     "Manifest",
     "NewChunk",
     "SentenceRow",
+    "Store",
+    "StoreWriter",
     "is_graph",
     "new_vector_index",
+    "open_store",
     "read_manifest",
+    "require_local",
     "vector_hash",
     "write_lock",
     "write_manifest",
