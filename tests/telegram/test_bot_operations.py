@@ -53,9 +53,9 @@ class _Seen(logging.Handler):
 
 @pytest.fixture
 def writer_waits() -> Iterator[threading.Event]:
-    """Set once an ingest starts waiting for another writer's lock (``qabot.store.writer`` logs it)."""
+    """Set once an ingest starts waiting for another writer's lock (``qabot.store.locking`` logs it)."""
     seen = _Seen("for another writer of")
-    logger = logging.getLogger("qabot.store.writer")
+    logger = logging.getLogger("qabot.store.locking")
     level = logger.level
     logger.addHandler(seen)
     logger.setLevel(logging.INFO)
