@@ -41,6 +41,25 @@ class Settings(BaseSettings):
             "qabot[e5]); the default is bundled offline."
         ),
     )
+    store: Literal["local", "milvus"] = Field(
+        "local",
+        description=(
+            "Where the index lives: local (a folder: SQLite + FAISS) or milvus (Milvus Lite, a server, a cluster)."
+        ),
+    )
+    milvus_uri: str = Field(
+        "",
+        description=(
+            "With QABOT_STORE=milvus: a file path (Milvus Lite) or http://host:19530 (a server or cluster); "
+            "empty = milvus.db in the index folder."
+        ),
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or an API key), if needed.")
+    milvus_prefix: str = Field(
+        "qabot",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,40}$",
+        description="Prefix of the index's Milvus collections, so that several indexes can share one server.",
+    )
     device: str = Field("cpu", description="Torch device for the embedding model.")
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
     chunk_tokens: int = Field(128, ge=16, description="Target chunk size in model tokens (capped at the model limit).")

@@ -135,19 +135,22 @@ def _check_model(settings: Settings, embedder: Embedder | None) -> tuple[Check, 
 
 
 def _check_index(settings: Settings, dimension: int | None) -> Check:
-    from qabot.store import IndexStore, read_manifest
+    from qabot.store import open_store, read_manifest
+    from qabot.store.factory import where as index_place
 
-    where = settings.index_dir
+    where = index_place(settings)
     try:
-        store = IndexStore.open(where, model=settings.model, dimension=dimension)
+        store = open_store(settings, dimension=dimension)
         try:
             stats = store.stats()
         finally:
             store.close()
     except IndexMissing:
         return Check("index", False, f"no index at {where}", "run `qabot ingest PATH` (or `qabot ingest --samples`)")
-    except ModelMismatch:
-        built = read_manifest(where)
+    except ModelMismatch as err:
+        if settings.store != "local":  # Milvus keeps what it was built with in its own meta collection
+            return Check("index", False, _first_line(err), "set QABOT_MODEL to the model it was built with")
+        built = read_manifest(settings.index_dir)
         was = f"{built.model} ({built.dimension}-d)" if built else "another model"
         now = settings.model + (f" ({dimension}-d)" if dimension else "")
         return Check(

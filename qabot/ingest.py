@@ -21,7 +21,7 @@ from qabot.embed import Embedder
 from qabot.errors import IndexMissing
 from qabot.models import Article, IngestReport, Skip, Span
 from qabot.sources.inputs import Sources, load_sources
-from qabot.store import IndexStore, IndexWriter, NewChunk, vector_hash
+from qabot.store import NewChunk, Store, StoreWriter, open_store, vector_hash
 from qabot.store.layout import check_folder
 from qabot.stories.grouping import assign_story, regroup
 
@@ -63,10 +63,9 @@ class Ingestor:
         check_folder(settings.index_dir)  # a path that can never be an index is refused before the model loads
         return cls(settings, embedder or Embedder.from_settings(settings), lock_wait=lock_wait)
 
-    def open_store(self, create: bool = True) -> IndexStore:
+    def open_store(self, create: bool = True) -> Store:
         """The index, created for this model on first use."""
-        dim = self.embedder.dimension if create else None
-        return IndexStore.open(self.settings.index_dir, model=self.settings.model, dimension=dim, create=create)
+        return open_store(self.settings, dimension=self.embedder.dimension if create else None, create=create)
 
     # ------------------------------------------------------------------ public verbs
     def ingest_sources(
@@ -176,7 +175,7 @@ class Ingestor:
             store.close()
 
     @contextlib.contextmanager
-    def _writing(self, store: IndexStore, hold: AbstractContextManager[object] | None) -> Iterator[IndexWriter]:
+    def _writing(self, store: Store, hold: AbstractContextManager[object] | None) -> Iterator[StoreWriter]:
         """The index's write lock first, then ``hold`` (the bot's model lock). The other way round, a bot would
         stall every question for as long as another process's ingest keeps it waiting (up to ``lock_wait``); and
         one lock order everywhere is what keeps an admin ingest and a feed refresh from deadlocking."""
@@ -184,14 +183,14 @@ class Ingestor:
             yield writer
 
     # ------------------------------------------------------------------ steps
-    def _previous_id(self, store: IndexStore, article: Article) -> str | None:
+    def _previous_id(self, store: Store, article: Article) -> str | None:
         if store.article_hash(article.id) is not None:
             return article.id
         return store.find_article(article.url) if article.url else None
 
     def _classify(
         self,
-        store: IndexStore,
+        store: Store,
         articles: Iterable[Article],
         report: IngestReport,
         rebuild: bool = False,
@@ -246,7 +245,7 @@ class Ingestor:
         return _Prepared(article, sentences, new_chunks)
 
     def _embed_missing(
-        self, store: IndexStore, writer: IndexWriter, prepared: list[_Prepared], progress: Progress | None
+        self, store: Store, writer: StoreWriter, prepared: list[_Prepared], progress: Progress | None
     ) -> None:
         texts: dict[str, str] = {}
         for item in prepared:
@@ -292,7 +291,7 @@ def _last_of_each(articles: Iterable[Article], report: IngestReport) -> list[Art
 class _GoneFiles:
     """Articles whose files are gone, by text: a file article of the same text is that file renamed or moved."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._by_text: dict[str, str] | None = None
 
@@ -306,7 +305,7 @@ class _GoneFiles:
         return self._by_text.pop(article.text, None)
 
 
-def _remove_gone(store: IndexStore, writer: IndexWriter, folders: Sequence[Path], kept: set[str]) -> list[str]:
+def _remove_gone(store: Store, writer: StoreWriter, folders: Sequence[Path], kept: set[str]) -> list[str]:
     """Remove the articles read from files under ``folders`` whose files no longer exist; their ids.
 
     ``kept``: ids this run read or replaced (the store's reads do not see the writer's uncommitted changes).

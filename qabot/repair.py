@@ -24,7 +24,17 @@ from typing import TYPE_CHECKING
 
 from qabot.config import Settings
 from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch
-from qabot.store import DB, MANIFEST, IndexStore, Manifest, read_manifest, vector_hash, write_lock, write_manifest
+from qabot.store import (
+    DB,
+    MANIFEST,
+    IndexStore,
+    Manifest,
+    read_manifest,
+    require_local,
+    vector_hash,
+    write_lock,
+    write_manifest,
+)
 from qabot.store.layout import check_folder
 from qabot.store.maintenance import (
     articles_lacking_vectors,
@@ -52,6 +62,7 @@ def repair_index(settings: Settings, embedder: Embedder | None = None) -> str:
     """Mend the index at ``settings.index_dir`` from what is intact; a one-line account of what was done."""
     from qabot.embed import Embedder
 
+    require_local(settings, "repair")  # before the model loads
     embedder = embedder or Embedder.from_settings(settings)  # loads the model only if something needs embedding
     index_dir = settings.index_dir
     check_folder(index_dir)

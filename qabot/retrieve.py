@@ -1,4 +1,4 @@
-"""Question → ranked chunks: dense (FAISS) and lexical (BM25 over FTS5) results fused by reciprocal rank."""
+"""Question → ranked chunks: dense and lexical (BM25) results from the store, fused by reciprocal rank."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qabot.embed import Embedder
-from qabot.store import ChunkRow, IndexStore
+from qabot.store import ChunkRow, Store
 from qabot.text import STOPWORDS, query_words  # re-exported: older callers import them from here
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Retrieval:
 class Retriever:
     """Finds the chunks most likely to answer a question."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, *, depth: int = 40) -> None:
+    def __init__(self, store: Store, embedder: Embedder, *, depth: int = 40) -> None:
         self.store = store
         self.embedder = embedder
         self.depth = depth
@@ -114,14 +114,7 @@ class Retriever:
     def _exact_similarity(self, qvec: NDArray[np.float32], ids: list[int]) -> dict[int, float]:
         if not ids:
             return {}
-        index, _ = self.store.vector_index()
-        out = {}
-        for cid in ids:
-            try:
-                out[cid] = float(np.dot(index.reconstruct(cid), qvec))
-            except RuntimeError:  # not in this generation's vectors yet
-                continue
-        return out
+        return {cid: float(np.dot(vec, qvec)) for cid, vec in self.store.chunk_vectors(ids).items()}
 
 
 def content_key(chunk: ChunkRow) -> tuple[str, int]:

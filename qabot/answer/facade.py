@@ -29,7 +29,7 @@ from qabot.models import Answer, Article, ContextUse, IndexStats, Quote
 from qabot.render.common import DECLINE_TEXT, plain_text
 from qabot.rerank import Reranker
 from qabot.retrieve import Retrieval, Retriever, content_key
-from qabot.store import IndexStore
+from qabot.store import Store, open_store
 from qabot.synthesis import Synthesizer
 from qabot.text import clean_question
 
@@ -63,7 +63,7 @@ class Answerer:
         self,
         settings: Settings,
         embedder: Embedder,
-        store: IndexStore,
+        store: Store,
         tuning: Tuning | None = None,
         today: Callable[[], date] | None = None,
         scorer: Scorer | None = None,
@@ -95,11 +95,11 @@ class Answerer:
     ) -> Answerer:
         """An answerer over the settings' index; raises IndexMissing or ModelMismatch with a one-line fix."""
         embedder = embedder or Embedder.from_settings(settings)
-        store = IndexStore.open(settings.index_dir, model=settings.model)
+        store = open_store(settings)
         return cls(settings, embedder, store, tuning, today, synthesizer=Synthesizer.from_settings(settings))
 
     @property
-    def store(self) -> IndexStore:
+    def store(self) -> Store:
         """The index being served."""
         return self._store
 
@@ -171,7 +171,7 @@ class Answerer:
             return parsed, gather(self._store, retrieval, parsed, self.tuning.candidates)
 
     def _converse(
-        self, q: str, context: Context, now: float, id: str | None, store: IndexStore, t0: float, day: date, lang: str
+        self, q: str, context: Context, now: float, id: str | None, store: Store, t0: float, day: date, lang: str
     ) -> Answer:
         """A question in a conversation: a follow-up retrieves with the carried words and tries the previous story
         first; a standalone question (or an expired context) is answered exactly as if asked fresh."""
@@ -198,7 +198,7 @@ class Answerer:
         return replace(self._answer(q, parse, retrieval, id, store, t0, day, lang), context=use)
 
     @staticmethod
-    def _story_of(store: IndexStore, ids: Sequence[str]) -> set[str]:
+    def _story_of(store: Store, ids: Sequence[str]) -> set[str]:
         """The articles ``ids`` and every other copy or report of their stories."""
         stories = store.stories(ids)
         members = store.story_members(set(stories.values()))
@@ -210,7 +210,7 @@ class Answerer:
         parse: str,
         retrieval: Retrieval,
         id: str | None,
-        store: IndexStore,
+        store: Store,
         t0: float,
         today: date,
         language: str,
@@ -286,8 +286,7 @@ class Answerer:
         """Pick up a newer generation written by another process; True when it changed."""
         with self._lock:
             before = self._store.loaded_generation
-            _, now = self._store.vector_index()  # loads a newer generation's vectors, then swaps them in
-            return now != before
+            return self._store.refresh() != before  # loads a newer generation's vectors, then swaps them in
 
     def _rerank(self, question: str, scored: list[Candidate], meta: dict[str, Article]) -> list[Candidate]:
         """Blend a cross-encoder's judgement of the most probable sentences into their probabilities."""

@@ -31,7 +31,7 @@ from qabot.answer.kinds import (
 from qabot.dates import TimeHint, in_range, parse_date
 from qabot.models import Article
 from qabot.retrieve import ChunkHit, Retrieval
-from qabot.store import IndexStore
+from qabot.store import Store
 from qabot.text import normalize, query_words
 
 # The order is the contract with the fitted weights in scorer.json: append, never reorder.
@@ -101,7 +101,7 @@ class CandidateSet:
     articles: dict[str, Article]
 
 
-def gather(store: IndexStore, retrieval: Retrieval, question: Question, depth: int) -> CandidateSet:
+def gather(store: Store, retrieval: Retrieval, question: Question, depth: int) -> CandidateSet:
     """Every sentence of the ``depth`` best chunks once, with its feature row; ``score`` is left at 0."""
     top: Sequence[ChunkHit] = retrieval.hits[:depth]
     empty = CandidateSet([], np.zeros((0, len(FEATURES)), dtype=np.float32), {})
@@ -202,7 +202,7 @@ def _article_features(question: Question, articles: dict[str, Article]) -> dict[
     return out
 
 
-def _coverage(store: IndexStore, articles: dict[str, Article], idf: dict[str, float]) -> dict[str, tuple[float, float]]:
+def _coverage(store: Store, articles: dict[str, Article], idf: dict[str, float]) -> dict[str, tuple[float, float]]:
     """Per article: the IDF-weighted share of the question's terms it has, and the weight of the rarest it lacks.
 
     A near miss names the story but asks for a detail it never mentions ("how many drivers…"): that detail's word
@@ -233,7 +233,7 @@ def _share_in(names: list[str], folded_text: str) -> float:
     return 1.0 - len(absent_names(names, [Article("", "", folded_text)])) / len(names)
 
 
-def _idf(store: IndexStore, terms: list[str]) -> dict[str, float]:
+def _idf(store: Store, terms: list[str]) -> dict[str, float]:
     df, n = store.document_frequencies(terms)
     return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(terms)}
 

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from qabot.answer.candidates import Candidate, to_quote
 from qabot.dates import parse_date, spoken_date
 from qabot.models import Article, Quote
-from qabot.store import IndexStore
+from qabot.store import Store
 from qabot.stories.copies import figures
 from qabot.text import query_words
 
@@ -25,7 +25,7 @@ def rank(scored: list[Candidate], meta: dict[str, Article]) -> list[Candidate]:
 
 
 def originals(
-    store: IndexStore, scored: list[Candidate], meta: dict[str, Article]
+    store: Store, scored: list[Candidate], meta: dict[str, Article]
 ) -> tuple[list[Candidate], dict[str, str]]:
     """Move each sentence of a copied story to the story's original (earliest) article when it says the same."""
     stories = store.stories(meta)
@@ -116,7 +116,7 @@ def disagreement(
     return quotes, "answer"
 
 
-def also_reported(store: IndexStore, quotes: list[Quote], stories: dict[str, str]) -> list[Quote]:
+def also_reported(store: Store, quotes: list[Quote], stories: dict[str, str]) -> list[Quote]:
     """Name the other outlets that ran each quoted story."""
     members = store.story_members({stories.get(q.article_id, q.article_id) for q in quotes})
     out = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from qabot.answer.candidates import Candidate, to_quote
 from qabot.models import Article, Quote
-from qabot.store import IndexStore
+from qabot.store import Store
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Limits:
 
 
 def choose(
-    store: IndexStore,
+    store: Store,
     articles: dict[str, Article],
     scored: list[Candidate],
     stories: dict[str, str],
@@ -86,7 +86,7 @@ def choose(
     return _passages(store, articles, chosen, limits), [to_quote(articles[s.article_id], s) for s in rest]
 
 
-def _follow(store: IndexStore, chosen: list[Candidate], limit: int) -> list[Candidate]:
+def _follow(store: Store, chosen: list[Candidate], limit: int) -> list[Candidate]:
     """News sentences often finish their thought in the next one ("…, he added."): quote both when short."""
     top = chosen[0]
     if any(c.article_id == top.article_id and c.ordinal == top.ordinal + 1 for c in chosen):
@@ -98,9 +98,7 @@ def _follow(store: IndexStore, chosen: list[Candidate], limit: int) -> list[Cand
     return [top, extra, *chosen[1:]]
 
 
-def _passages(
-    store: IndexStore, articles: dict[str, Article], chosen: list[Candidate], limits: Limits
-) -> list[Quote]:
+def _passages(store: Store, articles: dict[str, Article], chosen: list[Candidate], limits: Limits) -> list[Quote]:
     """Group chosen sentences by article (best article first), joining neighbours into one passage."""
     order = list(dict.fromkeys(s.article_id for s in chosen))
     quotes: list[Quote] = []

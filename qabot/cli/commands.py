@@ -215,9 +215,9 @@ def cmd_repl(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     """Print what the index holds (no model load needed)."""
     from qabot.render.text import render_stats
-    from qabot.store import IndexStore
+    from qabot.store import open_store
 
-    store = IndexStore.open(settings.index_dir, model=settings.model)
+    store = open_store(settings)
     stats = store.stats()
     if args.json:
         print(json.dumps(stats.__dict__, indent=2))
@@ -240,10 +240,10 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the index's articles, newest first: id, date, title and source; filtered by source and date."""
     from qabot.render.text import render_catalog
-    from qabot.store import IndexStore
+    from qabot.store import open_store
 
     since, until = _day(args.since, "--since"), _day(args.until, "--until")
-    store = IndexStore.open(settings.index_dir, model=settings.model)
+    store = open_store(settings)
     articles = store.catalog(source=args.source or "", since=since, until=until)
     if args.json:
         for a in articles:

@@ -135,12 +135,12 @@ def cached_index(settings: Settings, data: LoadedSet, cache: Path, embedder: Emb
 def answerer_for(settings: Settings, data: LoadedSet, cache: Path, embedder: Embedder, **kw: Any) -> Answerer:
     """An Answerer over the set's cached index, with "today" pinned to when the set's articles were news."""
     from qabot.answer import Answerer
-    from qabot.store import IndexStore
+    from qabot.store import open_store
 
     where = cached_index(settings, data, cache, embedder)
     s = settings.model_copy(update={"index_dir": where})
     today = data.today
-    store = IndexStore.open(where, model=s.model)
+    store = open_store(s)
     return Answerer(s, embedder, store, today=(lambda: today) if today else None, **kw)
 
 

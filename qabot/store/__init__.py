@@ -1,4 +1,6 @@
-"""The index on disk, and the only code that knows its schema. The only faiss importer.
+"""The index, and the only code that knows its schema: the local folder (the only faiss importer) or Milvus (the
+only pymilvus importer, ``milvus/``), both behind ``api``'s ``Store`` and ``StoreWriter``, opened by
+``factory.open_store`` as ``QABOT_STORE`` says.
 
 ``layout`` names every file of an index folder, refuses a folder that is not an index, and reads/writes the
 manifest; ``schema`` is the SQLite schema, the text hash that names a vector, and connections whose sqlite3 errors
@@ -22,18 +24,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors
-    from qabot.store.index import ChunkRow, IndexStore, SentenceRow
+    from qabot.store.api import ChunkRow, NewChunk, SentenceRow, Store, StoreWriter
+    from qabot.store.factory import open_store, require_local
+    from qabot.store.index import IndexStore
     from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
     from qabot.store.schema import SCHEMA_VERSION, vector_hash
     from qabot.store.vectors import is_graph, new_vector_index
-    from qabot.store.writer import IndexWriter, NewChunk, write_lock
+    from qabot.store.writer import IndexWriter, write_lock
 
 # Lazy, so that importing a light part (``qabot.store.layout`` for `qabot feeds`, ``check_folder``) does not load
 # faiss and numpy through index.py: each name is imported from its module on first use.
 _HOMES = {
-    "ChunkRow": "index",
+    "ChunkRow": "api",
+    "NewChunk": "api",
+    "SentenceRow": "api",
+    "Store": "api",
+    "StoreWriter": "api",
+    "open_store": "factory",
+    "require_local": "factory",
     "IndexStore": "index",
-    "SentenceRow": "index",
     "DB": "layout",
     "LOCK": "layout",
     "MANIFEST": "layout",
@@ -45,7 +54,6 @@ _HOMES = {
     "is_graph": "vectors",
     "new_vector_index": "vectors",
     "IndexWriter": "writer",
-    "NewChunk": "writer",
     "write_lock": "writer",
 }
 
@@ -70,9 +78,13 @@ __all__ = [
     "Manifest",
     "NewChunk",
     "SentenceRow",
+    "Store",
+    "StoreWriter",
     "is_graph",
     "new_vector_index",
+    "open_store",
     "read_manifest",
+    "require_local",
     "vector_hash",
     "write_lock",
     "write_manifest",

@@ -11,7 +11,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from qabot.errors import IndexCorrupt, IndexMissing, IndexReadOnly, ModelMismatch
 from qabot.models import Article, IndexStats
+from qabot.store.api import ChunkRow, SentenceRow
 from qabot.store.layout import (
     DB,
     MANIFEST,
@@ -41,30 +41,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    """A chunk as stored: which article, where in its text, and which sentences it spans."""
-
-    id: int
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-    first_sentence: int
-    last_sentence: int
-
-
-@dataclass(frozen=True)
-class SentenceRow:
-    """One sentence span of an article, with its vector."""
-
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-    vector: NDArray[np.float32]
 
 
 _LAST_CHAR = "\U0010ffff"  # sorts after every character: prefix <= s < prefix + _LAST_CHAR is "s starts with prefix"
@@ -209,6 +185,21 @@ class IndexStore(LexicalReads):
             index = self._load_or_build(gen)
             self._faiss, self._faiss_gen = index, gen
             return index, gen
+
+    def refresh(self) -> int:
+        """Load the newest generation's vectors (then swap them in); the generation now served."""
+        return self.vector_index()[1]
+
+    def chunk_vectors(self, ids: Iterable[int]) -> dict[int, NDArray[np.float32]]:
+        """The vectors of these chunks in the generation being served (chunks not in it yet are absent)."""
+        index, _ = self.vector_index()
+        out = {}
+        for cid in ids:
+            try:
+                out[cid] = index.reconstruct(cid)
+            except RuntimeError:  # not in this generation's vectors yet
+                continue
+        return out
 
     def _load_or_build(self, gen: int) -> faiss.Index:
         path = self._faiss_path(gen)

@@ -8,7 +8,6 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from qabot.errors import IndexLocked
 from qabot.models import Article
+from qabot.store.api import NewChunk
 from qabot.store.layout import DB, LOCK
 from qabot.store.lexical import MAX_LOGGED_CHUNKS, log_changes, match_any
 from qabot.store.schema import VECTOR_REFERENCES, batches, connect
@@ -28,19 +28,6 @@ if TYPE_CHECKING:
     from qabot.store.index import IndexStore  # only for types: IndexStore.writer() imports this module
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class NewChunk:
-    """A chunk to write: offsets, sentence range, and the hash of the vector already saved for it."""
-
-    ordinal: int
-    start: int
-    end: int
-    first_sentence: int
-    last_sentence: int
-    vhash: str
-    lexical_text: str
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qabot.models import Article
-from qabot.store import IndexWriter
+from qabot.store import StoreWriter
 from qabot.stories.copies import resemblance, shingles
 from qabot.text import query_words
 
@@ -26,7 +26,7 @@ _PROBE_POSTINGS = 30_000
 _PROBE_MIN_WORDS = 4  # however common: an article of common words still finds its copies
 
 
-def assign_story(writer: IndexWriter, article: Article) -> str:
+def assign_story(writer: StoreWriter, article: Article) -> str:
     """The story id for ``article`` (about to be stored): the smallest id among it and the stories it copies,
     which are merged into that one."""
     probe = _probe(writer, query_words(f"{article.title} {' '.join(article.text.split()[:40])}")[:_PROBE_WORDS])
@@ -41,7 +41,7 @@ def assign_story(writer: IndexWriter, article: Article) -> str:
     return story
 
 
-def _probe(writer: IndexWriter, words: list[str]) -> list[str]:
+def _probe(writer: StoreWriter, words: list[str]) -> list[str]:
     """``words`` rarest first within ``_PROBE_POSTINGS`` postings (document frequencies of the committed index, so
     words only this transaction's articles hold cost nothing), in their own order."""
     stems = writer.store.analyze(words)
@@ -57,7 +57,7 @@ def _probe(writer: IndexWriter, words: list[str]) -> list[str]:
     return [words[i] for i in sorted(keep)]
 
 
-def regroup(writer: IndexWriter) -> None:
+def regroup(writer: StoreWriter) -> None:
     """Split each story that lost or changed an article in this transaction into the groups still linked."""
     for story in sorted(writer.touched_stories()):
         members = writer.story_articles(story)
