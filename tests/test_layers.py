@@ -111,6 +111,11 @@ def test_only_the_store_imports_faiss() -> None:
     assert all(under(mod, {"qabot.store"}) for mod in found), found
 
 
+def test_only_the_milvus_store_imports_pymilvus() -> None:
+    found = importers_of("pymilvus") | importers_of("milvus_lite")
+    assert found == {"qabot.store.milvus.connection"}, found
+
+
 def test_pipeline_never_imports_a_front_end() -> None:
     found = modules()
     offenders = {mod: sorted(i for i in found[mod] if under(i, FRONT_ENDS)) for mod in pipeline()}
@@ -252,15 +257,21 @@ def readme_tree() -> set[str]:
     text = README.read_text("utf-8")
     block = text.split("Where each thing lives", 1)[1].split("```", 2)[1]
     named: set[str] = set()
-    package = ""
+    package = current = ""
     for line in block.splitlines()[2:]:  # after the opening fence's newline and "qabot/"
         entry = line[2:] if line.startswith("  ") and not line.startswith("   ") else ""
+        inner = line[4:] if package and line.startswith("    ") and not line.startswith("     ") else ""
         if entry:  # a line of the top level: a module, or a package whose modules follow
             head = entry.split()[0]
-            package = head if head.endswith("/") else ""
+            package = current = head if head.endswith("/") else ""
             if package:
                 named.add(package)
-        named.update(package + name for name in _FILE.findall(line))  # continuation lines stay in their package
+        elif inner:  # a line of a package: a module, or a package inside it (store/milvus/)
+            head = inner.split()[0]
+            current = package + head if head.endswith("/") else package
+            if head.endswith("/"):
+                named.add(current)
+        named.update(current + name for name in _FILE.findall(line))  # continuation lines stay in their package
     return named
 
 

@@ -6,8 +6,9 @@ only pymilvus importer, ``milvus/``), both behind ``api``'s ``Store`` and ``Stor
 manifest; ``schema`` is the SQLite schema, the text hash that names a vector, and connections whose sqlite3 errors
 arrive as qabot's (``IndexCorrupt``, ``IndexLocked``, ``IndexReadOnly``, ``IndexIOError``): no caller sees sqlite3;
 ``vectors`` the FAISS cache (exact or HNSW); ``index`` the ``IndexStore`` that reads vectors and rows, with
-``lexical`` (BM25 over FTS5, its document-frequency cache and the per-commit log that keeps it exact); ``writer``
-the lock and the one-transaction ``IndexWriter``; ``maintenance`` what ``qabot repair`` checks and salvages.
+``lexical`` (BM25 over FTS5, its document-frequency cache and the per-commit log that keeps it exact); ``locking``
+the one-writer lock, ``writer`` the one-transaction ``IndexWriter``; ``maintenance`` what ``qabot repair`` checks
+and salvages.
 
 A folder this process cannot write (a read-only mount) is opened ``mode=ro`` and still answers, its vector cache
 rebuilt in memory when lost; writing to it is refused with ``IndexReadOnly``.
@@ -28,9 +29,10 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from qabot.store.factory import open_store, require_local
     from qabot.store.index import IndexStore
     from qabot.store.layout import DB, LOCK, MANIFEST, Manifest, read_manifest, write_manifest
+    from qabot.store.locking import write_lock
     from qabot.store.schema import SCHEMA_VERSION, vector_hash
     from qabot.store.vectors import is_graph, new_vector_index
-    from qabot.store.writer import IndexWriter, write_lock
+    from qabot.store.writer import IndexWriter
 
 # Lazy, so that importing a light part (``qabot.store.layout`` for `qabot feeds`, ``check_folder``) does not load
 # faiss and numpy through index.py: each name is imported from its module on first use.
@@ -54,7 +56,7 @@ _HOMES = {
     "is_graph": "vectors",
     "new_vector_index": "vectors",
     "IndexWriter": "writer",
-    "write_lock": "writer",
+    "write_lock": "locking",
 }
 
 

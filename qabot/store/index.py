@@ -32,9 +32,10 @@ from qabot.store.layout import (
     write_manifest,
 )
 from qabot.store.lexical import LexicalReads
+from qabot.store.locking import write_lock
 from qabot.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION, batches, connect, holds_data
 from qabot.store.vectors import fits, is_graph, new_vector_index, search_on_one_thread, tuned
-from qabot.store.writer import IndexWriter, write_lock
+from qabot.store.writer import IndexWriter
 from qabot.text import counted, url_key
 
 if TYPE_CHECKING:

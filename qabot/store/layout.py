@@ -11,6 +11,8 @@ An index directory::
     feedback.sqlite      chat answers and their 👍/👎 (written by qabot.bot.feedback: no index lock)
     conversations.sqlite the bot's follow-up context per chat/topic/thread (written by qabot.bot.conversations:
                          no index lock)
+    milvus.db            with QABOT_STORE=milvus and no QABOT_MILVUS_URI: the Milvus Lite file of the index, in
+                         place of the three files above it (qabot.store.milvus)
 
 A folder without qabot's manifest that holds anything else (another tool's index, a foreign ``qabot.sqlite``) is
 refused before a byte is written to it (``check_folder``), and so is a path that is a file.
@@ -37,6 +39,9 @@ FEEDS = "feeds.json"
 FEEDS_LOCK = ".feeds.lock"
 FEEDBACK = "feedback.sqlite"
 CONVERSATIONS = "conversations.sqlite"
+# With QABOT_STORE=milvus the folder keeps the feeds and the bot's files, and by default the Milvus Lite file
+# (qabot.store.milvus), its server's lock and the writers' lock files.
+MILVUS_LITE = "milvus.db"
 # Files a folder may hold and still be taken for a new index: a mount point's own, a desktop's, a placeholder.
 HARMLESS = frozenset({"lost+found", ".DS_Store", ".gitkeep"})
 
@@ -79,7 +84,8 @@ def _is_own(name: str) -> bool:
     if name in HARMLESS or name in (MANIFEST, DB, LOCK, FEEDS, FEEDS_LOCK, FEEDBACK, CONVERSATIONS):
         return True
     # -wal/-shm and .damaged copies, vector caches, and the temporary files of atomic writes and of a repair
-    own = (f"{DB}-", f"{DB}.damaged", f"{FEEDBACK}-", f"{CONVERSATIONS}-", "chunks.g")
+    own = (f"{DB}-", f"{DB}.damaged", f"{FEEDBACK}-", f"{CONVERSATIONS}-", "chunks.g", MILVUS_LITE, f".{MILVUS_LITE}.")
+    own += (".milvus-",)
     temporary = (f".{MANIFEST}.", f".{FEEDS}.", ".chunks.g", ".repair-")
     return name.startswith(own + temporary)
 

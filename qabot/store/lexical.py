@@ -137,46 +137,12 @@ class DocumentFrequencies:
             self._gen, self._n = gen, n
 
 
-class LexicalReads:
-    """The lexical half of ``IndexStore``'s reads."""
+class FtsAnalysis:
+    """Texts analysed as the lexical index sees them, by FTS5's own tokenizer on this thread's connection (the
+    index's, or an in-memory one for a store whose lexical index lives elsewhere)."""
 
     conn: sqlite3.Connection
     _local: threading.local
-
-    def __init__(self) -> None:
-        # FTS5 counts document frequencies by walking a term's whole posting list, which at a million chunks costs
-        # more than the rest of an answer; the same words recur in questions, so keep them, exact across commits.
-        self._df = DocumentFrequencies()
-
-    if TYPE_CHECKING:  # IndexStore's
-
-        @property
-        def generation(self) -> int: ...
-
-        def count_chunks(self) -> int: ...
-
-        def snapshot(self) -> contextlib.AbstractContextManager[None]: ...
-
-    def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) for a query of OR-ed terms."""
-        if not terms:
-            return []
-        match = match_any(terms)
-        try:
-            rows = self.conn.execute(
-                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?",
-                (match, k),
-            ).fetchall()
-        except sqlite3.OperationalError as err:
-            log.warning("lexical search failed for %r: %s", match, err)
-            return []
-        return [(int(r[0]), float(r[1])) for r in rows]
-
-    def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
-        """How many chunks contain each (stemmed) term, and the number of chunks (remembered across generations)."""
-        with self.snapshot():  # the generation and the counts from one commit
-            return self._df.lookup(self.conn, self.generation, terms, self.count_chunks)
 
     def analyze(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text as the lexical index sees it: lower-cased, stemmed terms in order (FTS5's own tokenizer)."""
@@ -212,3 +178,42 @@ class LexicalReads:
             out[int(doc) - 1].add(term)
         conn.execute("DELETE FROM temp.qtok")
         return out
+
+
+class LexicalReads(FtsAnalysis):
+    """The lexical half of ``IndexStore``'s reads."""
+
+    def __init__(self) -> None:
+        # FTS5 counts document frequencies by walking a term's whole posting list, which at a million chunks costs
+        # more than the rest of an answer; the same words recur in questions, so keep them, exact across commits.
+        self._df = DocumentFrequencies()
+
+    if TYPE_CHECKING:  # IndexStore's
+
+        @property
+        def generation(self) -> int: ...
+
+        def count_chunks(self) -> int: ...
+
+        def snapshot(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for a query of OR-ed terms."""
+        if not terms:
+            return []
+        match = match_any(terms)
+        try:
+            rows = self.conn.execute(
+                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts) LIMIT ?",
+                (match, k),
+            ).fetchall()
+        except sqlite3.OperationalError as err:
+            log.warning("lexical search failed for %r: %s", match, err)
+            return []
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
+        """How many chunks contain each (stemmed) term, and the number of chunks (remembered across generations)."""
+        with self.snapshot():  # the generation and the counts from one commit
+            return self._df.lookup(self.conn, self.generation, terms, self.count_chunks)

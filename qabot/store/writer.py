@@ -1,23 +1,20 @@
-"""Writing an index: the one-writer lock and ``IndexWriter``, whose changes land in one transaction."""
+"""Writing an index folder: ``IndexWriter``, whose changes land in one transaction (the lock: ``locking``)."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
-from qabot.errors import IndexLocked
 from qabot.models import Article
 from qabot.store.api import NewChunk
-from qabot.store.layout import DB, LOCK
+from qabot.store.layout import DB
 from qabot.store.lexical import MAX_LOGGED_CHUNKS, log_changes, match_any
 from qabot.store.schema import VECTOR_REFERENCES, batches, connect
 from qabot.store.vectors import fits, is_graph, tuned
@@ -28,31 +25,6 @@ if TYPE_CHECKING:
     from qabot.store.index import IndexStore  # only for types: IndexStore.writer() imports this module
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def write_lock(index_dir: Path, wait_seconds: float = 30.0) -> Iterator[None]:
-    """Hold the lock that lets one process at a time write to ``index_dir``; IndexLocked after ``wait_seconds``."""
-    fh = open(index_dir / LOCK, "a+")  # noqa: SIM115 - held for the whole with-block
-    try:
-        deadline = time.monotonic() + wait_seconds
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"another ingest is writing to {index_dir}; try again when it has finished"
-                    ) from None
-                if not waiting:  # an operator wondering why an ingest stands still sees why
-                    log.info("Waiting up to %g s for another writer of %s to finish", wait_seconds, index_dir)
-                    waiting = True
-                time.sleep(0.2)
-        yield
-    finally:
-        fh.close()  # releases the flock
 
 
 class IndexWriter:

@@ -1,0 +1,114 @@
+"""The one place pymilvus is imported and a ``MilvusClient`` made; Milvus's errors arrive as qabot's.
+
+Milvus Lite (a file URI) runs as a child process that holds the file: one process at a time may open it, so a second
+one is told so in one line (``IndexLocked``). Its server prints its engine's log lines on the stdout and stderr it
+inherits, which would garble the CLI's one-line errors: it is started with both pointed at /dev/null. pymilvus logs
+each failed call itself before raising it; those raised errors are translated here, so its own log is kept to
+critical messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from qabot.config import Settings
+from qabot.errors import IndexIOError, IndexLocked, QabotError
+from qabot.store.layout import MILVUS_LITE
+
+if TYPE_CHECKING:
+    from pymilvus import MilvusClient
+
+T = TypeVar("T")
+_spawning = threading.Lock()  # the stdout/stderr swap while a Lite server starts is process-wide
+
+
+def milvus_uri(settings: Settings) -> str:
+    """Where the index's Milvus is: QABOT_MILVUS_URI, or a Milvus Lite file in the index folder."""
+    return settings.milvus_uri.strip() or str(Path(settings.index_dir) / MILVUS_LITE)
+
+
+def is_lite(uri: str) -> bool:
+    """A file path (Milvus Lite) rather than a server's http(s)/tcp address."""
+    return "://" not in uri
+
+
+def pymilvus() -> Any:
+    """The pymilvus module, imported quietly (Milvus Lite imports pkg_resources, which warns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pymilvus as module
+    for name in ("pymilvus", "pymilvus.milvus_client"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return module
+
+
+def connect(settings: Settings) -> MilvusClient:
+    """A client of the settings' Milvus. Clients of one URI share one connection in pymilvus, so none is closed
+    before the process ends (closing one would close every other's)."""
+    module = pymilvus()
+    uri = milvus_uri(settings)
+    token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
+    if is_lite(uri):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _quiet_children() if is_lite(uri) else contextlib.nullcontext():
+            return module.MilvusClient(uri=uri, token=token)
+    except module.exceptions.MilvusException as err:
+        if is_lite(uri) and "Open local milvus failed" in str(err):
+            raise IndexLocked(
+                f"another process has the Milvus Lite file {uri} open (Lite serves one process at a time): stop it, "
+                "or run a Milvus server (QABOT_MILVUS_URI=http://host:19530) for several processes"
+            ) from None
+        raise IndexIOError(f"cannot reach Milvus at {uri}: {_reason(err)}") from None
+
+
+@contextlib.contextmanager
+def _quiet_children() -> Iterator[None]:
+    # The Lite server is a child process started inside MilvusClient(): it inherits fds 1 and 2 at that moment.
+    with _spawning:
+        saved = [os.dup(1), os.dup(2)]
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in (*saved, null):
+                os.close(fd)
+
+
+def _reason(err: BaseException) -> str:
+    message = getattr(err, "message", "") or str(err)
+    return " ".join(str(message).split())[:300]
+
+
+def translated(call: Callable[..., T]) -> Callable[..., T]:
+    """``call`` with Milvus's errors raised as ``IndexIOError`` (one line, the index left as it was)."""
+
+    @functools.wraps(call)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return call(*args, **kwargs)
+        except QabotError:
+            raise
+        except Exception as err:
+            if type(err).__module__.startswith(("pymilvus", "grpc")):
+                raise IndexIOError(
+                    f"Milvus refused a request ({_reason(err)}); the last committed index is intact"
+                ) from err
+            raise
+
+    return run
+
+
+__all__ = ["connect", "is_lite", "milvus_uri", "pymilvus", "translated"]

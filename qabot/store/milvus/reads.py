@@ -1,0 +1,383 @@
+"""``MilvusStore``: an index in Milvus opened for reading — dense and BM25 search, chunks, sentences, articles.
+
+Every chunk and sentence row carries its article's version; a row is served only while that version is the live
+one of its article row, so a reader never sees half of a replaced article (see ``writer``). Inside ``snapshot()``
+each article's live version is read once and kept for the rest of the answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qabot.config import Settings
+from qabot.errors import IndexMissing, ModelMismatch
+from qabot.models import Article, IndexStats
+from qabot.store.api import ChunkRow, SentenceRow
+from qabot.store.lexical import FtsAnalysis
+from qabot.store.milvus import schema
+from qabot.store.milvus.connection import connect, is_lite, milvus_uri, translated
+from qabot.store.milvus.schema import ARTICLE_FIELDS, CHUNK_FIELDS, one_of, quote
+from qabot.text import url_key
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from qabot.store.milvus.writer import MilvusWriter
+
+_BATCH = 512  # values in one ``in [...]`` filter
+_SCAN = 4096  # rows per page of a full scan
+_LIST = [f for f in ARTICLE_FIELDS if f != "text"]
+
+
+def article_of(row: dict[str, Any], text: str = "") -> Article:
+    """An Article from an article row (empty strings stand for None)."""
+    get = lambda f: row.get(f) or None  # noqa: E731
+    return Article(
+        row["id"], row["title"], text, get("url"), get("published"), get("source"), get("author"), get("origin")
+    )
+
+
+class MilvusStore(FtsAnalysis):
+    """One index's collections in Milvus, opened for reading, and for writing through ``writer()``."""
+
+    def __init__(self, settings: Settings, client: Any, manifest: dict[str, Any]) -> None:
+        self.settings = settings
+        self.client = client
+        self.uri = milvus_uri(settings)
+        self.names = schema.names(settings.milvus_prefix)
+        self.manifest = manifest
+        self._local = threading.local()
+        self._loaded = -1
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    @translated
+    def open(cls, settings: Settings, *, dimension: int | None = None, create: bool = False) -> MilvusStore:
+        """Open (or with ``create`` make) the index's collections for the settings' model; refuse another model's."""
+        client = connect(settings)
+        names = schema.names(settings.milvus_prefix)
+        where = f"Milvus {milvus_uri(settings)} (collections {settings.milvus_prefix}_*)"
+        meta = names["meta"]
+        found = client.has_collection(meta) and client.get(meta, ids=["manifest"], output_fields=["value"])
+        if not found:
+            if not create:
+                raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
+            if dimension is None:
+                raise ValueError("dimension is needed to create an index")
+            schema.create(client, settings.milvus_prefix, dimension)
+            manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION}
+            state = {"generation": 0, "chunks": 0, "articles": 0, "dirty": False}
+            client.upsert(meta, [schema.meta_row("manifest", manifest), schema.meta_row("state", state)])
+        else:
+            manifest = json.loads(found[0]["value"])
+        if manifest["model"] != settings.model or (dimension is not None and manifest["dimension"] != dimension):
+            raise ModelMismatch(
+                f"{where} was built with model {manifest['model']!r} ({manifest['dimension']}-d), not "
+                f"{settings.model!r}: set QABOT_MODEL={manifest['model']}, or ingest into new collections with "
+                "another QABOT_MILVUS_PREFIX"
+            )
+        for name in names.values():
+            client.load_collection(name)
+        return cls(settings, client, manifest)
+
+    def close(self) -> None:
+        """Close this thread's analyser (the Milvus connection is shared by the process and stays open)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's in-memory SQLite, whose FTS5 tokenizer analyses texts as the local store does."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        return conn
+
+    # ------------------------------------------------------------------ generations
+    def state(self) -> dict[str, Any]:
+        """The committed state: generation, chunk and article counts, and whether a commit was cut short."""
+        rows = self.client.get(self.names["meta"], ids=["state"], output_fields=["value"])
+        return json.loads(rows[0]["value"]) if rows else {"generation": 0, "chunks": 0, "articles": 0}
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every commit."""
+        return int(self.state()["generation"])
+
+    @property
+    def loaded_generation(self) -> int:
+        """The generation ``refresh`` last saw (-1 before it); Milvus itself always serves the newest."""
+        return self._loaded
+
+    def refresh(self) -> int:
+        """Nothing to load: Milvus serves the newest rows; the generation now committed."""
+        self._loaded = self.generation
+        return self._loaded
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Keep each article's live version, once read, for the reads of this block (one answer)."""
+        if getattr(self._local, "live", None) is not None:
+            yield
+            return
+        self._local.live = {}
+        try:
+            yield
+        finally:
+            self._local.live = None
+
+    def live_versions(self, ids: Iterable[str]) -> dict[str, int]:
+        """Article id → its live version, for the ids that are articles."""
+        pinned: dict[str, int] | None = getattr(self._local, "live", None)
+        wanted = list(dict.fromkeys(ids))
+        known = {a: pinned[a] for a in wanted if pinned is not None and a in pinned}
+        rows = self._where("articles", "id", [a for a in wanted if a not in known], ["id", "version"])
+        fresh = {r["id"]: int(r["version"]) for r in rows}
+        if pinned is not None:
+            pinned.update(fresh)
+        return known | fresh
+
+    # ------------------------------------------------------------------ search
+    def search_vectors(self, query: NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+        """Chunk ids and cosine similarities of the ``k`` nearest live chunks."""
+        return self._search("vector", [np.asarray(query, dtype=np.float32).ravel().tolist()], k)
+
+    def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (Milvus's analyzer and BM25 function) for a query of OR-ed terms."""
+        if not terms:
+            return []
+        return self._search("sparse", [" ".join(terms)], k)
+
+    @translated
+    def _search(self, field: str, data: list[Any], k: int) -> list[tuple[int, float]]:
+        # Rows of a version not yet (or no longer) live take places in the results while an ingest writes: ask
+        # for more than k and keep the live ones.
+        hits = schema.search_chunks(self.client, self.names["chunks"], data, field, min(16_384, 2 * k + 16))
+        live = self.live_versions(h["entity"]["article_id"] for h in hits)
+        found = [
+            (int(h["id"]), float(h["distance"]))
+            for h in hits
+            if live.get(h["entity"]["article_id"]) == h["entity"]["version"]
+        ]
+        return found[:k]
+
+    def chunk_vectors(self, ids: Iterable[int]) -> dict[int, NDArray[np.float32]]:
+        """The vectors of these live chunks."""
+        rows = self._live_rows(self._where("chunks", "pk", list(ids), ["pk", "article_id", "version", "vector"]))
+        return {int(r["pk"]): np.asarray(r["vector"], dtype=np.float32) for r in rows}
+
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
+        """How many live chunks hold each analysed term (kept per term by every commit), and the chunk count."""
+        wanted = list(dict.fromkeys(terms))
+        rows = self._where("meta", "key", [f"term:{t}" for t in wanted], ["key", "num"])
+        df = {r["key"][5:]: int(r["num"]) for r in rows if int(r["num"]) > 0}
+        return {t: df[t] for t in terms if t in df}, self.count_chunks()
+
+    # ------------------------------------------------------------------ rows
+    def count_chunks(self) -> int:
+        """Number of live chunks."""
+        return int(self.state()["chunks"])
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
+        """Live chunk rows by id."""
+        rows = self._live_rows(self._where("chunks", "pk", list(ids), CHUNK_FIELDS))
+        return {
+            int(r["pk"]): ChunkRow(
+                int(r["pk"]),
+                r["article_id"],
+                r["ordinal"],
+                r["char_start"],
+                r["char_end"],
+                r["first_sentence"],
+                r["last_sentence"],
+            )
+            for r in rows
+        }
+
+    @translated
+    def sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
+        """Sentences ``first..last`` (inclusive) of an article's live version, with their vectors."""
+        version = self.live_versions([article_id]).get(article_id)
+        if version is None:
+            return []
+        span = f"ordinal >= {first} and ordinal <= {min(last, 1 << 40)}"
+        expr = f"article_id == {quote(article_id)} and version == {version} and {span}"
+        rows = self._scan("sentences", expr, ["ordinal", "char_start", "char_end", "vector"])
+        return [
+            SentenceRow(
+                article_id, r["ordinal"], r["char_start"], r["char_end"], np.asarray(r["vector"], dtype=np.float32)
+            )
+            for r in sorted(rows, key=lambda r: r["ordinal"])
+        ]
+
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Articles by id, with their full text."""
+        rows = self._where("articles", "id", list(dict.fromkeys(ids)), ARTICLE_FIELDS)
+        return {r["id"]: article_of(r, self._text(r)) for r in rows}
+
+    def _text(self, row: dict[str, Any]) -> str:
+        if int(row["parts"]) <= 1:
+            return str(row["text"])
+        keys = [f"text:{row['id']}:{row['version']}:{i}" for i in range(1, int(row["parts"]))]
+        more = {r["key"]: r["value"] for r in self._where("meta", "key", keys, ["key", "value"])}
+        return str(row["text"]) + "".join(more.get(k, "") for k in keys)
+
+    def stories(self, ids: Iterable[str]) -> dict[str, str]:
+        """Article id → story id."""
+        return {
+            r["id"]: r["story"] or r["id"]
+            for r in self._where("articles", "id", list(dict.fromkeys(ids)), ["id", "story"])
+        }
+
+    def story_members(self, story_ids: Iterable[str]) -> dict[str, list[Article]]:
+        """Story id → its articles (without text), earliest published first, then by id."""
+        rows = self._where("articles", "story", list(dict.fromkeys(story_ids)), _LIST)
+        out: dict[str, list[Article]] = {}
+        for r in sorted(rows, key=lambda r: (not r["published"], r["published"], r["id"])):
+            out.setdefault(r["story"], []).append(article_of(r))
+        return out
+
+    def article_ids(self) -> list[str]:
+        """Every article id, sorted."""
+        return sorted(r["id"] for r in self._scan("articles", 'id != ""', ["id"]))
+
+    def find_article(self, ref: str) -> str | None:
+        """The id of the article whose id or URL is ``ref``."""
+        rows = self._scan("articles", f"id == {quote(ref)} or url == {quote(ref)}", ["id"])
+        return min((r["id"] for r in rows), default=None)
+
+    def find_by_url(self, url: str) -> str | None:
+        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.text.url_key``)."""
+        wanted = url_key(url)
+        if wanted is None:
+            return None
+        prefix = wanted.split("?", 1)[0]  # "%" or "_" in it only widen the match; url_key decides
+        rows = self._scan("articles", f"url like {quote(prefix + '%')}", ["id", "url"])
+        return next((r["id"] for r in sorted(rows, key=lambda r: r["id"]) if url_key(r["url"]) == wanted), None)
+
+    def file_origins(self, under: Path | None = None) -> dict[str, str]:
+        """Article id → the file it was read from (under the folder ``under``)."""
+        prefix = "" if under is None else str(under).rstrip(os.sep) + os.sep
+        rows = self._scan("articles", f'origin like {quote(prefix + "%")} and origin != ""', ["id", "origin"])
+        return {r["id"]: r["origin"] for r in rows if r["origin"].startswith(prefix)}
+
+    def article_origin(self, article_id: str) -> str | None:
+        """The file an article was read from; None for pages, feeds and uploads."""
+        rows = self._where("articles", "id", [article_id], ["origin"])
+        return (rows[0]["origin"] or None) if rows else None
+
+    def catalog(self, *, source: str = "", since: str = "", until: str = "") -> list[Article]:
+        """Every article without its text, newest first (undated last, then the most recently added)."""
+        needle = source.casefold()
+        rows = [
+            r
+            for r in self._newest_first()
+            if (not since or (r["published"] and r["published"][:10] >= since))
+            and (not until or (r["published"] and r["published"][:10] <= until))
+            and needle in " ".join(filter(None, (r["source"], r["url"], r["origin"]))).casefold()
+        ]
+        return [article_of(r) for r in rows]
+
+    def _newest_first(self) -> list[dict[str, Any]]:
+        rows = self._scan("articles", 'id != ""', _LIST)
+        rows.sort(key=lambda r: -r["added"])
+        rows.sort(key=lambda r: r["published"], reverse=True)
+        rows.sort(key=lambda r: not r["published"])
+        return rows
+
+    def article_hash(self, article_id: str) -> str | None:
+        """The content hash stored for an article, or None if it is not in the index."""
+        rows = self._where("articles", "id", [article_id], ["hash"])
+        return rows[0]["hash"] if rows else None
+
+    def recent(self, n: int = 10) -> list[Article]:
+        """The ``n`` newest articles by publication date, with their text."""
+        ids = [r["id"] for r in self._newest_first()[:n]]
+        found = self.articles(ids)
+        return [found[i] for i in ids if i in found]
+
+    def stats(self) -> IndexStats:
+        """Counts, model, size (of a Lite file; 0 for a server) and newest date."""
+        state = self.state()
+        newest = max((r["published"] for r in self._scan("articles", 'published != ""', ["published"])), default=None)
+        size = os.path.getsize(self.uri) if is_lite(self.uri) and os.path.exists(self.uri) else 0
+        return IndexStats(
+            articles=int(state["articles"]),
+            chunks=int(state["chunks"]),
+            model=self.manifest["model"],
+            dimension=int(self.manifest["dimension"]),
+            size_bytes=size,
+            newest=newest,
+            path=f"{self.uri} ({self.settings.milvus_prefix}_*)",
+        )
+
+    def stored_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these text hashes have a stored vector (in any chunk or sentence row, or saved for later)."""
+        wanted = list(dict.fromkeys(hashes))
+        return {r["vhash"] for kind in ("sentences", "chunks") for r in self._where(kind, "vhash", wanted, ["vhash"])}
+
+    def vectors_for(self, hashes: Iterable[str]) -> dict[str, NDArray[np.float32]]:
+        """Vectors already stored for these text hashes (so the same text is never embedded twice)."""
+        out: dict[str, NDArray[np.float32]] = {}
+        for kind in ("sentences", "chunks"):
+            wanted = [h for h in dict.fromkeys(hashes) if h not in out]
+            for r in self._where(kind, "vhash", wanted, ["vhash", "vector"]):
+                out[r["vhash"]] = np.asarray(r["vector"], dtype=np.float32)
+        return out
+
+    # ------------------------------------------------------------------ helpers
+    def _live_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        live = self.live_versions(r["article_id"] for r in rows)
+        return [r for r in rows if live.get(r["article_id"]) == r["version"]]
+
+    @translated
+    def _where(self, kind: str, field: str, values: Sequence[object], fields: list[str]) -> list[dict[str, Any]]:
+        """Rows of ``kind`` whose ``field`` is one of ``values`` (in parts of ``_BATCH``)."""
+        out: list[dict[str, Any]] = []
+        values = list(values)
+        for i in range(0, len(values), _BATCH):
+            out.extend(self._scan(kind, one_of(field, values[i : i + _BATCH]), fields))
+        return out
+
+    @translated
+    def _scan(self, kind: str, expr: str, fields: list[str]) -> list[dict[str, Any]]:
+        """Every row of ``kind`` matching ``expr``: a plain query returns 16 384 rows at most, so page past that."""
+        name = self.names[kind]
+        rows = self.client.query(name, filter=expr, output_fields=fields, limit=_SCAN)
+        if len(rows) < _SCAN:
+            return list(rows)
+        out: list[dict[str, Any]] = []
+        it = self.client.query_iterator(name, batch_size=_SCAN, filter=expr, output_fields=fields)
+        try:
+            while batch := it.next():
+                out.extend(batch)
+        finally:
+            it.close()
+        return out
+
+    # ------------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def writer(self, wait_seconds: float = 30.0) -> Iterator[MilvusWriter]:
+        """Hold the write lock for one ingest; readers see its changes at ``MilvusWriter.commit()``."""
+        from qabot.store.milvus.writer import MilvusWriter, milvus_lock
+
+        with milvus_lock(self, wait_seconds):
+            writer = MilvusWriter(self)
+            try:
+                yield writer
+            finally:
+                writer.rollback()
+
+
+__all__ = ["MilvusStore", "article_of"]
