@@ -45,6 +45,10 @@ def pymilvus() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pymilvus as module
+
+        # pymilvus imports Milvus Lite itself at the first file URI, outside this block: import it here instead.
+        with contextlib.suppress(ImportError):
+            import milvus_lite  # noqa: F401
     for name in ("pymilvus", "pymilvus.milvus_client"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return module
