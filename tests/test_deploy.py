@@ -226,7 +226,8 @@ def test_scale_out_runs_replicas_and_one_writer_on_milvus_and_redis() -> None:
         assert env["QABOT_MILVUS_URI"] == "http://milvus:19530", name  # the Milvus service's gRPC port
         assert env["QABOT_STATE_URL"].startswith("redis://redis:"), name
         assert {"milvus", "redis"} <= set(service["depends_on"]), name
-        assert service["read_only"] is True and service["init"] is True, name
+        assert service["read_only"] is True, name
+        assert service["init"] is True, name
     assert build_parser().parse_args(services["bot"]["command"]).webhook  # replicas take webhooks, never poll
     assert build_parser().parse_args(services["migrate"]["command"]).to == "milvus"
     # Every writer is a one-shot tool; only the replicas and the infrastructure run for good.
