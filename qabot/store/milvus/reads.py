@@ -57,6 +57,8 @@ class MilvusStore(FtsAnalysis):
         self.manifest = manifest
         self._local = threading.local()
         self._loaded = -1
+        # False on a Milvus without BM25 (before 2.5: schema.has_bm25): lexical searches then find nothing.
+        self.lexical = schema.has_lexical(client, settings.milvus_prefix)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -155,7 +157,7 @@ class MilvusStore(FtsAnalysis):
 
     def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Chunk ids and BM25 scores (Milvus's analyzer and BM25 function) for a query of OR-ed terms."""
-        if not terms:
+        if not terms or not self.lexical:
             return []
         return self._search("sparse", [" ".join(terms)], k)
 

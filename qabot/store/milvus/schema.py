@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from qabot.store.api import NewChunk
 from qabot.store.milvus.connection import pymilvus
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 ID_BYTES = 2048  # article ids, stories and urls: VARCHAR lengths in bytes
@@ -86,20 +90,51 @@ def text_parts(text: str) -> list[str]:
     return parts
 
 
+def has_bm25(client: Any) -> bool:
+    """Whether this Milvus has the BM25 function and sparse vectors (2.5 and later).
+
+    Servers say their version; Milvus Lite does not answer the call, and the Lite this project installs (2.5.1) has
+    BM25. An older server (the standalone 2.3.5 of the PyPI ``milvus`` wheel, used by the smoke test) gets chunks
+    without the sparse field, and the store answers from dense vectors alone there.
+    """
+    try:
+        version = str(client.get_server_version())
+    except Exception:  # Lite: UNIMPLEMENTED
+        return True
+    found = re.match(r"v?(\d+)\.(\d+)", version)
+    if found is None:
+        return True  # an unknown form: try, and let the server say what it lacks
+    if (int(found[1]), int(found[2])) >= (2, 5):
+        return True
+    log.warning(
+        "Milvus %s has no BM25 (it came with 2.5): lexical search is off here, answers come from dense vectors "
+        "alone and wire copies are not grouped into stories",
+        version,
+    )
+    return False
+
+
+def has_lexical(client: Any, prefix: str) -> bool:
+    """Whether the index's chunks collection has the BM25 sparse field (see ``has_bm25``)."""
+    fields = client.describe_collection(names(prefix)["chunks"]).get("fields", [])
+    return any(f.get("name") == "sparse" for f in fields)
+
+
 def create(client: Any, prefix: str, dimension: int) -> None:
     """Create the index's collections (those missing) with their indexes, loaded."""
     m = pymilvus()
     t = m.DataType
     have = set(client.list_collections())
+    bm25 = has_bm25(client)
     for kind, name in names(prefix).items():
         if name in have:
             continue
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         index = client.prepare_index_params()
-        _FIELDS[kind](schema, t, dimension)
+        (_chunks_bm25 if kind == "chunks" and bm25 else _FIELDS[kind])(schema, t, dimension)
         vector = "vector" if kind in ("chunks", "sentences") else "dummy"
         index.add_index(vector, index_type="AUTOINDEX", metric_type="IP")
-        if kind == "chunks":
+        if kind == "chunks" and bm25:
             schema.add_function(
                 m.Function(
                     name="bm25",
@@ -143,6 +178,15 @@ def _spans(s: Any, t: Any) -> None:
 
 
 def _chunks(s: Any, t: Any, dim: int) -> None:
+    # Without BM25 (a server before 2.5): the text is kept, unanalysed, for a later move to a newer Milvus.
+    _spans(s, t)
+    s.add_field("first_sentence", t.INT64)
+    s.add_field("last_sentence", t.INT64)
+    s.add_field("vector", t.FLOAT_VECTOR, dim=dim)
+    s.add_field("text", t.VARCHAR, max_length=TEXT_BYTES)
+
+
+def _chunks_bm25(s: Any, t: Any, dim: int) -> None:
     _spans(s, t)
     s.add_field("first_sentence", t.INT64)
     s.add_field("last_sentence", t.INT64)

@@ -190,7 +190,7 @@ class MilvusWriter:
     # ------------------------------------------------------------------ stories
     def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
         """(id, text, story) of articles whose chunks best match ``terms``, this writer's own included."""
-        if not terms:
+        if not terms or not self.store.lexical:
             return []
         hits = schema.search_chunks(self._client, self._names["chunks"], [" ".join(terms)], "sparse", 4 * k)
         out: list[tuple[str, str, str]] = []
