@@ -69,6 +69,19 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def _try_bind(port: int) -> socket.socket | None:
+    """A socket listening on 127.0.0.1:``port`` (SO_REUSEADDR), or None when the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        return sock
+    except OSError:
+        sock.close()
+        return None
+
+
 def _milvus_module() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the wheel's dependencies import pkg_resources, which warns
@@ -85,7 +98,12 @@ class MilvusServer:
         self.base_dir = Path(base_dir)
         *ports, self.health_port = free_ports(len(PORT_KEYS) + 1)
         self.ports = dict(zip(PORT_KEYS, ports, strict=True))
-        self._server = milvus.MilvusServer(milvus.MilvusServerConfig(**self.ports), wait_for_started=False)
+        config = milvus.MilvusServerConfig(**self.ports)
+        # The wheel checks each port by binding it first, without SO_REUSEADDR (and leaks the socket when that
+        # fails): right after a stop, a port with connections in TIME_WAIT fails its check though the server, which
+        # binds with SO_REUSEADDR, could listen there. The same check, as the server binds.
+        config.try_bind_port = _try_bind
+        self._server = milvus.MilvusServer(config, wait_for_started=False)
         self._server.set_base_dir(str(self.base_dir))
         # Milvus waits up to 30 minutes for a graceful stop by default; a test's server has nothing to finish.
         self._server.config.set("common.gracefulStopTimeout", GRACEFUL_STOP)
@@ -147,19 +165,19 @@ class MilvusServer:
         raise ServerUnavailable(f"Milvus {self.version} not ready after {START_TIMEOUT:.0f} s ({last})")
 
     def _client_answers(self) -> bool:
-        from pymilvus import MilvusClient
+        # A connection of its own: MilvusClients of one URI share theirs, and closing a MilvusClient here would
+        # close the one the code under test holds.
+        from pymilvus import connections, utility
 
+        alias = f"readiness-{id(self)}"
         try:
-            client = MilvusClient(self.uri, timeout=10)
+            connections.connect(alias=alias, uri=self.uri, timeout=10)
+            utility.list_collections(using=alias)
+            return True
         except Exception:  # the proxy is up before the coordinators: keep waiting
             return False
-        try:
-            client.list_collections()
-            return True
-        except Exception:
-            return False
         finally:
-            client.close()
+            connections.disconnect(alias)
 
     def stop(self) -> None:
         """Stop the server cleanly (SIGTERM, then SIGKILL after ``STOP_GRACE`` seconds); a no-op when stopped."""
