@@ -28,7 +28,7 @@ from qabot.store.lexical import term_counts
 from qabot.store.locking import write_lock_file
 from qabot.store.milvus import schema
 from qabot.store.milvus.connection import is_lite, translated
-from qabot.store.milvus.recovery import recover, sweep_article
+from qabot.store.milvus.recovery import recover, sweep_article, sweep_articles
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -255,8 +255,7 @@ class MilvusWriter:
         gone = [a for a, r in self._rows.items() if r is None]
         for i in range(0, len(gone), 256):
             self._client.delete(self._names["articles"], filter=schema.one_of("id", gone[i : i + 256]))
-        for aid, row in self._rows.items():
-            sweep_article(self.store, aid, None if row is None else row["version"])
+        sweep_articles(self.store, {aid: None if row is None else row["version"] for aid, row in self._rows.items()})
         added = [
             t
             for aid, texts in self._added.items()
