@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds to.")
     webhook_port: int = Field(8443, description="Port the webhook server binds to.")
     webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram echoes in webhook requests.")
+    state_url: str = Field(
+        "",
+        description=(
+            "Bot state shared by webhook replicas: redis://[:password@]host:port/db (extra qabot[redis]); "
+            "empty = SQLite files beside the index, for one bot process."
+        ),
+    )
     bot_synthesis: bool = Field(True, description="Show the LLM summary in the bot's answers (when an LLM is set).")
     retention_days: int = Field(
         30,

@@ -1,7 +1,8 @@
 """``qabot doctor``: check what ``qabot serve`` needs, one line per check, with the fix for each failure.
 
 Checks, in order: ``settings``, ``model`` (loads offline, its vector size), ``index`` (opens, built with the
-configured model), ``storage`` (the index directory is writable: feedback and admin ingests write there),
+configured model), ``storage`` (the index directory is writable: feedback and admin ingests write there), with
+``QABOT_STATE_URL`` set ``state`` (the Redis replicas share answers),
 ``telegram`` (the Bot API accepts the token: ``getMe``), and with ``webhook=True`` ``webhook-url``,
 ``webhook-secret`` and ``webhook-port``. Every check runs even when an earlier one failed, so one run lists
 everything to fix.
@@ -16,6 +17,7 @@ No secret setting appears in a result (the bot token above all): every detail an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -28,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from qabot.config import BOT_TOKEN_PATTERN, WEBHOOK_SECRET_RE, Settings, bot_api_urls
-from qabot.errors import IndexCorrupt, IndexMissing, ModelMismatch, NotAnIndex
+from qabot.errors import ConfigError, IndexCorrupt, IndexMissing, ModelMismatch, NotAnIndex
 from qabot.redact import Redactor
 from qabot.text import counted
 
@@ -74,6 +76,8 @@ def run_checks(
         model_check, dimension = _check_model(settings, embedder)
         checks.append(model_check)
     checks += [_check_index(settings, dimension), _check_storage(settings.index_dir)]
+    if settings.state_url.strip():  # the default (files beside the index) is what `storage` checked
+        checks.append(_check_state(settings))
     checks.append(_check_telegram(settings, timeout, required=webhook))
     if webhook:
         checks += _check_webhook(settings)
@@ -198,6 +202,31 @@ def _check_storage(index_dir: Path) -> Check:
     except OSError as err:
         return Check("storage", False, f"cannot write to {target}: {err.strerror or _first_line(err)}", fix)
     return Check("storage", True, f"{target} is writable")
+
+
+def _check_state(settings: Settings) -> Check:
+    """``QABOT_STATE_URL``: the Redis that webhook replicas share answers a PING."""
+    from qabot.bot.state import StateUnavailable, shown_url
+    from qabot.bot.state.backends import open_state
+
+    shown = shown_url(settings.state_url.strip())
+    try:
+        state = open_state(settings)
+    except ConfigError as err:
+        return Check("state", False, str(err), "set QABOT_STATE_URL=redis://host:6379/0, or leave it empty")
+
+    async def ping() -> None:
+        try:
+            await state.ping()
+        finally:
+            await state.close()
+
+    try:
+        asyncio.run(ping())
+    except StateUnavailable as err:
+        fix = "start Redis there (or fix the URL); empty QABOT_STATE_URL keeps the state in files, for one process"
+        return Check("state", False, f"cannot reach {shown}: {err}", fix)
+    return Check("state", True, f"{shown} answers: replicas share conversations, limits, feedback and updates")
 
 
 # ---------------------------------------------------------------------- telegram

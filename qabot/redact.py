@@ -2,7 +2,8 @@
 all pass their text through before anyone sees it.
 
 ``Redactor.from_settings(settings)`` knows every ``SecretStr`` setting (the bot token, the webhook secret, the LLM
-key, and any added later), the bot token's key alone (the part after ``<id>:``), and the shape of a Bot API URL
+key, and any added later), the bot token's key alone (the part after ``<id>:``), the password in
+``QABOT_STATE_URL`` (``redis://:<password>@host``; the host and port stay readable), and the shape of a Bot API URL
 (``/bot<id>:<key>/``), so even a token it was never told of is masked where a URL carries it. Error texts of HTTP
 clients quote the request URL, and PTB's ``InvalidToken`` quotes the token itself: that is why every front-end masks
 what it shows, not just the bot's log.
@@ -16,6 +17,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -54,7 +56,7 @@ class Redactor:
         ]
         token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
         key = token.split(":", 1)[1] if ":" in token else ""  # "<id>:<key>": the key alone is the secret part
-        return cls.of(*values, key)
+        return cls.of(*values, key, _password(settings.state_url))
 
     @classmethod
     def from_given(cls, values: Iterable[object]) -> Redactor:
@@ -72,6 +74,14 @@ class Redactor:
     def __or__(self, other: Redactor) -> Redactor:
         """A redactor for the secrets of both (a process that built bots from several settings masks them all)."""
         return Redactor.of(*self.secrets, *other.secrets)
+
+
+def _password(url: str) -> str | None:
+    """The password in a URL setting (``redis://:pw@host``): the rest of the URL is no secret, and logs name it."""
+    try:
+        return urlsplit(url.strip()).password
+    except ValueError:  # not a URL at all: nothing to take apart
+        return None
 
 
 # ---------------------------------------------------------------- logging: no secret reaches a log line

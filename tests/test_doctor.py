@@ -23,6 +23,7 @@ from qabot.store import MANIFEST, IndexStore
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.web_server import FakeWebServer
 from tests.helpers import RunMain
+from tests.telegram.redis_server import redis_server
 
 OTHER_TOKEN = "654321:AAH-other-token-that-telegram-refuses"
 
@@ -376,3 +377,24 @@ def test_qabot_doctor_without_a_token_exits_0(
     assert "FAIL" not in out
     assert "SKIP telegram: not configured" in out
     assert out.splitlines()[-1] == "3 of 4 checks passed; 1 not configured."
+
+
+# ---------------------------------------------------------------------- the shared state (QABOT_STATE_URL)
+
+
+def test_the_state_redis_is_checked_only_when_set_and_its_password_never_shows(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    assert "state" not in [c.name for c in run_checks(make_settings(), load_model=False)]  # files: `storage`
+    with redis_server(tmp_path / "redis", password="doctor-redis-pw") as url:
+        reachable = by_name(run_checks(make_settings(state_url=url), load_model=False))["state"]
+    gone = by_name(run_checks(make_settings(state_url=url), load_model=False))["state"]  # the server stopped
+
+    shown = url.replace("doctor-redis-pw", "***")
+    assert reachable == Check(
+        "state", True, f"{shown} answers: replicas share conversations, limits, feedback and updates"
+    )
+    assert not gone.ok
+    assert gone.detail.startswith(f"cannot reach {shown}: ConnectionError")
+    assert "empty QABOT_STATE_URL" in gone.fix
+    assert "doctor-redis-pw" not in format_checks([reachable, gone])

@@ -105,6 +105,12 @@ def test_lazy_imports_inside_functions_are_seen() -> None:
     assert "qabot.embed.embedder" in importers_of("sentence_transformers")
 
 
+def test_only_the_bots_redis_state_imports_redis() -> None:
+    """Redis is one backend of the bot's state (``qabot.bot.state``): nothing else, the pipeline least, knows it."""
+    found = importers_of("redis")
+    assert found == {"qabot.bot.state.redis_store", "qabot.bot.state.redis_answers"}
+
+
 def test_only_the_store_imports_faiss() -> None:
     found = importers_of("faiss")
     assert found
@@ -249,7 +255,9 @@ def test_imports_point_down() -> None:
 
 # The README's design section: where each thing lives, as a tree.
 README = PACKAGE.parent / "README.md"
-_FILE = re.compile(r"(?<![\w/.`])([a-z_0-9]+\.py)\b")  # a module named on its own, not benchmarks/x.py
+# A module named on its own, or under a sub-package of the entry's package (bot: state/local.py); benchmarks/x.py
+# is no module of the package, and is left out.
+_FILE = re.compile(r"(?<![\w/.`])((?:[a-z_0-9]+/)?)([a-z_0-9]+\.py)\b")
 
 
 def readme_tree() -> set[str]:
@@ -257,21 +265,17 @@ def readme_tree() -> set[str]:
     text = README.read_text("utf-8")
     block = text.split("Where each thing lives", 1)[1].split("```", 2)[1]
     named: set[str] = set()
-    package = current = ""
+    package = ""
     for line in block.splitlines()[2:]:  # after the opening fence's newline and "qabot/"
         entry = line[2:] if line.startswith("  ") and not line.startswith("   ") else ""
-        inner = line[4:] if package and line.startswith("    ") and not line.startswith("     ") else ""
         if entry:  # a line of the top level: a module, or a package whose modules follow
             head = entry.split()[0]
-            package = current = head if head.endswith("/") else ""
+            package = head if head.endswith("/") else ""
             if package:
                 named.add(package)
-        elif inner:  # a line of a package: a module, or a package inside it (store/milvus/)
-            head = inner.split()[0]
-            current = package + head if head.endswith("/") else package
-            if head.endswith("/"):
-                named.add(current)
-        named.update(current + name for name in _FILE.findall(line))  # continuation lines stay in their package
+        for sub, name in _FILE.findall(line):  # continuation lines stay in their package
+            if not sub or (PACKAGE / package / sub).is_dir():
+                named.update({package + sub + name, package + sub} if sub else {package + name})
     return named
 
 
@@ -293,8 +297,8 @@ def test_the_readme_tree_names_every_module_and_none_that_is_gone() -> None:
     }
 
 
-# Small SQLite files of the bot's own (feedback, conversations; privacy only catches their errors) are theirs.
-OWN_SQLITE = {"qabot.bot.feedback", "qabot.bot.conversations", "qabot.bot.privacy"}
+# Small SQLite files of the bot's own (feedback, conversations; the local state only catches their errors).
+OWN_SQLITE = {"qabot.bot.feedback", "qabot.bot.conversations", "qabot.bot.state.local"}
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|VACUUM|REPLACE)\s")
 
 

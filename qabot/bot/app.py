@@ -78,6 +78,18 @@ class BotApplication(Application):  # type: ignore[type-arg]
         super().__init__(**kwargs)
         self.state = state
 
+    async def process_update(self, update: object) -> None:
+        """Handle an update only if this replica takes it (``qabot.bot.state.claims``): a Telegram retry of one
+        another replica answered, or answers, is dropped; then mark it handled, unless a question waits its turn."""
+        claims = self.state.jobs.claims
+        if isinstance(update, Update) and not await claims.take(update.update_id):
+            return
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(update, Update):
+                await claims.handled(update.update_id)
+
     async def stop(self) -> None:
         """Tell a running feed refresh to stop first: PTB waits here for running handlers, an admin's /refresh too."""
         self.state.jobs.feeds.stopping()
@@ -132,9 +144,11 @@ def build_application(
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         allow_sending_without_reply=True,
     )
+    jobs = BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval, clock=clock)
     state = BotState(
-        settings, BotJobs(settings, answerer, ingestor, refresh_interval=refresh_interval, clock=clock),
-        Guard(settings),
+        settings,
+        jobs,
+        Guard(settings, jobs.state),
         Turns(MAX_WAITING if settings.user_cooldown_seconds > 0 else None),  # a cooldown of 0: no limit at all
     )
     builder = (
@@ -165,7 +179,7 @@ async def on_startup(app: Application) -> None:
         start = BotCommand("start", tr.text("cmd_start", lang))
         await app.bot.set_my_commands([start, *everywhere], language_code=lang)
         await app.bot.set_my_commands(everywhere, scope=BotCommandScopeAllGroupChats(), language_code=lang)
-    jobs_of(app).start()
+    await jobs_of(app).start()
 
 
 async def on_stop(app: Application) -> None:

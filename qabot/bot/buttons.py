@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from qabot.bot.jobs import Tally
+from qabot.bot.feedback import Tally
 from qabot.bot.paging import SourcesPage
 from qabot.bot.sending import edit_text, lang_of, send
 from qabot.render import telegram as th

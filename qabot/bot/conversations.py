@@ -9,12 +9,12 @@ rather than in PTB persistence: one small file the bot owns, whose rows carry th
 at start and hourly) and deleting a chat's records (``/forget``) are one SQL statement each; PTB's pickle of all
 ``chat_data`` would need a restart-safe flush schedule and a full rewrite for either. The table is bounded
 (``MAX_ROWS``, oldest dropped first). Telegram-free: threads are read from the Bot API's message JSON, as
-``qabot.bot.address`` does.
+``qabot.bot.address`` does. With ``QABOT_STATE_URL`` set, the contexts live in Redis instead, shared by replicas
+(``qabot.bot.state.redis_store``); :class:`Conversations` reads and writes them through the bot's state either way.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
@@ -27,6 +27,7 @@ from typing import Any
 
 from qabot.answer.followup import Context
 from qabot.bot.address import replies_to_bot
+from qabot.bot.state import StateStore, StateUnavailable
 from qabot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -149,23 +150,25 @@ class ConversationStore:
 class Conversations:
     """The running bot's threads: context read with the TTL, stored after each answer, cleared by ``/new``.
 
-    A store that cannot be read or written (deleted folder, full disk) costs only the follow-up: the question is
-    answered as if fresh and a warning is logged. ``clock`` (seconds since the epoch) lets tests age a context.
+    The contexts live in the bot's state (``qabot.bot.state``: ``conversations.sqlite``, or Redis shared by
+    replicas). A state that cannot be read or written (deleted folder, full disk, Redis down) costs only the
+    follow-up: the question is answered as if fresh and a warning is logged. ``clock`` (seconds since the epoch)
+    lets tests age a context.
     """
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, state: StateStore, *, clock: Callable[[], float] = time.time) -> None:
         # Context is stored data like any other: it never outlives the retention, whatever the TTL says.
         self.ttl_minutes = min(settings.context_ttl_minutes, settings.retention_days * 24 * 60.0)
         self.clock = clock
-        self.store = ConversationStore(Path(settings.index_dir) / FILENAME)
+        self.state = state
 
     async def context(self, thread: Thread | None, now: float) -> Context | None:
         """The thread's context at ``now``, or None (a new thread, expired, follow-ups off, or the store failed)."""
         if thread is None or thread.read is None or self.ttl_minutes <= 0:
             return None
         try:
-            return await asyncio.to_thread(self.store.get, thread.read, now=now, ttl_minutes=self.ttl_minutes)
-        except (sqlite3.Error, OSError, ValueError) as err:
+            return await self.state.context(thread.read, now=now, ttl_minutes=self.ttl_minutes)
+        except (StateUnavailable, ValueError) as err:
             log.warning("Conversation context unreadable (%s); answering as a new question", err)
             return None
 
@@ -175,17 +178,15 @@ class Conversations:
         if context is None or not keys or self.ttl_minutes <= 0:
             return
         try:
-            await asyncio.to_thread(
-                self.store.put, keys, thread.chat_id, context, now=self.clock(), ttl_minutes=self.ttl_minutes
-            )
-        except (sqlite3.Error, OSError) as err:
+            await self.state.keep_context(keys, thread.chat_id, context, now=self.clock(), ttl_minutes=self.ttl_minutes)
+        except StateUnavailable as err:
             log.warning("Conversation context not stored (%s); the next question starts afresh", err)
 
     async def start_over(self, thread: Thread) -> None:
         """``/new``: forget the private chat's or topic's context (or the replied answer's thread)."""
         key = thread.place or thread.read
         if key is not None:
-            await asyncio.to_thread(self.store.clear, key)
+            await self.state.clear_context(key)
 
 
 __all__ = ["FILENAME", "MAX_ROWS", "ConversationStore", "Conversations", "Thread", "thread_of"]

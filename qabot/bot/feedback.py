@@ -16,7 +16,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -68,10 +68,22 @@ class StoredAnswer:
 
 @dataclass(frozen=True)
 class Forgotten:
-    """What ``/forget`` deleted: a person's questions and votes."""
+    """What ``/forget`` deleted: a person's questions and votes (and their private chat's contexts)."""
 
     questions: int
     votes: int
+    contexts: int = 0
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The votes on an answer after a press: ``before`` is the presser's earlier vote (0: none), ``known`` False
+    when the answer is too old to rate."""
+
+    known: bool
+    before: int = 0
+    up: int = 0
+    down: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,8 +147,8 @@ class FeedbackStore:
                     chat_id,
                     answer.question,
                     int(answer.abstained),
-                    _quotes_to_json(answer.quotes),
-                    _quotes_to_json(answer.more),
+                    quotes_to_json(answer.quotes),
+                    quotes_to_json(answer.more),
                     now,
                     user_id,
                 ),
@@ -158,8 +170,8 @@ class FeedbackStore:
             chat_id=row[1],
             question=row[2],
             abstained=bool(row[3]),
-            quotes=_quotes_from_json(row[4]),
-            more=_quotes_from_json(row[5]),
+            quotes=quotes_from_json(row[4]),
+            more=quotes_from_json(row[5]),
             more_shown=row[6],
             created=row[7],
         )
@@ -177,6 +189,13 @@ class FeedbackStore:
                 (answer_id, user_id, vote, self.clock()),
             )
         return True
+
+    def vote(self, answer_id: str, user_id: int, vote: int) -> Tally:
+        """Store a vote (:meth:`record_vote`) and count the answer's votes after it."""
+        before = self.votes(answer_id).get(user_id, 0)
+        if not self.record_vote(answer_id, user_id, vote):
+            return Tally(known=False)
+        return tally(before, self.votes(answer_id).values())
 
     def votes(self, answer_id: str) -> dict[int, int]:
         """``{user_id: vote}`` for one answer."""
@@ -234,14 +253,20 @@ class FeedbackStore:
         return Activity(questions=asked, declined=declined, up=up, down=down, people=people)
 
 
+def tally(before: int, votes: Iterable[int]) -> Tally:
+    """The counts of ``votes`` (each +1 or -1) after a press whose presser had voted ``before``."""
+    counted = list(votes)
+    return Tally(True, before, up=sum(v > 0 for v in counted), down=sum(v < 0 for v in counted))
+
+
 _QUOTE_FIELDS = tuple(f.name for f in fields(Quote))
 
 
-def _quotes_to_json(quotes: tuple[Quote, ...]) -> str:
+def quotes_to_json(quotes: tuple[Quote, ...]) -> str:
     return json.dumps([{name: getattr(q, name) for name in _QUOTE_FIELDS} for q in quotes], ensure_ascii=False)
 
 
-def _quotes_from_json(text: str) -> tuple[Quote, ...]:
+def quotes_from_json(text: str) -> tuple[Quote, ...]:
     # Tuples come back from JSON as lists; fields added to Quote later keep their defaults for old rows.
     return tuple(
         Quote(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k in _QUOTE_FIELDS})
@@ -249,4 +274,14 @@ def _quotes_from_json(text: str) -> tuple[Quote, ...]:
     )
 
 
-__all__ = ["FILENAME", "Activity", "FeedbackStore", "Forgotten", "StoredAnswer"]
+__all__ = [
+    "FILENAME",
+    "Activity",
+    "FeedbackStore",
+    "Forgotten",
+    "StoredAnswer",
+    "Tally",
+    "quotes_from_json",
+    "quotes_to_json",
+    "tally",
+]

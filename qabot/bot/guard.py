@@ -1,24 +1,26 @@
 """The bot's rules, without Telegram: who may ask, how often, who is an admin, and how the bot connects.
 
-``Guard`` keeps the per-process state the rules need (last question per sender, answers per group in the last
-minute, which chats were told the bot is private, groups that moved to a supergroup) and keeps it bounded, so a bot
-that runs for months in many chats does not grow. ``qabot.bot.updates`` (the gate) and ``qabot.bot.questions``
-apply it to Telegram updates; the token is kept out of the logs by ``qabot.redact``.
+``Guard`` applies the allowlists and the limits; the limits' counts (last question per sender, answers per group in
+the last minute) live in the bot's state (``qabot.bot.state``), shared by replicas when they share it; which chats
+were told the bot is private and which groups moved to a supergroup stay in the process. ``qabot.bot.updates``
+(the gate) and ``qabot.bot.questions`` apply it to Telegram updates; the token is kept out of the logs by
+``qabot.redact``.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from qabot.bot.state import StateStore, StateUnavailable
 from qabot.config import WEBHOOK_SECRET_RE, Settings
 from qabot.errors import ConfigError
 from qabot.render.translations import text
 
-# Senders remembered for the cooldown before old entries are dropped (each entry is a few dozen bytes).
-_FORGET_AFTER = 10_000
+log = logging.getLogger(__name__)
+
 # Edits and channel posts are never answered, so never fetched; inline queries and the bot's own joins are.
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "my_chat_member"]
 
@@ -28,12 +30,14 @@ ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "my_chat_member"
 
 @dataclass
 class Guard:
-    """Allowlists, admins, the per-sender cooldown and the per-group answer budget of one running bot."""
+    """Allowlists, admins, and the per-sender cooldown and per-group answer budget of one running bot.
+
+    The limits are counted in the bot's state (``qabot.bot.state``): in this process by default, in Redis when
+    replicas share it, so a cooldown started on one replica holds on the others. ``now`` is seconds since the epoch.
+    """
 
     settings: Settings
-    last_question: dict[int, float] = field(default_factory=dict)
-    warned: dict[tuple[str, int], float] = field(default_factory=dict)
-    group_answers: dict[int, deque[float]] = field(default_factory=dict)
+    state: StateStore
     refused: set[int] = field(default_factory=set)
     migrated_allowed: set[int] = field(default_factory=set)
     moved_in: set[int] = field(default_factory=set)  # supergroups that groups became (a handful per group, ever)
@@ -59,61 +63,38 @@ class Guard:
         return True
 
     def note_migration(self, old: int, new: int) -> None:
-        """A group became a supergroup: carry its allowance and budget over to the new id."""
+        """A group became a supergroup: carry its allowance over to the new id."""
         self.moved_in.add(new)
         if old in self.settings.allowed_chats or old in self.migrated_allowed:
             self.migrated_allowed.add(new)
-        if old in self.group_answers:
-            self.group_answers[new] = self.group_answers.pop(old)
 
-    def check(
+    async def check(
         self, sender: int, chat_id: int, *, group: bool, now: float, lang: str | None = None
     ) -> tuple[bool, str | None]:
         """May this question be answered now (then it is counted)? If not, the warning to send, once per period
-        (in the language of ``lang``, the sender's Telegram ``language_code``)."""
-        reason = self._limit_reason(sender, chat_id, group, now)
-        if reason is None:
+        (in the language of ``lang``, the sender's Telegram ``language_code``). A state that cannot count lets it
+        through: the limits protect the chats, they must not silence the bot."""
+        try:
+            reason = await self.state.admit(sender, chat_id, group=group, now=now)
+            if reason is None:
+                return True, None
+            if reason == "user":
+                wait = self.settings.user_cooldown_seconds
+                if await self.state.warn_once(f"user:{sender}", now=now, period=wait):
+                    return False, text("slow_down", lang, wait=f"{wait:g}")
+            elif await self.state.warn_once(f"chat:{chat_id}", now=now, period=60):
+                return False, text("group_too_fast", lang)
+            return False, None
+        except StateUnavailable as err:
+            log.warning("Limits not counted (%s); answering anyway", err)
             return True, None
-        if reason == "user":
-            wait = self.settings.user_cooldown_seconds
-            if self._should_warn(("user", sender), now, wait):
-                return False, text("slow_down", lang, wait=f"{wait:g}")
-        elif self._should_warn(("chat", chat_id), now, 60):
-            return False, text("group_too_fast", lang)
-        return False, None
 
-    def cooldown_left(self, sender: int, now: float) -> float:
+    async def cooldown_left(self, sender: int, now: float) -> float:
         """Seconds until ``sender`` may ask again (0: now)."""
-        last = self.last_question.get(sender)
-        return 0.0 if last is None else max(0.0, last + self.settings.user_cooldown_seconds - now)
-
-    def _limit_reason(self, sender: int, chat_id: int, group: bool, now: float) -> str | None:
-        cooldown = self.settings.user_cooldown_seconds
-        if len(self.last_question) > _FORGET_AFTER:  # forget senders whose cooldown is long over: memory stays flat
-            self.last_question = {k: t for k, t in self.last_question.items() if now - t < cooldown}
-            self.warned = {k: t for k, t in self.warned.items() if now - t < max(cooldown, 60)}
-        last = self.last_question.get(sender)
-        if last is not None and now - last < cooldown:
-            return "user"
-        if group:
-            if len(self.group_answers) > _FORGET_AFTER:
-                self.group_answers = {k: w for k, w in self.group_answers.items() if w and now - w[-1] < 60}
-            window = self.group_answers.setdefault(chat_id, deque())
-            while window and now - window[0] >= 60:
-                window.popleft()
-            if len(window) >= self.settings.group_budget_per_minute:
-                return "group"
-            window.append(now)
-        self.last_question[sender] = now
-        return None
-
-    def _should_warn(self, key: tuple[str, int], now: float, period: float) -> bool:
-        """Say "slow down" once per period per sender or chat, not once per message."""
-        last = self.warned.get(key)
-        if last is not None and now - last < period:
-            return False
-        self.warned[key] = now
-        return True
+        try:
+            return await self.state.cooldown_left(sender, now=now)
+        except StateUnavailable:
+            return 0.0
 
 
 # ---------------------------------------------------------------- how the bot connects: token, secret, URLs

@@ -16,17 +16,20 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from qabot.answer.followup import Context, next_context
 from qabot.bot.conversations import Conversations, Thread
-from qabot.bot.feedback import FeedbackStore, StoreError
+from qabot.bot.feedback import Tally
 from qabot.bot.paging import SourcesPage, sources_page, unseen
 from qabot.bot.privacy import Privacy
 from qabot.bot.schedule import FeedSchedule
+from qabot.bot.state import StateUnavailable
+from qabot.bot.state.backends import open_state
+from qabot.bot.state.claims import UpdateClaims
 from qabot.config import Settings
 from qabot.models import Answer, Article, IndexStats, IngestReport, Skip
 from qabot.render import telegram as th
@@ -72,9 +75,6 @@ class IngestorLike(Protocol):
     def prune_older_than(self, days: int, *, hold: Hold | None = None) -> list[str]: ...
 
 
-
-
-
 @dataclass(frozen=True)
 class Reply:
     """A rendered answer: its Telegram HTML messages and the id its buttons carry (``more``: offer more sources;
@@ -87,19 +87,6 @@ class Reply:
     answer_id: str | None
     more: bool
     context: Context | None = None
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The votes on an answer after a press: ``before`` is the presser's earlier vote (0: none), ``known`` False
-    when the answer is too old to rate."""
-
-    known: bool
-    before: int = 0
-    up: int = 0
-    down: int = 0
-
-
 
 
 class BotJobs:
@@ -117,16 +104,16 @@ class BotJobs:
         self.settings = settings
         self.answerer = answerer
         self.ingestor = ingestor
-        self.feedback = FeedbackStore.from_settings(settings, clock=clock)
+        self.state = open_state(settings, clock=clock)
+        self.claims = UpdateClaims(self.state)
         self.feedback_down = False  # the store failed last time: warned once, not again until it works
-        self.conversations = Conversations(settings, clock=clock)
+        self.conversations = Conversations(settings, self.state, clock=clock)
         self.privacy = Privacy(
-            settings, self.feedback, self.conversations, index_stats=lambda: self.run(answerer.stats), clock=clock
+            settings, self.state, self.conversations, index_stats=lambda: self.run(answerer.stats), clock=clock
         )
         self._model = threading.Lock()
         self._answers = ThreadPoolExecutor(1, thread_name_prefix="qabot-answer")
         self.feeds = FeedSchedule(settings, answerer, ingestor, self._model, refresh_interval=refresh_interval)
-
 
     # ---------------------------------------------------------------- the answer thread
 
@@ -195,45 +182,37 @@ class BotJobs:
         now = self.conversations.clock()
         context = await self.conversations.context(thread, now)
         answer = await self.ask(question, context, now)
-        answer_id = await self._feedback(self.feedback.record_answer, answer, chat_id, user_id)
+        answer_id = await self._feedback(self.state.record_answer(answer, chat_id, user_id))
         more = bool(unseen(answer.quotes, answer.more)) and not answer.abstained
         return Reply(th.render_answer_html(answer, lang=lang), answer_id, more, next_context(context, answer, now=now))
 
     async def open_sources(self, answer_id: str) -> bool | None:
         """Whether this press opens an answer's "more sources" (True once; False after); None: unknown answer."""
-        return await self._feedback(self.feedback.open_more, answer_id)
+        return await self._feedback(self.state.open_more(answer_id))
 
     async def sources_page(self, answer_id: str, page: int) -> SourcesPage | None:
         """Page ``page`` (from 1) of an earlier answer's further sources; None when there is none."""
-        stored = await self._feedback(self.feedback.get_answer, answer_id)
+        stored = await self._feedback(self.state.answer(answer_id))
         if stored is None:
             return None
         return sources_page(stored.quotes, stored.more, page, self.settings.max_articles)
 
     async def vote(self, answer_id: str, user_id: int, vote: int) -> Tally | None:
         """Store a 👍 (1) or 👎 (-1) and count the answer's votes; None when the store is unusable."""
+        return await self._feedback(self.state.vote(answer_id, user_id, vote))
 
-        def vote_and_count() -> Tally:
-            before = self.feedback.votes(answer_id).get(user_id, 0)
-            if not self.feedback.record_vote(answer_id, user_id, vote):
-                return Tally(known=False)
-            votes = self.feedback.votes(answer_id).values()
-            return Tally(True, before, up=sum(v > 0 for v in votes), down=sum(v < 0 for v in votes))
-
-        return await self._feedback(vote_and_count)
-
-    async def _feedback(self, call: Callable[..., T], *args: Any) -> T | None:
-        """``call(*args)`` on the feedback store, or None when the file is unusable: the answer matters more than
-        its buttons, so a broken store is one warning (and one line when it works again), never a failed answer."""
+    async def _feedback(self, call: Awaitable[T]) -> T | None:
+        """The state's answer to ``call``, or None when it is unusable: the answer matters more than its buttons,
+        so a broken store is one warning (and one line when it works again), never a failed answer."""
         try:
-            result = await asyncio.to_thread(call, *args)
-        except StoreError as err:
+            result = await call
+        except StateUnavailable as err:
             if not self.feedback_down:
-                log.warning("Feedback store %s is unusable (%s); answers go without buttons", self.feedback.path, err)
+                log.warning("Feedback store %s is unusable (%s); answers go without buttons", self.state.where, err)
             self.feedback_down = True
             return None
         if self.feedback_down:
-            log.info("Feedback store %s works again", self.feedback.path)
+            log.info("Feedback store %s works again", self.state.where)
             self.feedback_down = False
         return result
 
@@ -267,10 +246,12 @@ class BotJobs:
 
     # ---------------------------------------------------------------- starting and stopping
 
-    def start(self) -> None:
-        """Prune what is past the retention, then start the schedules: retention hourly, and feed refreshes (the
-        first at once) unless refreshing is off or there is no ingestor."""
-        self.privacy.start()
+    async def start(self) -> None:
+        """Prune what is past the retention, then start the schedules: retention hourly, the renewal of the leases
+        on updates being handled, and feed refreshes (the first at once) unless refreshing is off or there is no
+        ingestor."""
+        await self.privacy.start()
+        self.claims.start()
         self.feeds.start()
 
     async def stop(self) -> None:
@@ -278,8 +259,10 @@ class BotJobs:
         30 s (a feed refresh still under way is left behind: ``FeedSchedule.stop``)."""
         self.feeds.stopping()
         await self.privacy.stop()
+        await self.claims.stop()
         await self.feeds.stop()
         await asyncio.to_thread(self._answers.shutdown, wait=True)
+        await self.state.close()
 
 
-__all__ = ["AnswererLike", "BotJobs", "IngestorLike", "Reply", "Tally"]
+__all__ = ["AnswererLike", "BotJobs", "IngestorLike", "Reply"]

@@ -3,7 +3,8 @@
 Kept: each question with its chat id, the asker's user id and the quotes shown (``feedback.sqlite``, so 👍/👎 and
 *More sources* work), each 👍/👎 with the voter's user id, and each conversation's follow-up context
 (``conversations.sqlite``). Nothing is kept longer than ``QABOT_RETENTION_DAYS``: the stores delete older rows on
-every write, and :class:`Privacy` prunes both at start and hourly, so an idle bot forgets on time too.
+every write, and :class:`Privacy` prunes both at start and hourly, so an idle bot forgets on time too. With
+``QABOT_STATE_URL`` the same records live in Redis (``qabot.bot.state``), each key expiring on time by itself.
 ``/forget`` deletes one person's questions and votes and their private chat's context at once. ``/stats`` shows
 everyone what the index holds; the admins also see questions, declines and votes of the last days, which only
 this module reads. Telegram-free, like ``qabot.bot.jobs``; ``qabot.bot.commands`` takes the commands.
@@ -14,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from qabot.bot.conversations import Conversations
-from qabot.bot.feedback import Activity, FeedbackStore
+from qabot.bot.feedback import Activity
+from qabot.bot.state import StateStore, StateUnavailable
 from qabot.config import Settings
 from qabot.models import IndexStats
 from qabot.render import telegram as th
@@ -44,14 +45,14 @@ class Privacy:
     def __init__(
         self,
         settings: Settings,
-        feedback: FeedbackStore,
+        state: StateStore,
         conversations: Conversations,
         *,
         index_stats: Callable[[], Awaitable[IndexStats]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.days = settings.retention_days
-        self.feedback = feedback
+        self.state = state
         self.conversations = conversations
         self.index_stats = index_stats
         self.clock = clock
@@ -61,18 +62,17 @@ class Privacy:
 
     # ---------------------------------------------------------------- retention
 
-    def enforce(self) -> None:
+    async def enforce(self) -> None:
         """Delete every stored row past the retention (and conversation context past its TTL)."""
-        now = self.clock()
-        answers = self.feedback.prune()
-        contexts = self.conversations.store.prune(now - self.conversations.ttl_minutes * 60)
+        ttl = self.conversations.ttl_minutes
+        answers, contexts = await self.state.prune(now=self.clock(), context_ttl_minutes=ttl)
         self.runs += 1
         if answers or contexts:
             log.info("Retention: deleted %d stored answers and %d conversation contexts", answers, contexts)
 
-    def start(self, every: float = PRUNE_EVERY) -> None:
+    async def start(self, every: float = PRUNE_EVERY) -> None:
         """Prune now, before the first update is handled, then every ``every`` seconds while the bot runs."""
-        self._enforce_logged()
+        await self._enforce_logged()
         if self._schedule is None:
             self._schedule = asyncio.get_running_loop().create_task(self._every(every), name="qabot-retention")
 
@@ -88,7 +88,7 @@ class Privacy:
         ran = self._condition()
         while True:
             await asyncio.sleep(seconds)
-            await asyncio.to_thread(self._enforce_logged)
+            await self._enforce_logged()
             async with ran:
                 ran.notify_all()
 
@@ -103,10 +103,10 @@ class Privacy:
             self._ran = asyncio.Condition()
         return self._ran
 
-    def _enforce_logged(self) -> None:
+    async def _enforce_logged(self) -> None:
         try:
-            self.enforce()
-        except (sqlite3.Error, OSError) as err:  # a damaged file must not stop the bot; the next run may work
+            await self.enforce()
+        except StateUnavailable as err:  # a damaged file must not stop the bot; the next run may work
             log.warning("Retention run failed (%s); stored rows are pruned again on the next write or run", err)
 
     # ---------------------------------------------------------------- the commands
@@ -133,12 +133,11 @@ class Privacy:
         """Delete one person's records; the one line that says what went."""
         if user_id is None:
             return tr.text("forget_who", lang)
-        gone = await asyncio.to_thread(self.feedback.forget_user, user_id)
-        contexts = await asyncio.to_thread(self.conversations.store.forget_chat, user_id)
+        gone = await self.state.forget_user(user_id)
         log.info("Forgot user %s: %d questions, %d votes", user_id, gone.questions, gone.votes)
-        if not (gone.questions or gone.votes or contexts):
+        if not (gone.questions or gone.votes or gone.contexts):
             return tr.text("forget_nothing", lang)
-        key = "forget_done_conversation" if contexts else "forget_done"
+        key = "forget_done_conversation" if gone.contexts else "forget_done"
         questions, votes = tr.plural("questions", lang, gone.questions), tr.plural("votes", lang, gone.votes)
         return tr.text(key, lang, questions=questions, votes=votes)
 
@@ -149,7 +148,7 @@ class Privacy:
         except ValueError:
             return th.esc(f"Usage: /stats [days], e.g. /stats {STATS_DAYS}")
         days = max(1, min(days, self.days))  # nothing older is kept
-        seen = await asyncio.to_thread(self.feedback.activity, self.clock() - days * DAY)
+        seen = await self.state.activity(self.clock() - days * DAY)
         return activity_html(seen, days, kept=self.days)
 
 

@@ -55,8 +55,12 @@ async def _answer_question(update: Update, context: Context, question: str) -> N
         await send(message, tr.text("empty_question", lang_of(update)))
         return
     sender = message.sender_chat.id if message.sender_chat else (message.from_user.id if message.from_user else 0)
-    if context.state.turns.offer(sender, (update, question)):  # else it waits its turn, or is skipped and counted
+    turns, claims, item = context.state.turns, context.state.jobs.claims, (update, question)
+    if turns.offer(sender, item):  # else it waits its turn, or is skipped and counted
+        claims.defer(update.update_id)  # handled once answered, not when this handler returns
         context.application.create_task(_take_turns(sender, update, question, context), update=update)
+    elif turns.waits(sender, item):
+        claims.defer(update.update_id)
 
 
 async def _take_turns(sender: int, update: Update, question: str, context: Context) -> None:
@@ -65,11 +69,13 @@ async def _take_turns(sender: int, update: Update, question: str, context: Conte
     item: tuple[Update, str] | None = (update, question)
     while item is not None:
         update, question = item
-        await asyncio.sleep(context.state.guard.cooldown_left(sender, time.monotonic()))
+        await asyncio.sleep(await context.state.guard.cooldown_left(sender, time.time()))
         try:
             await _answer_now(update.effective_message, context, question, sender)
         except Exception as err:  # one question's failure must not cost the ones behind it
             await report_failure(update, err)
+        finally:
+            await context.state.jobs.claims.finish(update.update_id)
         item, skipped = context.state.turns.next(sender)
     if skipped:
         try:
@@ -80,8 +86,8 @@ async def _take_turns(sender: int, update: Update, question: str, context: Conte
 
 async def _answer_now(message: Message, context: Context, question: str, sender: int) -> None:
     group = message.chat.type != Chat.PRIVATE
-    allowed, warning = context.state.guard.check(
-        sender, message.chat_id, group=group, now=time.monotonic(), lang=lang_of(message)
+    allowed, warning = await context.state.guard.check(
+        sender, message.chat_id, group=group, now=time.time(), lang=lang_of(message)
     )
     if not allowed:
         if warning:

@@ -46,6 +46,11 @@ class Turns(Generic[T]):
             line.skipped += 1
         return False
 
+    def waits(self, sender: int, item: T) -> bool:
+        """Whether ``item`` waits behind ``sender``'s question in hand (rather than being skipped)."""
+        line = self._lines.get(sender)
+        return line is not None and any(w is item for w in line.waiting)
+
     def next(self, sender: int) -> tuple[T | None, int]:
         """The sender's next waiting item, or (None, how many were skipped) when none is left: the turn is over."""
         line = self._lines[sender]

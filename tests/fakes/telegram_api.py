@@ -394,6 +394,10 @@ class FakeBotApi:
 
     def press_button(self, message: dict, presser: dict, data: str) -> int:
         """A user presses an inline button under ``message`` (a message the bot sent), as it is now (edited or not)."""
+        return self.push_update(self.press_button_update(message, presser, data))
+
+    def press_button_update(self, message: dict, presser: dict, data: str) -> dict:
+        """The update of a button press, not queued (for :meth:`push_webhook`)."""
         message = self.messages.get((message["chat"]["id"], message["message_id"]), message)
         query = {
             "id": str(next(self._message_ids)),
@@ -402,7 +406,7 @@ class FakeBotApi:
             "data": data,
             "message": message,
         }
-        return self.push_update({"callback_query": query})
+        return {"callback_query": query}
 
     def inline_query(self, sender: dict, query: str, *, chat_type: str = "private") -> str:
         """A user types ``@bot query`` in a chat of ``chat_type``; returns the query's id (``inline_query_id``)."""

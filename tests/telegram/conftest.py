@@ -1,8 +1,8 @@
-"""Fixtures for the Telegram tests: the fake Bot API (per test) and bot settings pointing at it."""
+"""Fixtures for the Telegram tests: the fake Bot API (per test), bot settings pointing at it, and a real Redis."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram.pages import TRAM
+from tests.telegram.redis_server import redis_server
 
 
 @pytest.fixture
@@ -61,3 +62,10 @@ def writable_index(bot_settings: Callable[..., Settings], embedder: Embedder) ->
         return WritableIndex(settings, ingestor, Answerer.from_settings(settings, embedder=embedder))
 
     return make
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real Redis on a free loopback port for this test (skipped, saying why, where redis-server cannot run)."""
+    with redis_server(tmp_path / "redis") as url:
+        yield url

@@ -16,6 +16,7 @@ from qabot.bot import conversations, feedback
 from qabot.bot.conversations import Conversations, ConversationStore
 from qabot.bot.feedback import FeedbackStore
 from qabot.bot.privacy import Privacy
+from qabot.bot.state.local import LocalState
 from qabot.config import Settings
 from qabot.models import Answer, IndexStats
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
@@ -135,8 +136,9 @@ async def test_an_idle_bot_prunes_hourly(tmp_path: Path, make_settings: Settings
         raise AssertionError("not asked")
 
     store = FeedbackStore.from_settings(settings, clock=clock)
-    privacy = Privacy(settings, store, Conversations(settings, clock=clock), index_stats=no_index, clock=clock)
-    privacy.start(every=0.01)
+    state = LocalState.from_settings(settings, clock=clock)
+    privacy = Privacy(settings, state, Conversations(settings, state, clock=clock), index_stats=no_index, clock=clock)
+    await privacy.start(every=0.01)
     try:
         assert privacy.runs == 1
         assert store.activity(0).questions == 1  # kept at start: 29 days old

@@ -10,6 +10,7 @@ import pytest
 
 from qabot.bot import address
 from qabot.bot.guard import Guard, webhook_options
+from qabot.bot.state.local import LocalState
 from qabot.config import Settings, bot_api_urls
 from qabot.errors import ConfigError
 from qabot.redact import RedactingFilter, Redactor, install_log_redaction
@@ -22,6 +23,11 @@ SettingsFactory = Callable[..., Settings]
 def _msg(text: str, *, chat: dict | None = None, **extra: object) -> dict:
     """A message as the Bot API sends it (and as ``Message.to_dict()`` gives it back)."""
     return {"message_id": 50, "chat": chat or group_chat(-1001), "text": text, "entities": text_entities(text), **extra}
+
+
+def _guard(settings: Settings) -> Guard:
+    """A guard counting its limits in the default (local) state."""
+    return Guard(settings, LocalState.from_settings(settings))
 
 
 # ---------------------------------------------------------------- addressing
@@ -90,8 +96,8 @@ def test_the_question_after_ask() -> None:
 
 
 def test_allowlists_admins_and_migrated_groups(make_settings: SettingsFactory) -> None:
-    assert Guard(make_settings()).allowed(-1, 5)  # no lists: anyone
-    guard = Guard(make_settings(allowed_chats=[-100], allowed_users=[7], admin_ids=[42]))
+    assert _guard(make_settings()).allowed(-1, 5)  # no lists: anyone
+    guard = _guard(make_settings(allowed_chats=[-100], allowed_users=[7], admin_ids=[42]))
     assert guard.allowed(-100, 5)
     assert guard.allowed(5, 7)
     assert guard.allowed(-999, 7)
@@ -104,31 +110,33 @@ def test_allowlists_admins_and_migrated_groups(make_settings: SettingsFactory) -
     assert [guard.first_refusal(-999), guard.first_refusal(-999)] == [True, False]
 
 
-def test_cooldown_and_group_budget_warn_once_per_period(make_settings: SettingsFactory) -> None:
-    guard = Guard(make_settings(user_cooldown_seconds=10, group_budget_per_minute=2))
-    assert guard.check(1, 1, group=False, now=0.0) == (True, None)
-    assert guard.check(1, 1, group=False, now=3.0) == (
+async def test_cooldown_and_group_budget_warn_once_per_period(make_settings: SettingsFactory) -> None:
+    guard = _guard(make_settings(user_cooldown_seconds=10, group_budget_per_minute=2))
+    assert await guard.check(1, 1, group=False, now=0.0) == (True, None)
+    assert await guard.check(1, 1, group=False, now=3.0) == (
         False,
         "Slow down a little, please: one question every 10 seconds.",
     )
-    assert guard.check(1, 1, group=False, now=4.0) == (False, None)  # told already
-    assert guard.check(1, 1, group=False, now=10.0) == (True, None)
-    assert guard.check(2, -5, group=True, now=0.0) == (True, None)
-    assert guard.check(3, -5, group=True, now=1.0) == (True, None)
-    assert guard.check(4, -5, group=True, now=2.0) == (
+    assert await guard.check(1, 1, group=False, now=4.0) == (False, None)  # told already
+    assert await guard.check(1, 1, group=False, now=10.0) == (True, None)
+    assert await guard.check(2, -5, group=True, now=0.0) == (True, None)
+    assert await guard.check(3, -5, group=True, now=1.0) == (True, None)
+    assert await guard.check(4, -5, group=True, now=2.0) == (
         False,
         "This group is asking faster than I may answer. Please try again in a minute.",
     )
-    assert guard.check(5, -5, group=True, now=3.0) == (False, None)
-    assert guard.check(6, -5, group=True, now=61.0) == (True, None)  # the first answer left the minute
+    assert await guard.check(5, -5, group=True, now=3.0) == (False, None)
+    assert await guard.check(6, -5, group=True, now=61.0) == (True, None)  # the first answer left the minute
 
 
-def test_limit_state_stays_bounded_with_many_senders_and_groups(make_settings: SettingsFactory) -> None:
-    guard = Guard(make_settings(user_cooldown_seconds=1))
+async def test_limit_state_stays_bounded_with_many_senders_and_groups(make_settings: SettingsFactory) -> None:
+    settings = make_settings(user_cooldown_seconds=1)
+    state = LocalState.from_settings(settings)
+    guard = Guard(settings, state)
     for i in range(25_000):
-        guard.check(i, -i, group=True, now=float(i))
-    assert len(guard.last_question) <= 10_001
-    assert len(guard.group_answers) <= 10_001
+        await guard.check(i, -i, group=True, now=float(i))
+    assert len(state.limits.last_question) <= 10_001
+    assert len(state.limits.group_answers) <= 10_001
 
 
 # ---------------------------------------------------------------- connection settings

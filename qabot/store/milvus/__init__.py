@@ -2,8 +2,9 @@
 
 ``connection`` makes the client (the only pymilvus importer) and turns its errors into qabot's; ``schema`` the
 collections (chunks with a dense vector and a BM25 sparse field, sentences, articles, meta) and their content keys;
-``reads`` the ``MilvusStore`` (``qabot.store.api.Store``); ``writer`` the versioned ``MilvusWriter``; ``recovery``
-what the next writer sweeps after a kill.
+``reads`` the ``MilvusStore`` (``qabot.store.api.Store``) with ``catalog`` (its article reads); ``writer`` the
+versioned ``MilvusWriter`` with ``stories`` (its story look-ups); ``recovery`` what the next writer sweeps after a
+kill.
 
 Consistency: collections are read at ``Session`` level, so the process that wrote a commit (the ingest worker, a
 bot's admin /ingest) sees it in its very next answer; other processes see it once their Milvus query node has

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _spawning = threading.Lock()  # the stdout/stderr swap while a Lite server starts is process-wide
+# pymilvus keeps one connection per URI for the whole process, shared by every client of it: closing one client
+# closes it for all. So the stores using each connection are counted, and the last one to close it closes it (and
+# stops a Lite server, which frees the file for another process).
+_users: dict[str, int] = {}
+_users_lock = threading.Lock()
 
 
 def milvus_uri(settings: Settings) -> str:
@@ -55,16 +60,16 @@ def pymilvus() -> Any:
 
 
 def connect(settings: Settings) -> MilvusClient:
-    """A client of the settings' Milvus. Clients of one URI share one connection in pymilvus, so none is closed
-    before the process ends (closing one would close every other's)."""
+    """A client of the settings' Milvus, to be given back with ``release`` (clients of one URI share a connection)."""
     module = pymilvus()
     uri = milvus_uri(settings)
     token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
     if is_lite(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
-        with _quiet_children() if is_lite(uri) else contextlib.nullcontext():
-            return module.MilvusClient(uri=uri, token=token)
+        with _quiet_children() if is_lite(uri) else contextlib.nullcontext(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pymilvus imports milvus_lite here, which imports pkg_resources
+            client = module.MilvusClient(uri=uri, token=token)
     except module.exceptions.MilvusException as err:
         if is_lite(uri) and "Open local milvus failed" in str(err):
             raise IndexLocked(
@@ -72,6 +77,24 @@ def connect(settings: Settings) -> MilvusClient:
                 "or run a Milvus server (QABOT_MILVUS_URI=http://host:19530) for several processes"
             ) from None
         raise IndexIOError(f"cannot reach Milvus at {uri}: {_reason(err)}") from None
+    with _users_lock:
+        _users[client._using] = _users.get(client._using, 0) + 1
+    return client
+
+
+def release(client: MilvusClient, uri: str) -> None:
+    """Give a client back; the last user of its connection closes it (and stops a Lite file's server)."""
+    with _users_lock:
+        left = _users.get(client._using, 1) - 1
+        if left > 0:
+            _users[client._using] = left
+            return
+        _users.pop(client._using, None)
+        client.close()
+        if is_lite(uri):
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(uri)
 
 
 @contextlib.contextmanager
@@ -115,4 +138,4 @@ def translated(call: Callable[..., T]) -> Callable[..., T]:
     return run
 
 
-__all__ = ["connect", "is_lite", "milvus_uri", "pymilvus", "translated"]
+__all__ = ["connect", "is_lite", "milvus_uri", "pymilvus", "release", "translated"]

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qabot.config import Settings
 from qabot.errors import IndexMissing, ModelMismatch
-from qabot.models import Article, IndexStats
 from qabot.store.api import ChunkRow, SentenceRow
 from qabot.store.lexical import FtsAnalysis
 from qabot.store.milvus import schema
-from qabot.store.milvus.connection import connect, is_lite, milvus_uri, translated
-from qabot.store.milvus.schema import ARTICLE_FIELDS, CHUNK_FIELDS, one_of, quote
-from qabot.text import url_key
+from qabot.store.milvus.catalog import ArticleReads
+from qabot.store.milvus.connection import connect, milvus_uri, release, translated
+from qabot.store.milvus.schema import CHUNK_FIELDS, one_of, quote
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -35,18 +32,9 @@ if TYPE_CHECKING:
 
 _BATCH = 512  # values in one ``in [...]`` filter
 _SCAN = 4096  # rows per page of a full scan
-_LIST = [f for f in ARTICLE_FIELDS if f != "text"]
 
 
-def article_of(row: dict[str, Any], text: str = "") -> Article:
-    """An Article from an article row (empty strings stand for None)."""
-    get = lambda f: row.get(f) or None  # noqa: E731
-    return Article(
-        row["id"], row["title"], text, get("url"), get("published"), get("source"), get("author"), get("origin")
-    )
-
-
-class MilvusStore(FtsAnalysis):
+class MilvusStore(ArticleReads, FtsAnalysis):
     """One index's collections in Milvus, opened for reading, and for writing through ``writer()``."""
 
     def __init__(self, settings: Settings, client: Any, manifest: dict[str, Any]) -> None:
@@ -59,6 +47,7 @@ class MilvusStore(FtsAnalysis):
         self._loaded = -1
         # False on a Milvus without BM25 (before 2.5: schema.has_bm25): lexical searches then find nothing.
         self.lexical = schema.has_lexical(client, settings.milvus_prefix)
+        self._closed = False
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -66,37 +55,23 @@ class MilvusStore(FtsAnalysis):
     def open(cls, settings: Settings, *, dimension: int | None = None, create: bool = False) -> MilvusStore:
         """Open (or with ``create`` make) the index's collections for the settings' model; refuse another model's."""
         client = connect(settings)
-        names = schema.names(settings.milvus_prefix)
-        where = f"Milvus {milvus_uri(settings)} (collections {settings.milvus_prefix}_*)"
-        meta = names["meta"]
-        found = client.has_collection(meta) and client.get(meta, ids=["manifest"], output_fields=["value"])
-        if not found:
-            if not create:
-                raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
-            if dimension is None:
-                raise ValueError("dimension is needed to create an index")
-            schema.create(client, settings.milvus_prefix, dimension)
-            manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION}
-            state = {"generation": 0, "chunks": 0, "articles": 0, "dirty": False}
-            client.upsert(meta, [schema.meta_row("manifest", manifest), schema.meta_row("state", state)])
-        else:
-            manifest = json.loads(found[0]["value"])
-        if manifest["model"] != settings.model or (dimension is not None and manifest["dimension"] != dimension):
-            raise ModelMismatch(
-                f"{where} was built with model {manifest['model']!r} ({manifest['dimension']}-d), not "
-                f"{settings.model!r}: set QABOT_MODEL={manifest['model']}, or ingest into new collections with "
-                "another QABOT_MILVUS_PREFIX"
-            )
-        for name in names.values():
-            client.load_collection(name)
+        try:
+            manifest = _manifest(client, settings, dimension, create)
+        except BaseException:
+            release(client, milvus_uri(settings))
+            raise
         return cls(settings, client, manifest)
 
     def close(self) -> None:
-        """Close this thread's analyser (the Milvus connection is shared by the process and stays open)."""
+        """Give the Milvus client back (the last store of a Lite file frees it for other processes); the store is
+        not read after this."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if not self._closed:
+            self._closed = True
+            release(self.client, self.uri)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -223,107 +198,6 @@ class MilvusStore(FtsAnalysis):
             for r in sorted(rows, key=lambda r: r["ordinal"])
         ]
 
-    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
-        """Articles by id, with their full text."""
-        rows = self._where("articles", "id", list(dict.fromkeys(ids)), ARTICLE_FIELDS)
-        return {r["id"]: article_of(r, self._text(r)) for r in rows}
-
-    def _text(self, row: dict[str, Any]) -> str:
-        if int(row["parts"]) <= 1:
-            return str(row["text"])
-        keys = [f"text:{row['id']}:{row['version']}:{i}" for i in range(1, int(row["parts"]))]
-        more = {r["key"]: r["value"] for r in self._where("meta", "key", keys, ["key", "value"])}
-        return str(row["text"]) + "".join(more.get(k, "") for k in keys)
-
-    def stories(self, ids: Iterable[str]) -> dict[str, str]:
-        """Article id → story id."""
-        return {
-            r["id"]: r["story"] or r["id"]
-            for r in self._where("articles", "id", list(dict.fromkeys(ids)), ["id", "story"])
-        }
-
-    def story_members(self, story_ids: Iterable[str]) -> dict[str, list[Article]]:
-        """Story id → its articles (without text), earliest published first, then by id."""
-        rows = self._where("articles", "story", list(dict.fromkeys(story_ids)), _LIST)
-        out: dict[str, list[Article]] = {}
-        for r in sorted(rows, key=lambda r: (not r["published"], r["published"], r["id"])):
-            out.setdefault(r["story"], []).append(article_of(r))
-        return out
-
-    def article_ids(self) -> list[str]:
-        """Every article id, sorted."""
-        return sorted(r["id"] for r in self._scan("articles", 'id != ""', ["id"]))
-
-    def find_article(self, ref: str) -> str | None:
-        """The id of the article whose id or URL is ``ref``."""
-        rows = self._scan("articles", f"id == {quote(ref)} or url == {quote(ref)}", ["id"])
-        return min((r["id"] for r in rows), default=None)
-
-    def find_by_url(self, url: str) -> str | None:
-        """The id of the article at ``url`` however trivially the two spellings differ (``qabot.text.url_key``)."""
-        wanted = url_key(url)
-        if wanted is None:
-            return None
-        prefix = wanted.split("?", 1)[0]  # "%" or "_" in it only widen the match; url_key decides
-        rows = self._scan("articles", f"url like {quote(prefix + '%')}", ["id", "url"])
-        return next((r["id"] for r in sorted(rows, key=lambda r: r["id"]) if url_key(r["url"]) == wanted), None)
-
-    def file_origins(self, under: Path | None = None) -> dict[str, str]:
-        """Article id → the file it was read from (under the folder ``under``)."""
-        prefix = "" if under is None else str(under).rstrip(os.sep) + os.sep
-        rows = self._scan("articles", f'origin like {quote(prefix + "%")} and origin != ""', ["id", "origin"])
-        return {r["id"]: r["origin"] for r in rows if r["origin"].startswith(prefix)}
-
-    def article_origin(self, article_id: str) -> str | None:
-        """The file an article was read from; None for pages, feeds and uploads."""
-        rows = self._where("articles", "id", [article_id], ["origin"])
-        return (rows[0]["origin"] or None) if rows else None
-
-    def catalog(self, *, source: str = "", since: str = "", until: str = "") -> list[Article]:
-        """Every article without its text, newest first (undated last, then the most recently added)."""
-        needle = source.casefold()
-        rows = [
-            r
-            for r in self._newest_first()
-            if (not since or (r["published"] and r["published"][:10] >= since))
-            and (not until or (r["published"] and r["published"][:10] <= until))
-            and needle in " ".join(filter(None, (r["source"], r["url"], r["origin"]))).casefold()
-        ]
-        return [article_of(r) for r in rows]
-
-    def _newest_first(self) -> list[dict[str, Any]]:
-        rows = self._scan("articles", 'id != ""', _LIST)
-        rows.sort(key=lambda r: -r["added"])
-        rows.sort(key=lambda r: r["published"], reverse=True)
-        rows.sort(key=lambda r: not r["published"])
-        return rows
-
-    def article_hash(self, article_id: str) -> str | None:
-        """The content hash stored for an article, or None if it is not in the index."""
-        rows = self._where("articles", "id", [article_id], ["hash"])
-        return rows[0]["hash"] if rows else None
-
-    def recent(self, n: int = 10) -> list[Article]:
-        """The ``n`` newest articles by publication date, with their text."""
-        ids = [r["id"] for r in self._newest_first()[:n]]
-        found = self.articles(ids)
-        return [found[i] for i in ids if i in found]
-
-    def stats(self) -> IndexStats:
-        """Counts, model, size (of a Lite file; 0 for a server) and newest date."""
-        state = self.state()
-        newest = max((r["published"] for r in self._scan("articles", 'published != ""', ["published"])), default=None)
-        size = os.path.getsize(self.uri) if is_lite(self.uri) and os.path.exists(self.uri) else 0
-        return IndexStats(
-            articles=int(state["articles"]),
-            chunks=int(state["chunks"]),
-            model=self.manifest["model"],
-            dimension=int(self.manifest["dimension"]),
-            size_bytes=size,
-            newest=newest,
-            path=f"{self.uri} ({self.settings.milvus_prefix}_*)",
-        )
-
     def stored_hashes(self, hashes: Iterable[str]) -> set[str]:
         """Which of these text hashes have a stored vector (in any chunk or sentence row, or saved for later)."""
         wanted = list(dict.fromkeys(hashes))
@@ -382,4 +256,32 @@ class MilvusStore(FtsAnalysis):
                 writer.rollback()
 
 
-__all__ = ["MilvusStore", "article_of"]
+def _manifest(client: Any, settings: Settings, dimension: int | None, create: bool) -> dict[str, Any]:
+    """The index's manifest, its collections made first with ``create``; another model's is refused."""
+    names = schema.names(settings.milvus_prefix)
+    where = f"Milvus {milvus_uri(settings)} (collections {settings.milvus_prefix}_*)"
+    meta = names["meta"]
+    found = client.has_collection(meta) and client.get(meta, ids=["manifest"], output_fields=["value"])
+    if not found:
+        if not create:
+            raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
+        if dimension is None:
+            raise ValueError("dimension is needed to create an index")
+        schema.create(client, settings.milvus_prefix, dimension)
+        manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION}
+        state = {"generation": 0, "chunks": 0, "articles": 0, "dirty": False}
+        client.upsert(meta, [schema.meta_row("manifest", manifest), schema.meta_row("state", state)])
+    else:
+        manifest = json.loads(found[0]["value"])
+    if manifest["model"] != settings.model or (dimension is not None and manifest["dimension"] != dimension):
+        raise ModelMismatch(
+            f"{where} was built with model {manifest['model']!r} ({manifest['dimension']}-d), not "
+            f"{settings.model!r}: set QABOT_MODEL={manifest['model']}, or ingest into new collections with "
+            "another QABOT_MILVUS_PREFIX"
+        )
+    for name in names.values():
+        client.load_collection(name)
+    return manifest
+
+
+__all__ = ["MilvusStore"]

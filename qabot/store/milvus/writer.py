@@ -15,6 +15,7 @@ still old, each of them whole.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,11 +30,14 @@ from qabot.store.locking import write_lock_file
 from qabot.store.milvus import schema
 from qabot.store.milvus.connection import is_lite, translated
 from qabot.store.milvus.recovery import recover, sweep_article, sweep_articles
+from qabot.store.milvus.stories import StoryWrites
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qabot.store.milvus.reads import MilvusStore  # only for types: MilvusStore.writer() imports this module
+
+log = logging.getLogger(__name__)
 
 _KEEP_VECTORS = 50_000  # vectors of this run kept in memory for put_article; beyond, read back from Milvus
 _ROWS = 1000  # rows per upsert
@@ -55,7 +59,7 @@ def milvus_lock(store: MilvusStore, wait_seconds: float) -> Iterator[None]:
         yield
 
 
-class MilvusWriter:
+class MilvusWriter(StoryWrites):
     """Changes to one Milvus index: rows written as they come, articles switched over at ``commit()``."""
 
     def __init__(self, store: MilvusStore) -> None:
@@ -168,6 +172,7 @@ class MilvusWriter:
         ])  # fmt: skip
         self._added[aid] = [c.lexical_text for c in chunks]
         self._texts[aid] = article.text
+        log.debug("wrote the rows of %s, version %d", aid, version)
         self._change(aid, {
             "id": aid, "title": article.title, "text": parts[0], "url": article.url or "",
             "published": article.published or "", "source": article.source or "", "author": article.author or "",
@@ -187,58 +192,6 @@ class MilvusWriter:
 
         return sweep_all(self.store)
 
-    # ------------------------------------------------------------------ stories
-    def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
-        """(id, text, story) of articles whose chunks best match ``terms``, this writer's own included."""
-        if not terms or not self.store.lexical:
-            return []
-        hits = schema.search_chunks(self._client, self._names["chunks"], [" ".join(terms)], "sparse", 4 * k)
-        out: list[tuple[str, str, str]] = []
-        for h in hits:
-            aid = h["entity"]["article_id"]
-            row = self._row(aid) if aid else None
-            if row is not None and row["version"] == h["entity"]["version"] and aid not in {o[0] for o in out}:
-                out.append((aid, self._text_of(aid), row["story"] or aid))
-        return out[:k]
-
-    def _text_of(self, article_id: str) -> str:
-        if article_id not in self._texts:
-            found = self.store.articles([article_id])
-            self._texts[article_id] = found[article_id].text if article_id in found else ""
-        return self._texts[article_id]
-
-    def _story_rows(self, stories: set[str]) -> dict[str, dict[str, Any]]:
-        committed = self.store._where("articles", "story", sorted(stories), ["id"])
-        ids = {r["id"] for r in committed} | {
-            a for a, r in self._rows.items() if r is not None and r["story"] in stories
-        }
-        rows = {a: self._row(a) for a in ids}
-        return {a: r for a, r in rows.items() if r is not None and (r["story"] or a) in stories}
-
-    def merge_stories(self, stories: set[str], into: str) -> None:
-        """Give every article of ``stories`` the story id ``into``."""
-        if not stories:
-            return
-        for aid, row in self._story_rows(stories).items():
-            self._change(aid, {**row, "story": into, "dummy": schema.DUMMY})
-        if self._touched_stories & stories:
-            self._touched_stories.add(into)
-
-    def touched_stories(self) -> set[str]:
-        """Stories that lost or replaced an article in this writer."""
-        return set(self._touched_stories)
-
-    def story_articles(self, story: str) -> list[tuple[str, str]]:
-        """(id, text) of the articles of ``story``, this writer's own included, by id."""
-        return [(a, self._text_of(a)) for a in sorted(self._story_rows({story}))]
-
-    def set_story(self, article_ids: Sequence[str], story: str) -> None:
-        """Give the articles ``article_ids`` the story id ``story``."""
-        for aid in article_ids:
-            row = self._row(aid)
-            if row is not None:
-                self._change(aid, {**row, "story": story, "dummy": schema.DUMMY})
-
     # ------------------------------------------------------------------ commit
     @translated
     def commit(self) -> int:
@@ -248,40 +201,37 @@ class MilvusWriter:
             return int(state["generation"])
         meta = self._names["meta"]
         self._client.upsert(meta, [schema.meta_row("state", {**state, "dirty": True})])
-        before = {r["id"]: r for r in self.store._where("articles", "id", list(self._rows), ["id", "version"])}
-        removed_texts = self._old_texts(before)
+        log.debug("switching %d articles to their new versions", len(self._rows))
+        before = {
+            r["id"]: r["version"] for r in self.store._where("articles", "id", list(self._rows), ["id", "version"])
+        }
+        changed = {a: None if r is None else r["version"] for a, r in self._rows.items()}
+        # The document frequencies move by the chunks of each version that goes and of each that comes.
+        removed_texts = self._texts_of_versions({a: v for a, v in before.items() if changed[a] != v})
+        added = [t for a, v in changed.items() if v is not None and before.get(a) != v for t in self._added.get(a, [])]
         live = [r for r in self._rows.values() if r is not None]
-        self._upsert("articles", live)
-        gone = [a for a, r in self._rows.items() if r is None]
+        self._upsert("articles", live)  # the switch: one row per article, atomic, old rows to new
+        gone = [a for a, v in changed.items() if v is None]
         for i in range(0, len(gone), 256):
             self._client.delete(self._names["articles"], filter=schema.one_of("id", gone[i : i + 256]))
-        sweep_articles(self.store, {aid: None if row is None else row["version"] for aid, row in self._rows.items()})
-        added = [
-            t
-            for aid, texts in self._added.items()
-            if self._rows.get(aid) is not None and before.get(aid, {}).get("version") != self._rows[aid]["version"]
-            for t in texts
-        ]  # type: ignore[index]
-        new_chunks = self._apply_frequencies(added, removed_texts)
-        gen = int(state["generation"]) + 1
-        articles = (
-            int(state["articles"])
-            + len([a for a in live if a["id"] not in before])
-            - len([a for a in gone if a in before])
-        )
-        done = {"generation": gen, "chunks": int(state["chunks"]) + new_chunks, "articles": articles, "dirty": False}
+        sweep_articles(self.store, changed)
+        shift = self._apply_frequencies(added, removed_texts)
+        articles = len([a for a in live if a["id"] not in before]) - len([a for a in gone if a in before])
+        done = {
+            "generation": int(state["generation"]) + 1,
+            "chunks": int(state["chunks"]) + shift,
+            "articles": int(state["articles"]) + articles,
+            "dirty": False,
+        }
         self._client.upsert(meta, [schema.meta_row("state", done)])
         self._finish()
-        return gen
+        return done["generation"]
 
-    def _old_texts(self, before: dict[str, dict[str, Any]]) -> list[str]:
-        """The lexical texts of the live versions this commit replaces or removes."""
+    def _texts_of_versions(self, versions: dict[str, int]) -> list[str]:
+        """The lexical texts of the chunks of these article versions."""
         texts: list[str] = []
-        for aid, row in self._rows.items():
-            old = before.get(aid)
-            if old is None or (row is not None and row["version"] == old["version"]):
-                continue
-            expr = f"article_id == {schema.quote(aid)} and version == {old['version']}"
+        for aid, version in versions.items():
+            expr = f"article_id == {schema.quote(aid)} and version == {version}"
             texts.extend(r["text"] for r in self.store._scan("chunks", expr, ["text"]))
         return texts
 
