@@ -202,8 +202,6 @@ def test_compose_file_passes_docker_compose_config(tmp_path: Path, name: str) ->
 
 # ====================================================================== compose.scale-out.yml
 QABOT_SERVICES = {"bot": "serve", "ingest": "ingest", "refresh": "feeds", "migrate": "migrate"}
-# Set by the replicas' shared-state branch of #17 (QABOT_STATE_URL); empty once it is a field of Settings.
-NOT_YET_SETTINGS = {"QABOT_STATE_URL"} - {f"QABOT_{name.upper()}" for name in Settings.model_fields}
 
 
 def scale_out() -> dict[str, Any]:
@@ -221,7 +219,7 @@ def test_scale_out_runs_replicas_and_one_writer_on_milvus_and_redis() -> None:
         args = build_parser().parse_args(service["command"])
         assert args.cmd == verb, name
         env = service["environment"]
-        assert set(env) <= settings | NOT_YET_SETTINGS, name
+        assert set(env) <= settings, name
         assert env["QABOT_STORE"] == "milvus", name
         assert env["QABOT_MILVUS_URI"] == "http://milvus:19530", name  # the Milvus service's gRPC port
         assert env["QABOT_STATE_URL"].startswith("redis://redis:"), name
