@@ -227,6 +227,7 @@ def test_scale_out_runs_replicas_and_one_writer_on_milvus_and_redis() -> None:
         assert service["read_only"] is True, name
         assert service["init"] is True, name
     assert build_parser().parse_args(services["bot"]["command"]).webhook  # replicas take webhooks, never poll
+    assert services["bot"]["environment"]["QABOT_FEED_REFRESH_MINUTES"] == "0"  # the worker refreshes feeds, once
     assert build_parser().parse_args(services["migrate"]["command"]).to == "milvus"
     # Every writer is a one-shot tool; only the replicas and the infrastructure run for good.
     assert all(services[name]["profiles"] == ["tools"] for name in ("ingest", "refresh", "migrate"))
