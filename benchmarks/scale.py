@@ -182,7 +182,7 @@ def remove_real(settings: Settings, embedder: Embedder, n: int, size: int) -> No
 
 def lexical_kind(store: Store) -> str:
     """``bm25`` when the store has a lexical index, ``dense only`` when it has none (the 2.3 server)."""
-    return "dense only" if getattr(store, "lexical", True) is False else "bm25"
+    return "bm25" if getattr(store, "bm25", True) else "dense only"
 
 
 # ---------------------------------------------------------------------------------------------- the report

@@ -5,6 +5,7 @@ Milvus's own function, a kill -9 in the middle of an ingest, and the settings th
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import re
 import signal
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,10 @@ from qabot.store import IndexStore, open_store
 from qabot.store.milvus import MilvusStore
 from tests.helpers import HEAT, TRAM, RunMain, assert_one_error_line, clean_env
 from tests.test_answer import F35, assert_verbatim
+from tests.test_news import WIRE
+
+if importlib.util.find_spec("milvus_lite") is None:  # CI installs the extra: .ci/run, scripts/dev.sh
+    pytest.skip("Milvus Lite is not installed here: pip install -e '.[milvus]'", allow_module_level=True)
 
 DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "data"
 
@@ -122,6 +128,31 @@ def test_the_sample_questions_get_the_same_first_quote_on_either_store(
     ]
     differ = [q for q in questions if first_quote(milvus_answerer.ask(q)) != first_quote(answerer.ask(q))]
     assert len(differ) <= 0.05 * len(questions), differ
+
+
+def test_copies_of_one_story_group_alike_on_either_store(tmp_path: Path, embedder: Embedder) -> None:
+    """Story grouping reads the index through the writer (BM25 look-ups of copies, its own rows included)."""
+    copies = [
+        Article("w1", "Port Selby terminal to open in June", WIRE, url="https://wire.example/a",
+                published="2025-06-02", source="Wire Service"),
+        Article("w2", "Port Selby terminal to open in June", WIRE + " Reporting by staff.", url="https://daily.example/b",
+                published="2025-06-03", source="Daily Courier"),
+        Article("w3", "New terminal for Port Selby", WIRE, url="https://gazette.example/c",
+                published="2025-06-04", source="Evening Gazette"),
+    ]  # fmt: skip
+    stories = {}
+    for store in ("local", "milvus"):
+        settings = Settings(_env_file=None, index_dir=tmp_path / store, store=store)  # type: ignore[call-arg]
+        ingestor = Ingestor.from_settings(settings, embedder=embedder)
+        ingestor.ingest_articles(copies[:1])  # one copy committed, two more in one run: both kinds of look-up
+        ingestor.ingest_articles([*copies[1:], HEAT, TRAM])
+        answerer = Answerer.from_settings(settings, embedder=embedder)
+        stories[store] = answerer.store.stories(answerer.store.article_ids())
+        answer = answerer.ask("How much did the Port Selby container terminal cost?")
+        assert [q.article_id for q in answer.quotes if q.article_id.startswith("w")] == ["w1"]
+        assert set(answer.quotes[0].also_reported_by) == {"Daily Courier", "Evening Gazette"}
+    assert stories["milvus"] == stories["local"]
+    assert {stories["milvus"][a] for a in ("w1", "w2", "w3")} == {"w1"}
 
 
 def test_bm25_finds_a_chunk_by_a_rare_word_that_dense_search_ranks_low(
@@ -225,6 +256,19 @@ def test_removing_an_article_deletes_every_row_of_it(tmp_path: Path, embedder: E
     assert store.article_ids() == [HEAT.id]
     assert store.stats().articles == 1
     assert store.count_chunks() == len(rows_of(settings, HEAT.id)["chunks"])
+
+
+def test_pruning_removes_the_old_articles_only(tmp_path: Path, embedder: Embedder) -> None:
+    today = datetime.now(UTC).date()
+    old = replace(TRAM, published=(today - timedelta(days=400)).isoformat())
+    new = replace(HEAT, published=(today - timedelta(days=2)).isoformat())
+    settings = milvus_settings(tmp_path / "index")
+    ingestor = Ingestor.from_settings(settings, embedder=embedder)
+    ingestor.ingest_articles([old, new])
+    assert ingestor.prune_older_than(100) == [TRAM.id]
+    assert rows_of(settings, TRAM.id) == {"articles": [], "chunks": [], "sentences": [], "meta": []}
+    with opened(settings) as store:
+        assert store.article_ids() == [HEAT.id]
 
 
 # ---------------------------------------------------------------------- kill -9

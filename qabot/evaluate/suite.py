@@ -120,16 +120,27 @@ def cached_index(settings: Settings, data: LoadedSet, cache: Path, embedder: Emb
     built = (settings.embed_backend, settings.chunk_tokens, settings.chunk_overlap)
     if built != ("auto", 128, 1):
         h.update(repr(built).encode())
+    if settings.store != "local":  # another store's index of the same articles is another index
+        h.update(f"{settings.store} {settings.milvus_uri} {settings.milvus_prefix}".encode())
     for a in sorted(data.articles, key=lambda a: a.id):
         h.update(a.content_hash.encode())
     where = cache / f"{data.spec.name}-{h.hexdigest()[:12]}"
     done = where / "complete"
     if not done.exists():
         log.info("building the index of %s (%d articles) in %s, once", data.spec.name, len(data.articles), where)
-        s = settings.model_copy(update={"index_dir": where})
+        s = set_settings(settings, where)
         Ingestor.from_settings(s, embedder=embedder).ingest_articles(data.articles)
         done.write_text("ok\n", encoding="utf-8")
     return where
+
+
+def set_settings(settings: Settings, where: Path) -> Settings:
+    """The settings of a set's cached index in ``where``: its folder, and on a shared Milvus server its own
+    collections (a Lite file is in the folder already)."""
+    update: dict[str, Any] = {"index_dir": where}
+    if settings.store == "milvus" and settings.milvus_uri:
+        update["milvus_prefix"] = f"{settings.milvus_prefix}_{where.name.rsplit('-', 1)[-1]}"
+    return settings.model_copy(update=update)
 
 
 def answerer_for(settings: Settings, data: LoadedSet, cache: Path, embedder: Embedder, **kw: Any) -> Answerer:
@@ -138,7 +149,7 @@ def answerer_for(settings: Settings, data: LoadedSet, cache: Path, embedder: Emb
     from qabot.store import open_store
 
     where = cached_index(settings, data, cache, embedder)
-    s = settings.model_copy(update={"index_dir": where})
+    s = set_settings(settings, where)
     today = data.today
     store = open_store(s)
     return Answerer(s, embedder, store, today=(lambda: today) if today else None, **kw)

@@ -179,7 +179,8 @@ class Store(Protocol):
         ...
 
     def close(self) -> None:
-        """Release this thread's connections."""
+        """Release what the store holds: the calling thread's connection of a folder (reopened on the next read), a
+        Milvus store's client for good (the last one frees a Lite file for other processes)."""
         ...
 
 

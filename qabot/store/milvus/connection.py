@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from qabot.config import Settings
-from qabot.errors import IndexIOError, IndexLocked, QabotError
+from qabot.errors import ConfigError, IndexIOError, IndexLocked, QabotError
 from qabot.store.layout import MILVUS_LITE
 
 if TYPE_CHECKING:
@@ -49,7 +49,12 @@ def pymilvus() -> Any:
     """The pymilvus module, imported quietly (Milvus Lite imports pkg_resources, which warns)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pymilvus as module
+        try:
+            import pymilvus as module
+        except ImportError:
+            raise ConfigError(
+                "QABOT_STORE=milvus needs pymilvus and Milvus Lite: pip install 'qabot[milvus]'"
+            ) from None
 
         # pymilvus imports Milvus Lite itself at the first file URI, outside this block: import it here instead.
         with contextlib.suppress(ImportError):

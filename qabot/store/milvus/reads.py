@@ -45,8 +45,6 @@ class MilvusStore(ArticleReads, FtsAnalysis):
         self.manifest = manifest
         self._local = threading.local()
         self._loaded = -1
-        # False on a Milvus without BM25 (before 2.5: schema.has_bm25): lexical searches then find nothing.
-        self.lexical = schema.has_lexical(client, settings.milvus_prefix)
         self._closed = False
 
     # ------------------------------------------------------------------ opening
@@ -83,9 +81,16 @@ class MilvusStore(ArticleReads, FtsAnalysis):
 
     # ------------------------------------------------------------------ generations
     def state(self) -> dict[str, Any]:
-        """The committed state: generation, chunk and article counts, and whether a commit was cut short."""
+        """The committed state: generation, chunk and article counts, and whether a commit was cut short (read
+        once per ``snapshot()``)."""
+        kept = getattr(self._local, "state", None)
+        if kept is not None:
+            return dict(kept)
         rows = self.client.get(self.names["meta"], ids=["state"], output_fields=["value"])
-        return json.loads(rows[0]["value"]) if rows else {"generation": 0, "chunks": 0, "articles": 0}
+        state = json.loads(rows[0]["value"]) if rows else {"generation": 0, "chunks": 0, "articles": 0}
+        if getattr(self._local, "live", None) is not None:
+            self._local.state = state
+        return dict(state)
 
     @property
     def generation(self) -> int:
@@ -104,7 +109,8 @@ class MilvusStore(ArticleReads, FtsAnalysis):
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
-        """Keep each article's live version, once read, for the reads of this block (one answer)."""
+        """Keep each article's live version and the committed state, once read, for the reads of this block (one
+        answer): the generation and counts it sees are one commit's."""
         if getattr(self._local, "live", None) is not None:
             yield
             return
@@ -112,7 +118,7 @@ class MilvusStore(ArticleReads, FtsAnalysis):
         try:
             yield
         finally:
-            self._local.live = None
+            self._local.live = self._local.state = None
 
     def live_versions(self, ids: Iterable[str]) -> dict[str, int]:
         """Article id → its live version, for the ids that are articles."""
@@ -132,9 +138,14 @@ class MilvusStore(ArticleReads, FtsAnalysis):
 
     def search_lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Chunk ids and BM25 scores (Milvus's analyzer and BM25 function) for a query of OR-ed terms."""
-        if not terms or not self.lexical:
+        if not terms or not self.bm25:
             return []
         return self._search("sparse", [" ".join(terms)], k)
+
+    @property
+    def bm25(self) -> bool:
+        """Whether chunks have Milvus's BM25 (a server before 2.5 has none: dense search alone there)."""
+        return bool(self.manifest.get("bm25", True))
 
     @translated
     def _search(self, field: str, data: list[Any], k: int) -> list[tuple[int, float]]:
@@ -267,8 +278,8 @@ def _manifest(client: Any, settings: Settings, dimension: int | None, create: bo
             raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
         if dimension is None:
             raise ValueError("dimension is needed to create an index")
-        schema.create(client, settings.milvus_prefix, dimension)
-        manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION}
+        bm25 = schema.create(client, settings.milvus_prefix, dimension)
+        manifest = {"model": settings.model, "dimension": dimension, "schema": schema.SCHEMA_VERSION, "bm25": bm25}
         state = {"generation": 0, "chunks": 0, "articles": 0, "dirty": False}
         client.upsert(meta, [schema.meta_row("manifest", manifest), schema.meta_row("state", state)])
     else:

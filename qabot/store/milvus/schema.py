@@ -21,15 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from qabot.store.api import NewChunk
 from qabot.store.milvus.connection import pymilvus
-
-log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 ID_BYTES = 2048  # article ids, stories and urls: VARCHAR lengths in bytes
@@ -90,61 +86,51 @@ def text_parts(text: str) -> list[str]:
     return parts
 
 
-def has_bm25(client: Any) -> bool:
-    """Whether this Milvus has the BM25 function and sparse vectors (2.5 and later).
+def create(client: Any, prefix: str, dimension: int) -> bool:
+    """Create the index's collections (those missing) with their indexes; whether chunks have BM25.
 
-    Servers say their version; Milvus Lite does not answer the call, and the Lite this project installs (2.5.1) has
-    BM25. An older server (the standalone 2.3.5 of the PyPI ``milvus`` wheel, used by the smoke test) gets chunks
-    without the sparse field, and the store answers from dense vectors alone there.
+    A server older than Milvus 2.5 has no BM25 function (nor sparse vectors): its chunks go without, and lexical
+    search is left to dense search alone (``MilvusStore.search_lexical`` finds nothing there).
     """
-    try:
-        version = str(client.get_server_version())
-    except Exception:  # Lite: UNIMPLEMENTED
-        return True
-    found = re.match(r"v?(\d+)\.(\d+)", version)
-    if found is None:
-        return True  # an unknown form: try, and let the server say what it lacks
-    if (int(found[1]), int(found[2])) >= (2, 5):
-        return True
-    log.warning(
-        "Milvus %s has no BM25 (it came with 2.5): lexical search is off here, answers come from dense vectors "
-        "alone and wire copies are not grouped into stories",
-        version,
-    )
-    return False
-
-
-def has_lexical(client: Any, prefix: str) -> bool:
-    """Whether the index's chunks collection has the BM25 sparse field (see ``has_bm25``)."""
-    fields = client.describe_collection(names(prefix)["chunks"]).get("fields", [])
-    return any(f.get("name") == "sparse" for f in fields)
-
-
-def create(client: Any, prefix: str, dimension: int) -> None:
-    """Create the index's collections (those missing) with their indexes, loaded."""
-    m = pymilvus()
-    t = m.DataType
     have = set(client.list_collections())
-    bm25 = has_bm25(client)
+    bm25 = True
     for kind, name in names(prefix).items():
         if name in have:
             continue
-        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-        index = client.prepare_index_params()
-        (_chunks_bm25 if kind == "chunks" and bm25 else _FIELDS[kind])(schema, t, dimension)
-        vector = "vector" if kind in ("chunks", "sentences") else "dummy"
-        index.add_index(vector, index_type="AUTOINDEX", metric_type="IP")
-        if kind == "chunks" and bm25:
-            schema.add_function(
-                m.Function(
-                    name="bm25",
-                    function_type=m.FunctionType.BM25,
-                    input_field_names=["text"],
-                    output_field_names=["sparse"],
-                )
+        try:
+            _create(client, kind, name, dimension, bm25=kind == "chunks")
+        except Exception as err:
+            if kind != "chunks" or not type(err).__module__.startswith("pymilvus"):
+                raise
+            if client.has_collection(name):
+                client.drop_collection(name)
+            _create(client, kind, name, dimension, bm25=False)
+            bm25 = False
+    return bm25
+
+
+def _create(client: Any, kind: str, name: str, dimension: int, *, bm25: bool) -> None:
+    m = pymilvus()
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    index = client.prepare_index_params()
+    _FIELDS[kind](schema, m.DataType, dimension)
+    vector = "vector" if kind in ("chunks", "sentences") else "dummy"
+    index.add_index(vector, index_type="AUTOINDEX", metric_type="IP")
+    if kind == "chunks":
+        text = {"enable_analyzer": True, "analyzer_params": ANALYZER} if bm25 else {}
+        schema.add_field("text", m.DataType.VARCHAR, max_length=TEXT_BYTES, **text)
+    if bm25:
+        schema.add_field("sparse", m.DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            m.Function(
+                name="bm25",
+                function_type=m.FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sparse"],
             )
-            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        client.create_collection(name, schema=schema, index_params=index, consistency_level=CONSISTENCY)
+        )
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    client.create_collection(name, schema=schema, index_params=index, consistency_level=CONSISTENCY)
 
 
 def _meta(s: Any, t: Any, dim: int) -> None:
@@ -178,21 +164,10 @@ def _spans(s: Any, t: Any) -> None:
 
 
 def _chunks(s: Any, t: Any, dim: int) -> None:
-    # Without BM25 (a server before 2.5): the text is kept, unanalysed, for a later move to a newer Milvus.
     _spans(s, t)
     s.add_field("first_sentence", t.INT64)
     s.add_field("last_sentence", t.INT64)
-    s.add_field("vector", t.FLOAT_VECTOR, dim=dim)
-    s.add_field("text", t.VARCHAR, max_length=TEXT_BYTES)
-
-
-def _chunks_bm25(s: Any, t: Any, dim: int) -> None:
-    _spans(s, t)
-    s.add_field("first_sentence", t.INT64)
-    s.add_field("last_sentence", t.INT64)
-    s.add_field("vector", t.FLOAT_VECTOR, dim=dim)
-    s.add_field("text", t.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True, analyzer_params=ANALYZER)
-    s.add_field("sparse", t.SPARSE_FLOAT_VECTOR)
+    s.add_field("vector", t.FLOAT_VECTOR, dim=dim)  # the text (and its BM25 vector) come in ``_create``
 
 
 def _sentences(s: Any, t: Any, dim: int) -> None:

@@ -30,16 +30,21 @@ class StoryWrites:
 
     def similar_articles(self, terms: Sequence[str], k: int = 10) -> list[tuple[str, str, str]]:
         """(id, text, story) of articles whose chunks best match ``terms``, this writer's own included."""
-        if not terms or not self.store.lexical:  # a Milvus without BM25 (schema.has_bm25)
+        if not terms or not self.store.bm25:  # without BM25 no copy is looked for: each article its own story
             return []
         hits = schema.search_chunks(self._client, self._names["chunks"], [" ".join(terms)], "sparse", 4 * k)
-        out: list[tuple[str, str, str]] = []
-        for h in hits:
-            aid = h["entity"]["article_id"]
-            row = self._row(aid) if aid else None
-            if row is not None and row["version"] == h["entity"]["version"] and aid not in {o[0] for o in out}:
-                out.append((aid, self._text_of(aid), row["story"] or aid))
-        return out[:k]
+        ids = {h["entity"]["article_id"] for h in hits} - {""}
+        committed = self.store._where("articles", "id", sorted(ids - set(self._rows)), ["id", "version", "story"])
+        rows = {r["id"]: r for r in committed} | {a: r for a, r in self._rows.items() if a in ids and r is not None}
+        # The k best chunks of the articles as this writer leaves them (rows of other versions skipped), as the local
+        # store's k best chunks of its transaction; then their articles, each once.
+        best = [
+            h["entity"]["article_id"]
+            for h in hits
+            if h["entity"]["article_id"] in rows
+            and rows[h["entity"]["article_id"]]["version"] == h["entity"]["version"]
+        ][:k]
+        return [(a, self._text_of(a), rows[a]["story"] or a) for a in dict.fromkeys(best)]
 
     def _text_of(self, article_id: str) -> str:
         if article_id not in self._texts:

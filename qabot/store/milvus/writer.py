@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,8 +48,6 @@ _ROWS = 1000  # rows per upsert
 def milvus_lock(store: MilvusStore, wait_seconds: float) -> Iterator[None]:
     """One writer at a time: a lock file beside a Milvus Lite file, or in the index folder for a server (one ingest
     worker per index is the deployment's rule: docs/scale-out.md)."""
-    from pathlib import Path
-
     if is_lite(store.uri):
         path = Path(store.uri).with_name(f".{Path(store.uri).name}.write.lock")
     else:
@@ -73,7 +72,6 @@ class MilvusWriter(StoryWrites):
         self._pending: set[str] = set()
         self._added: dict[str, list[str]] = {}  # article id → lexical texts of the version this commit makes live
         self._touched_stories: set[str] = set()
-        self._committed = False
 
     # ------------------------------------------------------------------ vectors
     @translated
@@ -127,8 +125,8 @@ class MilvusWriter(StoryWrites):
 
     def remove_published_before(self, day: str) -> list[str]:
         """Delete every article published before ``day`` (undated ones stay); their ids."""
-        rows = self.store._scan("articles", 'published != ""', ["id", "published"])
-        committed = {r["id"]: r["published"] for r in rows}
+        expr = f'published != "" and published < {schema.quote(day)}'
+        committed = {r["id"]: r["published"] for r in self.store._scan("articles", expr, ["id", "published"])}
         committed.update({a: r["published"] for a, r in self._rows.items() if r is not None})
         old = sorted(a for a, p in committed.items() if p and p < day and self._row(a) is not None)
         for article_id in old:
