@@ -243,6 +243,27 @@ def test_a_replaced_article_is_served_whole_old_until_the_commit_then_whole_new(
     assert all("cost" not in q.text or "39 million" in q.text for q in answer.quotes)  # the old figure never
 
 
+def test_an_answer_under_way_keeps_the_versions_it_read_when_a_commit_lands(tmp_path: Path, embedder: Embedder) -> None:
+    """Milvus has no read snapshot: inside ``snapshot()`` (one answer) an article is served as first read, or not
+    at all once its rows are gone — never one version's text with another's sentence offsets."""
+    settings = milvus_settings(tmp_path / "index")
+    ingestor = Ingestor.from_settings(settings, embedder=embedder)
+    ingestor.ingest_articles([TRAM, HEAT])
+    new_heat = replace(HEAT, text=HEAT.text + "\n\nThe limits stay until the end of August.")
+    store = milvus_of(settings)
+    with store.snapshot():
+        old_tram = [TRAM.text[s.start : s.end] for s in store.sentences(TRAM.id, 0, 99)]
+        assert store.articles([TRAM.id])[TRAM.id].text == TRAM.text
+        assert store.live_versions([HEAT.id])  # the heat article's version is read (as a search would), not its text
+        ingestor.ingest_articles([updated_tram(), new_heat])  # committed meanwhile
+        assert [TRAM.text[s.start : s.end] for s in store.sentences(TRAM.id, 0, 99)] == old_tram
+        assert store.articles([TRAM.id])[TRAM.id].text == TRAM.text
+        assert store.articles([HEAT.id]) == {}  # the version this answer saw is gone: not served at all
+        assert store.sentences(HEAT.id, 0, 99) == []
+    assert store.articles([HEAT.id])[HEAT.id].text == new_heat.text  # the next answer sees the new versions
+    assert NEW_COST in served_text(store, TRAM.id)
+
+
 def test_removing_an_article_deletes_every_row_of_it(tmp_path: Path, embedder: Embedder) -> None:
     settings = milvus_settings(tmp_path / "index")
     ingestor = Ingestor.from_settings(settings, embedder=embedder)

@@ -4,6 +4,7 @@ catalog and the counts. Mixed into ``reads.MilvusStore``, whose row queries they
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ class ArticleReads:
     settings: Settings
     uri: str
     manifest: dict[str, Any]
+    _local: threading.local  # inside a snapshot: .live (article → version) and .articles (article → Article)
 
     if TYPE_CHECKING:  # MilvusStore's
 
@@ -45,9 +47,18 @@ class ArticleReads:
         def _scan(self, kind: str, expr: str, fields: list[str]) -> list[dict[str, Any]]: ...
 
     def articles(self, ids: Iterable[str]) -> dict[str, Article]:
-        """Articles by id, with their full text."""
-        rows = self._where("articles", "id", list(dict.fromkeys(ids)), ARTICLE_FIELDS)
-        return {r["id"]: article_of(r, self._text(r)) for r in rows}
+        """Articles by id, with their full text; inside a snapshot, of the version it serves (see ``snapshot``)."""
+        wanted = list(dict.fromkeys(ids))
+        kept: dict[str, Article | None] | None = getattr(self._local, "articles", None)
+        pinned: dict[str, int] | None = getattr(self._local, "live", None)
+        if kept is None or pinned is None:
+            return {
+                r["id"]: article_of(r, self._text(r)) for r in self._where("articles", "id", wanted, ARTICLE_FIELDS)
+            }
+        for r in self._where("articles", "id", [a for a in wanted if a not in kept], ARTICLE_FIELDS):
+            version = pinned.setdefault(r["id"], int(r["version"]))
+            kept[r["id"]] = article_of(r, self._text(r)) if version == r["version"] else None
+        return {a: article for a in wanted if (article := kept.get(a)) is not None}
 
     def _text(self, row: dict[str, Any]) -> str:
         if int(row["parts"]) <= 1:

@@ -114,16 +114,17 @@ class MilvusStore(ArticleReads, FtsAnalysis):
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
-        """Keep each article's live version and the committed state, once read, for the reads of this block (one
-        answer): the generation and counts it sees are one commit's."""
+        """Keep what this block (one answer) reads: each article's live version, row and sentences, and the committed
+        state. An article replaced or removed meanwhile is served as it was when first read, or not at all (its rows
+        of the version read are gone); never the text of one version with the offsets of another."""
         if getattr(self._local, "live", None) is not None:
             yield
             return
-        self._local.live = {}
+        self._local.live, self._local.articles, self._local.sentences = {}, {}, {}
         try:
             yield
         finally:
-            self._local.live = self._local.state = None
+            self._local.live = self._local.state = self._local.articles = self._local.sentences = None
 
     def live_versions(self, ids: Iterable[str]) -> dict[str, int]:
         """Article id → its live version, for the ids that are articles."""
@@ -200,7 +201,15 @@ class MilvusStore(ArticleReads, FtsAnalysis):
 
     @translated
     def sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
-        """Sentences ``first..last`` (inclusive) of an article's live version, with their vectors."""
+        """Sentences ``first..last`` (inclusive) of an article's live version, with their vectors (inside a
+        snapshot the article's every sentence is read once: an answer asks for several spans of one article)."""
+        kept: dict[str, list[SentenceRow]] | None = getattr(self._local, "sentences", None)
+        if kept is not None and article_id not in kept:
+            kept[article_id] = self._sentences(article_id, 0, 1 << 40)
+        found = kept[article_id] if kept is not None else self._sentences(article_id, first, last)
+        return [r for r in found if first <= r.ordinal <= last]
+
+    def _sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
         version = self.live_versions([article_id]).get(article_id)
         if version is None:
             return []
