@@ -182,21 +182,70 @@ def test_compose_commands_are_real_qabot_commands(service: str) -> None:
     assert args.cmd == {"bot": "serve", "ingest": "ingest", "refresh": "feeds"}[service]
 
 
-def test_compose_file_passes_docker_compose_config(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["docker-compose.yml", "compose.scale-out.yml"])
+def test_compose_file_passes_docker_compose_config(tmp_path: Path, name: str) -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
         pytest.skip("docker-compose (v1, Debian package docker-compose) is not installed")
     (tmp_path / "deploy").mkdir()
-    shutil.copy(DEPLOY / "docker-compose.yml", tmp_path / "deploy" / "docker-compose.yml")
+    shutil.copy(DEPLOY / name, tmp_path / "deploy" / name)
     (tmp_path / "deploy" / ".env").write_text("QABOT_TELEGRAM_TOKEN=123:abc\n", "utf-8")
     result = subprocess.run(
-        [tool, "-f", "deploy/docker-compose.yml", "--profile", "tools", "config", "-q"],
+        [tool, "-f", f"deploy/{name}", "--profile", "tools", "config", "-q"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ====================================================================== compose.scale-out.yml
+QABOT_SERVICES = {"bot": "serve", "ingest": "ingest", "refresh": "feeds", "migrate": "migrate"}
+
+
+def scale_out() -> dict[str, Any]:
+    data = yaml.safe_load((DEPLOY / "compose.scale-out.yml").read_text("utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_scale_out_runs_replicas_and_one_writer_on_milvus_and_redis() -> None:
+    services = scale_out()["services"]
+    assert set(services) == {*QABOT_SERVICES, "lb", "redis", "milvus", "etcd", "minio"}
+    settings = {f"QABOT_{name.upper()}" for name in Settings.model_fields}
+    for name, verb in QABOT_SERVICES.items():
+        service = services[name]
+        args = build_parser().parse_args(service["command"])
+        assert args.cmd == verb, name
+        env = service["environment"]
+        assert set(env) <= settings, name
+        assert env["QABOT_STORE"] == "milvus", name
+        assert env["QABOT_MILVUS_URI"] == "http://milvus:19530", name  # the Milvus service's gRPC port
+        assert env["QABOT_STATE_URL"].startswith("redis://redis:"), name
+        assert {"milvus", "redis"} <= set(service["depends_on"]), name
+        assert service["read_only"] is True, name
+        assert service["init"] is True, name
+    assert build_parser().parse_args(services["bot"]["command"]).webhook  # replicas take webhooks, never poll
+    assert services["bot"]["environment"]["QABOT_FEED_REFRESH_MINUTES"] == "0"  # the worker refreshes feeds, once
+    assert build_parser().parse_args(services["migrate"]["command"]).to == "milvus"
+    # Every writer is a one-shot tool; only the replicas and the infrastructure run for good.
+    assert all(services[name]["profiles"] == ["tools"] for name in ("ingest", "refresh", "migrate"))
+    assert "profiles" not in services["bot"]
+    # BM25 full-text search, which the Milvus store's lexical side needs, came with Milvus 2.5.
+    major, minor = (int(p) for p in services["milvus"]["image"].rsplit(":v", 1)[1].split(".")[:2])
+    assert (major, minor) >= (2, 5)
+
+
+def test_scale_out_load_balancer_sends_webhooks_to_every_replica() -> None:
+    services = scale_out()["services"]
+    conf_mount = next(v for v in services["lb"]["volumes"] if v.endswith(":/etc/nginx/nginx.conf:ro"))
+    conf = (DEPLOY / conf_mount.split(":", 1)[0]).read_text("utf-8")
+    port = Settings.model_fields["webhook_port"].default
+    assert re.search(rf"proxy_pass http://\$\w+:{port};", conf)
+    assert re.search(r"set \$\w+ bot;", conf)  # the service name, resolved again as replicas come and go
+    assert re.search(r"resolver 127\.0\.0\.11 valid=\d+s", conf)
+    assert "QABOT_WEBHOOK_PORT" not in services["bot"]["environment"]  # so the replicas listen on that default
 
 
 # ====================================================================== systemd

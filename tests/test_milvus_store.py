@@ -225,6 +225,7 @@ def test_a_replaced_article_is_served_whole_old_until_the_commit_then_whole_new(
     with store.writer() as writer:
         ingestor._embed_missing(store, writer, [prepared], None)
         writer.put_article(new_article, prepared.sentences, prepared.chunks, story=TRAM.id)
+        writer._flush()  # rows go to Milvus every thousand: these now, as in a bigger ingest
         assert len({r["version"] for r in rows_of(settings, TRAM.id)["chunks"]}) == 2  # both versions' rows exist
         assert served_text(store, TRAM.id) == old  # ... and a reader is served the old one, whole
         assert served_chunks(store, embedder) == old_chunks

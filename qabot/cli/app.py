@@ -24,6 +24,7 @@ from qabot.cli.commands import (
     cmd_feeds,
     cmd_ingest,
     cmd_list,
+    cmd_migrate,
     cmd_remove,
     cmd_repair,
     cmd_repl,
@@ -183,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("remove", help="delete an article by id or URL")
     s.add_argument("ref", metavar="ID|URL")
     s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("migrate", help="copy the local index (--index) into Milvus (QABOT_MILVUS_URI), no re-embedding")
+    s.add_argument("--to", choices=("milvus",), required=True, help="the store to copy into")
+    s.set_defaults(func=cmd_migrate)
 
     s = sub.add_parser("eval", help="score answer quality on a question set, or every set of a suite")
     s.add_argument("--suite", help="a suite file listing sets (benchmarks/suite.json): one row per set and half")

@@ -47,18 +47,18 @@ def samples_dir() -> Path:
 _LONG_RUN_TEXTS = 500
 
 
-def _progress(desc: str) -> Callable[[int, int], None] | None:
+def _progress(desc: str, unit: str = "text") -> Callable[[int, int], None] | None:
     """A progress bar on stderr when a person is watching; when stderr is a log or a pipe, one plain line per tenth
     of a long run (a bar's redraws would fill a log, and silence for minutes reads as a hang)."""
     if not sys.stderr.isatty():
-        return _progress_lines(desc)
+        return _progress_lines(desc, unit)
     from tqdm import tqdm
 
     bar: list[tqdm] = []
 
     def update(done: int, total: int) -> None:
         if not bar:
-            bar.append(tqdm(total=total, desc=desc, unit="text", file=sys.stderr, leave=False))
+            bar.append(tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False))
         bar[0].total = total
         bar[0].n = done
         bar[0].refresh()
@@ -79,14 +79,14 @@ def _read_stdin_as_utf8() -> None:
         reconfigure(encoding="utf-8-sig", errors="surrogateescape")  # -sig: a BOM is no question
 
 
-def _progress_lines(desc: str) -> Callable[[int, int], None]:
+def _progress_lines(desc: str, unit: str = "text") -> Callable[[int, int], None]:
     tenths_shown = [0]
 
     def update(done: int, total: int) -> None:
         tenths = done * 10 // total if total >= _LONG_RUN_TEXTS else 0
         if tenths > tenths_shown[0]:
             tenths_shown[0] = tenths
-            print(f"{desc}: {done} of {total} texts ({tenths * 10}%)", file=sys.stderr, flush=True)
+            print(f"{desc}: {done} of {total} {unit}s ({tenths * 10}%)", file=sys.stderr, flush=True)
 
     return update
 
@@ -145,6 +145,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         n = len(report.skipped)
         which = "the one input was" if n == 1 else f"all {n} inputs were"
         raise QabotError(f"nothing ingested: {which} skipped (reasons above)")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy the local index folder into the store ``--to`` names (Milvus at QABOT_MILVUS_URI), vectors and all."""
+    from qabot.store import open_store
+    from qabot.store.factory import where
+    from qabot.store.index import IndexStore
+    from qabot.store.migrate import migrate
+
+    target_settings = settings.model_copy(update={"store": args.to})
+    source = IndexStore.open(settings.index_dir, model=settings.model)  # refuses a missing or another model's index
+    target = open_store(target_settings, dimension=source.manifest.dimension, create=True)
+    print(f"Copying {settings.index_dir} to {where(target_settings)}", file=sys.stderr)
+    report = migrate(source, target, _progress("migrating", "article"))
+    print(report.summary())
     return 0
 
 

@@ -55,6 +55,10 @@ def pymilvus() -> Any:
             raise ConfigError(
                 "QABOT_STORE=milvus needs pymilvus and Milvus Lite: pip install 'qabot[milvus]'"
             ) from None
+
+        # pymilvus imports Milvus Lite itself at the first file URI, outside this block: import it here instead.
+        with contextlib.suppress(ImportError):
+            import milvus_lite  # noqa: F401
     for name in ("pymilvus", "pymilvus.milvus_client"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return module
@@ -130,11 +134,22 @@ def translated(call: Callable[..., T]) -> Callable[..., T]:
         except QabotError:
             raise
         except Exception as err:
+            store = getattr(args[0], "store", args[0]) if args else None
+            if "not loaded" in str(err) and not isinstance(store, type) and hasattr(store, "reload"):
+                # A restarted server serves a collection only once it is loaded again, which its own recovery does
+                # in its own time: load the index's collections now (it waits until they are) and try once more.
+                try:
+                    store.reload()
+                    return call(*args, **kwargs)
+                except QabotError:
+                    raise
+                except Exception as again:
+                    err = again
             if type(err).__module__.startswith(("pymilvus", "grpc")):
                 raise IndexIOError(
                     f"Milvus refused a request ({_reason(err)}); the last committed index is intact"
                 ) from err
-            raise
+            raise err
 
     return run
 

@@ -60,6 +60,11 @@ class MilvusStore(ArticleReads, FtsAnalysis):
             raise
         return cls(settings, client, manifest)
 
+    def reload(self) -> None:
+        """Load the index's collections again (a restarted server serves none until they are loaded)."""
+        for name in self.names.values():
+            self.client.load_collection(name)
+
     def close(self) -> None:
         """Give the Milvus client back (the last store of a Lite file frees it for other processes); the store is
         not read after this."""

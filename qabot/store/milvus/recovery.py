@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _RECOUNT = 2000  # chunk texts analysed per step of a recount
+_SWEEP = 256  # articles swept by one delete per collection
 
 
 def sweep_article(store: MilvusStore, article_id: str, version: int | None, *, keep_live: bool = False) -> None:
@@ -28,6 +29,25 @@ def sweep_article(store: MilvusStore, article_id: str, version: int | None, *, k
         store.client.delete(store.names[kind], filter=f"article_id == {q}{other}")
     parts = "" if version is None else f" and num != {version}"
     store.client.delete(store.names["meta"], filter=f'kind == "text" and ref == {q}{parts}')
+
+
+def sweep_articles(store: MilvusStore, versions: dict[str, int | None]) -> None:
+    """``sweep_article`` for many articles at once: one delete per collection for every ``_SWEEP`` of them (a delete
+    by filter costs a query on a server, ~0.2 s on two busy cores: one per article made a commit of 60 articles
+    take 40 s). ``versions`` maps each article to the version to keep (None: none).
+
+    The rows kept are those whose version is one of the versions kept for the batch: versions are 63-bit content
+    hashes (``schema.version_of``), so a row of one article never carries another article's version.
+    """
+    ids = sorted(versions)
+    for i in range(0, len(ids), _SWEEP):
+        part = ids[i : i + _SWEEP]
+        keep = sorted({v for a in part if (v := versions[a]) is not None})
+        other = f" and version not in [{', '.join(map(str, keep))}]" if keep else ""
+        for kind in ("chunks", "sentences"):
+            store.client.delete(store.names[kind], filter=f"{schema.one_of('article_id', part)}{other}")
+        parts = f" and num not in [{', '.join(map(str, keep))}]" if keep else ""
+        store.client.delete(store.names["meta"], filter=f'kind == "text" and {schema.one_of("ref", part)}{parts}')
 
 
 def recover(store: MilvusStore) -> None:
