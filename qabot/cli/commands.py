@@ -320,6 +320,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise QabotError(f"QABOT_LOG_LEVEL={settings.log_level!r} is not a level: use DEBUG, INFO, WARNING or ERROR")
     if not args.debug:  # a running bot is watched through its log: the setting decides, --debug overrides it
         logging.getLogger().setLevel(level)
+        # faiss's loader tells at INFO which CPU builds it tried, each failure an exception text over several lines
+        # without a time: noise in the bot's log, now that faiss loads after this (the store is opened lazily).
+        loader = logging.getLogger("faiss.loader")
+        if loader.level == logging.NOTSET:
+            loader.setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:  # one-shot commands print bare lines; a bot's log needs times
         handler.setFormatter(IsoTimeFormatter(SERVE_LOG_FORMAT))  # notices too: the log is read later, in order
     answerer = _answerer(settings, samples_if_missing=True)
