@@ -189,3 +189,19 @@ def test_the_features_see_the_answer_kind_and_the_names(answerer: Answerer) -> N
     assert found.features[gold, col("names_in_article")] == 1.0
     _, missing = answerer.candidates("What did the mayor of Ulaanbaatar say about the Port Aldwick tram?")
     assert missing.features[:, col("names_in_article")].max() < 1.0
+
+
+def _article_missing(answerer: Answerer, question: str) -> dict[str, float]:
+    _, found = answerer.candidates(question)
+    col = FEATURES.index("article_missing")
+    return {c.article_id: float(found.features[i, col]) for i, c in enumerate(found.candidates)}
+
+
+def test_a_word_the_index_never_saw_is_not_a_detail_the_article_lacks(answerer: Answerer) -> None:
+    # "cots" (a typo) is in no article, so it cannot tell the tram article from any other: the article that holds
+    # every other word of the question lacks nothing.
+    typo = _article_missing(answerer, "How much did the Port Aldwick tram line cots?")
+    assert typo["sample-port-aldwick-harbour-tram"] == 0.0
+    # "inflation" is in the index (the Caldera article) but not in the tram article: a detail that story lacks.
+    near = _article_missing(answerer, "How much inflation did the Port Aldwick tram line see?")
+    assert near["sample-port-aldwick-harbour-tram"] > 0.5
