@@ -12,8 +12,9 @@ What it does, each step chosen by data, none by hand:
    5-fold cross-validated top-1 over questions, every set weighted equally; then scaled to probabilities.
 3. The gate: the best sentence's own probability, a logistic gate or boosted trees, each judged out of fold on
    scores of a ranker that never saw the question; the one declining most unanswerable tune questions ships.
-4. The decline threshold: the highest confidence at which every tune half still declines at most
-   ``--max-declined`` of its answerable questions (then as many unanswerable ones as that allows).
+4. The decline threshold: the highest confidence at which the tune halves together decline at most
+   ``--max-declined`` of their answerable questions and no half more than ``--max-declined-half`` (then as many
+   unanswerable ones as that allows).
 5. The selection limits (``follow_chars``, ``short_sentence``, ``second_min``): the triple that quotes the answer
    best (first quote holds it, plus evidence coverage) with every tune half within 500 characters.
 The check halves are never read here. Writes the scorer with its provenance (sets, counts, commit, choices).
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sets", default="", help="comma-separated set names (default: every trainable set present)")
     p.add_argument("--out", type=Path, default=DEFAULT_PATH)
     p.add_argument("--cache", type=Path, default=CACHE)
-    p.add_argument("--max-declined", type=float, default=0.02, help="answerable questions a tune half may decline")
+    p.add_argument("--max-declined", type=float, default=0.02, help="answerable tune questions declined, pooled")
+    p.add_argument("--max-declined-half", type=float, default=0.04, help="answerable questions any tune half declines")
     p.add_argument("--no-selection", action="store_true", help="keep the selection limits of the current scorer")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
@@ -147,15 +149,16 @@ def main(argv: list[str] | None = None) -> int:
     plain: Judged = [
         (e.set, float(sigmoid(z).max()) if len(z) else 0.0, e.answerable) for e, z in zip(exs, logits, strict=True)
     ]
-    plain_t, plain_report = choose_threshold(plain, args.max_declined)
+    budget = (args.max_declined, args.max_declined_half)
+    plain_t, plain_report = choose_threshold(plain, *budget)
     linear_gate, oof, gate_penalty, gate_cv = fit_gate(exs, logits)
-    tree_gate, tree_oof, tree_sizes = fit_tree_gate(exs, logits, args.max_declined)
+    tree_gate, tree_oof, tree_sizes = fit_tree_gate(exs, logits, *budget)
     ways: dict[str, tuple[Linear | Trees | None, float, dict[str, object]]] = {
         "best sentence": (None, plain_t, plain_report)
     }
     for name, gate_model, conf in (("linear gate", linear_gate, oof), ("tree gate", tree_gate, tree_oof)):
         judged: Judged = [(e.set, p, e.answerable) for e, p in zip(exs, conf, strict=True)]
-        ways[name] = (gate_model, *choose_threshold(judged, args.max_declined))
+        ways[name] = (gate_model, *choose_threshold(judged, *budget))
     decline_by = max(ways, key=lambda k: pooled_unanswerable(ways[k][2]))
     gate, threshold, _ = ways[decline_by]
     old = _previous(args.out)
@@ -174,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         "positives": int(y.sum()),
         "candidates": len(y),
         "ranker": ranking,
-        "max_declined_answerable_per_tune_half": args.max_declined,
+        "max_declined_answerable_tune_pooled": args.max_declined,
+        "max_declined_answerable_per_tune_half": args.max_declined_half,
         "decline_by": decline_by,
         "linear_gate_penalty": gate_penalty,
         "linear_gate_cv_log_loss": gate_cv,

@@ -77,6 +77,21 @@ def test_the_threshold_is_the_highest_that_keeps_every_half_within_its_decline_b
     assert report["a"]["declined_unanswerable"] == 1.0
 
 
+def test_a_small_half_does_not_set_the_threshold_alone_when_the_budget_is_pooled() -> None:
+    # 200 confident answerable questions in "big"; "small" has 50, three of them weak (0.2, 0.3, 0.4), and its
+    # unanswerable ones sit at 0.05..0.45. At 2 % per half, the second weak one would set the line near 0.25.
+    judged = [("big", 0.6 + i / 1000, True) for i in range(200)]
+    judged += [("small", 0.9, True)] * 47 + [("small", p, True) for p in (0.2, 0.3, 0.4)]
+    judged += [("small", 0.05 + i / 100, False) for i in range(41)]
+    strict, _ = choose_threshold(judged, max_declined=0.02)
+    assert 0.2 < strict <= 0.3
+    # Pooled 2 % of 250 answerable questions, at most 4 % (2 of 50) in any half: the third weak one is the limit.
+    pooled, report = choose_threshold(judged, max_declined=0.02, max_half=0.04)
+    assert 0.3 < pooled <= 0.4
+    assert report["small"]["declined_answerable"] == 0.04
+    assert report["small"]["declined_unanswerable"] > 0.6
+
+
 def test_tree_gate_inference_reads_the_trees_as_scikit_learn_wrote_them() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -189,3 +204,19 @@ def test_the_features_see_the_answer_kind_and_the_names(answerer: Answerer) -> N
     assert found.features[gold, col("names_in_article")] == 1.0
     _, missing = answerer.candidates("What did the mayor of Ulaanbaatar say about the Port Aldwick tram?")
     assert missing.features[:, col("names_in_article")].max() < 1.0
+
+
+def _article_missing(answerer: Answerer, question: str) -> dict[str, float]:
+    _, found = answerer.candidates(question)
+    col = FEATURES.index("article_missing")
+    return {c.article_id: float(found.features[i, col]) for i, c in enumerate(found.candidates)}
+
+
+def test_a_word_the_index_never_saw_is_not_a_detail_the_article_lacks(answerer: Answerer) -> None:
+    # "cots" (a typo) is in no article, so it cannot tell the tram article from any other: the article that holds
+    # every other word of the question lacks nothing.
+    typo = _article_missing(answerer, "How much did the Port Aldwick tram line cots?")
+    assert typo["sample-port-aldwick-harbour-tram"] == 0.0
+    # "inflation" is in the index (the Caldera article) but not in the tram article: a detail that story lacks.
+    near = _article_missing(answerer, "How much inflation did the Port Aldwick tram line see?")
+    assert near["sample-port-aldwick-harbour-tram"] > 0.5

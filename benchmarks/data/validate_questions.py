@@ -22,10 +22,6 @@ def bodies():
     return out
 
 
-def naive_sentences(body):
-    return [s for s in re.split(r"(?<=[.?!][\"”]?)\s+|(?<=[.?!])\s+", body) if s]
-
-
 def read(name):
     return [json.loads(line) for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
 
@@ -34,14 +30,20 @@ def main():
     arts = bodies()
     errors = []
     ids = Counter()
-    for name in ("samples.questions.jsonl", "samples.unanswerable.jsonl", "multilingual.questions.jsonl"):
+    for name in (
+        "samples.questions.jsonl",
+        "samples.unanswerable.jsonl",
+        "samples2.questions.jsonl",
+        "samples2.unanswerable.jsonl",
+        "multilingual.questions.jsonl",
+    ):
         rows = read(name)
         splits = Counter(r["split"] for r in rows)
         ids.update(r["id"] for r in rows)
         print(f"\n{name}: {len(rows)} rows, splits {dict(splits)}")
         if abs(splits["tune"] - splits["check"]) > max(2, len(rows) // 10) or set(splits) != {"tune", "check"}:
             errors.append(f"{name}: unbalanced splits {dict(splits)}")
-        if name == "samples.unanswerable.jsonl":
+        if name.endswith(".unanswerable.jsonl"):
             by = Counter((r["kind"], r["split"]) for r in rows)
             for kind in sorted({r["kind"] for r in rows}):
                 t, c = by[(kind, "tune")], by[(kind, "check")]

@@ -62,7 +62,7 @@ FEATURES: tuple[str, ...] = (
     "new_words",  # share of the sentence's content words the question does not have: an answer adds something
     "sim_neighbours",  # mean similarity of the sentences before and after it (its own when it has none here)
     "article_coverage",  # IDF-weighted share of the question's terms anywhere in the article (title and text)
-    "article_missing",  # the rarest question term the article lacks, as a share of the rarest term's weight
+    "article_missing",  # the rarest question term the article lacks (of those the index holds), as a share
     "kind_loose",  # the question asks for a figure and the sentence has one, whatever it counts
 )
 
@@ -133,12 +133,12 @@ def gather(store: Store, retrieval: Retrieval, question: Question, depth: int) -
     sent_terms = analysed[: len(keys)]
     by_title = dict(zip(title_ids, analysed[len(keys) :], strict=True))
     title_terms = [by_title[k[0]] for k in keys]
-    idf = _idf(store, q_terms)
+    idf, unseen = _idf(store, q_terms)
     total_idf = sum(idf.values()) or 1.0
     sims = np.stack([unique[k].vector for k in keys]) @ retrieval.query_vector
 
     per_article = _article_features(question, articles)
-    coverage = _coverage(store, articles, idf)
+    coverage = _coverage(store, articles, idf, unseen)
     recency = _recency(articles) if question.hint.latest else {}
     best_bm25 = max(bm25.values()) or 1.0
     q_words = set(question.words)
@@ -202,19 +202,25 @@ def _article_features(question: Question, articles: dict[str, Article]) -> dict[
     return out
 
 
-def _coverage(store: Store, articles: dict[str, Article], idf: dict[str, float]) -> dict[str, tuple[float, float]]:
-    """Per article: the IDF-weighted share of the question's terms it has, and the weight of the rarest it lacks.
+def _coverage(
+    store: Store, articles: dict[str, Article], idf: dict[str, float], unseen: set[str]
+) -> dict[str, tuple[float, float]]:
+    """Per article: the IDF-weighted share of the question's terms it has, and the weight of the rarest term it
+    lacks among those the index holds somewhere, as a share of the rarest such term's weight.
 
     A near miss names the story but asks for a detail it never mentions ("how many drivers…"): that detail's word
-    is missing from the whole article, not only from the sentence.
+    is missing from the whole article, not only from the sentence. A word no article of the index holds (a typo, a
+    word the corpus never uses) is missing from every article alike, so it says nothing about this one: counted,
+    it would set the feature to 1.0 for every article of most questions, answerable or not.
     """
     total = sum(idf.values()) or 1.0
-    top = max(idf.values(), default=0.0) or 1.0
+    known = {t: w for t, w in idf.items() if t not in unseen}
+    top = max(known.values(), default=0.0) or 1.0
     ids = list(articles)
     present = store.terms_present([f"{articles[a].title}\n{articles[a].text}" for a in ids], list(idf))
     out = {}
     for aid, have in zip(ids, present, strict=True):
-        missing = [w for t, w in idf.items() if t not in have]
+        missing = [w for t, w in known.items() if t not in have]
         out[aid] = (sum(w for t, w in idf.items() if t in have) / total, max(missing, default=0.0) / top)
     return out
 
@@ -233,9 +239,11 @@ def _share_in(names: list[str], folded_text: str) -> float:
     return 1.0 - len(absent_names(names, [Article("", "", folded_text)])) / len(names)
 
 
-def _idf(store: Store, terms: list[str]) -> dict[str, float]:
+def _idf(store: Store, terms: list[str]) -> tuple[dict[str, float], set[str]]:
+    """BM25's IDF of each term, and the terms no chunk of the index holds."""
     df, n = store.document_frequencies(terms)
-    return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(terms)}
+    idf = {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(terms)}
+    return idf, {t for t in idf if not df.get(t, 0)}
 
 
 __all__ = ["FEATURES", "CandidateSet", "Question", "gather"]

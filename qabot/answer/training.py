@@ -180,19 +180,26 @@ def stack(exs: list[Example], mean: np.ndarray, scale: np.ndarray) -> tuple[np.n
 Judged = list[tuple[str, float, bool]]  # (set, confidence, answerable) per tune question
 
 
-def choose_threshold(judged: Judged, max_declined: float) -> tuple[float, dict[str, object]]:
-    """The highest threshold at which no tune half declines more than ``max_declined`` of its answerable questions."""
-    by_set: dict[str, list[tuple[float, bool]]] = {}
+def choose_threshold(
+    judged: Judged, max_declined: float, max_half: float | None = None
+) -> tuple[float, dict[str, object]]:
+    """The highest threshold at which the tune halves together decline at most ``max_declined`` of their answerable
+    questions and no half more than ``max_half`` (default: ``max_declined`` too).
+
+    A per-half budget alone lets the smallest half set the line: at 2 % of 50 questions one weak question is the
+    whole budget. The pooled budget is the estimate; the per-half one keeps a set from being given up for the rest.
+    """
+    half_budget = max_declined if max_half is None else max_half
+    by_set: dict[str, list[float]] = {}
     for name, p, answerable in judged:
-        by_set.setdefault(name, []).append((p, answerable))
+        if answerable:
+            by_set.setdefault(name, []).append(p)
+    pooled = [p for ans in by_set.values() for p in ans]
     candidates = sorted({p for _, p, _ in judged})
     chosen = 0.0
     for t in candidates:
-        over = any(
-            ans and sum(p < t for p in ans) / len(ans) > max_declined
-            for ans in ([p for p, a in rows if a] for rows in by_set.values())
-        )
-        if over:
+        over = any(sum(p < t for p in ans) / len(ans) > half_budget for ans in by_set.values())
+        if over or (pooled and sum(p < t for p in pooled) / len(pooled) > max_declined):
             break
         chosen = t
     # Halfway to the next lower score, so a tune question exactly at the line is not decided by rounding.
@@ -234,11 +241,11 @@ TREE_SIZES = tuple((n, d, leaf) for n in (50, 100, 200) for d in (2, 3) for leaf
 
 
 def fit_tree_gate(
-    exs: list[Example], logits: list[np.ndarray], max_declined: float = 0.02
+    exs: list[Example], logits: list[np.ndarray], max_declined: float = 0.02, max_half: float | None = None
 ) -> tuple[Trees, list[float], dict[str, float]]:
     """Boosted trees as the gate (they can learn "a name of the question in no article" as a near-veto), with
     out-of-fold confidences. The size is chosen out of fold by what the gate is for: the share of unanswerable tune
-    questions declined while no half declines more than ``max_declined`` of its answerable ones."""
+    questions declined within the decline budget on answerable ones (``choose_threshold``)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     def model(size: tuple[int, int, int]) -> HistGradientBoostingClassifier:
@@ -264,7 +271,7 @@ def fit_tree_gate(
     for size in TREE_SIZES:
         oof = out_of_fold(size)
         judged = [(e.set, float(p), e.answerable) for e, p in zip(exs, oof, strict=True)]
-        value = pooled_unanswerable(choose_threshold(judged, max_declined)[1])
+        value = pooled_unanswerable(choose_threshold(judged, max_declined, max_half)[1])
         tried[f"{size[0]} trees, depth {size[1]}, leaf {size[2]}"] = round(value, 4)
         if value > best_value:
             best_size, best_oof, best_value = size, oof, value

@@ -200,14 +200,18 @@ FERRIES = Article(
 
 @pytest.fixture(scope="module")
 def tricky_answerer(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> object:
-    """A real Answerer over articles with HTML-looking text and very long sentences, tuned to quote at length."""
+    """A real Answerer over articles with HTML-looking text and very long sentences, tuned to quote at length
+    (every ferry sentence above a 1 % share of the fitted scorer's softmax, not only its top two: the length is the
+    point here, and the fitted ``second_min`` follows each refit)."""
     from qabot.answer import Answerer, Tuning
     from qabot.ingest import Ingestor
 
     settings = Settings(_env_file=None, index_dir=tmp_path_factory.mktemp("tricky"), max_articles=10, chunk_tokens=256)
     articles = [TRICKY, FERRIES]
     Ingestor.from_settings(settings, embedder=embedder).ingest_articles(articles)
-    return Answerer.from_settings(settings, embedder=embedder, tuning=Tuning(char_budget=20_000, max_sentences=30))
+    return Answerer.from_settings(
+        settings, embedder=embedder, tuning=Tuning(char_budget=20_000, max_sentences=30, second_min=0.01)
+    )
 
 
 async def test_article_text_that_looks_like_html_arrives_escaped(
