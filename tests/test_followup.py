@@ -33,6 +33,8 @@ VOCAB = vocabulary([VELL_TEXT])
         ("how many stops are there on the tram line?", False, "new topic"),  # a pronoun-like word, a new topic
         ("why was Turkey removed from the F-35 program?", False, "new name"),
         ("what did Dunmere record?", True, "same topic"),  # a name the story has is no new name
+        ("what was the valley record in 2019?", True, "same topic"),  # a year the story states
+        ("what was the valley record in 1976?", False, "new topic"),  # a year it never mentions points elsewhere
     ],
 )
 def test_reader_tells_follow_ups_from_standalone_questions(question: str, followup: bool, reason: str) -> None:

@@ -161,7 +161,10 @@ def read_followup(question: str, context: Context | None, vocab: frozenset[str] 
         return Followup(False, question, (), "new name")
     anaphoric = bool(_LEADING.search(question)) or any(w.lower() in _ANAPHORA for w in re.findall(r"\w+", question))
     known = vocab | {_stem(w) for w in context.topic}
-    unknown = [w for w in _content(question) if _stem(w) not in known]
+    # A number the story never states ("… customers in 2019?") points elsewhere as a new name does: it is not a
+    # topic word (``_content`` leaves numbers out), but it counts against the allowance here.
+    numbers = [w for w in words if w.isdigit() and w not in vocab]
+    unknown = [w for w in _content(question) if _stem(w) not in known] + numbers
     if len(unknown) > (ANAPHORA_UNKNOWN if anaphoric else 0):
         return Followup(False, question, (), "new topic")
     reason = "anaphora" if anaphoric else "same topic"
