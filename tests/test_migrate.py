@@ -63,12 +63,20 @@ def test_migrated_index_answers_every_sample_question_with_the_same_first_quote(
     on_milvus = Answerer.from_settings(settings, embedder=embedder)
     assert (on_milvus.stats().articles, on_milvus.stats().chunks) == (source.articles, source.chunks)
     questions = sample_questions()
-    pairs = [(q, first_quote(answerer.ask(q)), first_quote(on_milvus.ask(q))) for q in questions]
-    differ = [p for p in pairs if p[1] != p[2]]
-    assert len(differ) <= 0.05 * len(questions), f"{len(differ)} of {len(questions)} differ: {differ[:5]}"
-    # Milvus's BM25 (its own analyzer and length statistics) scores a chunk a little apart from FTS5's, so a
-    # quote's extent may differ at a near-tie; both stores still quote the same sentence of the same article first.
-    assert all(local and milvus and local[:2] == milvus[:2] for _, local, milvus in differ), differ
+    answers = [(answerer.ask(q), on_milvus.ask(q)) for q in questions]
+    differ = [(a, b) for a, b in answers if first_quote(a) != first_quote(b)]
+    shown = [(a.question, first_quote(a), first_quote(b), a.confidence, b.confidence) for a, b in differ]
+    assert len(differ) <= 0.05 * len(questions), f"{len(differ)} of {len(questions)} differ: {shown[:5]}"
+    # Milvus's BM25 (its own analyzer and length statistics) scores a chunk a little apart from FTS5's, so at a
+    # near-tie a quote's extent may differ (the same sentence of the same article first), or a question the scorer
+    # is unsure of may fall on either side of the decline threshold (both confidences near it).
+    threshold = answerer.threshold
+    for (a, b), row in zip(differ, shown, strict=True):
+        local, milvus = first_quote(a), first_quote(b)
+        if local and milvus:
+            assert local[:2] == milvus[:2], row
+        else:
+            assert abs(a.confidence - threshold) < 0.1 and abs(b.confidence - threshold) < 0.1, row
     # The F-35 question quotes the S-400 sentence from the migrated store too (a real answer, not a decline).
     f35 = on_milvus.ask("Why was Turkey removed from the F-35 program?")
     assert not f35.abstained
