@@ -308,7 +308,10 @@ def _manifest(client: Any, settings: Settings, dimension: int | None, create: bo
     names = schema.names(settings.milvus_prefix)
     where = f"Milvus {milvus_uri(settings)} (collections {settings.milvus_prefix}_*)"
     meta = names["meta"]
-    found = client.has_collection(meta) and client.get(meta, ids=["manifest"], output_fields=["value"])
+    # A restarted server serves no collection until it is loaded again: the manifest's is loaded first.
+    found = client.has_collection(meta) and (
+        client.load_collection(meta) or client.get(meta, ids=["manifest"], output_fields=["value"])
+    )
     if not found:
         if not create:
             raise IndexMissing(f"no index in {where}: run `qabot ingest PATH` first")
