@@ -537,5 +537,6 @@ def test_the_sentences_of_several_articles_read_together_are_those_read_one_by_o
         with store.snapshot():
             together = store.sentences_of(spans)
         assert seen(together) == seen(one_by_one)
-        assert together[0].article_id == HEAT.id and together[-1].article_id == HEAT.id
+        assert together[0].article_id == HEAT.id
+        assert together[-1].article_id == HEAT.id
     assert seen(together) == seen(IndexStore.open(local.index_dir, model=local.model).sentences_of(spans))
