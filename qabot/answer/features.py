@@ -116,9 +116,7 @@ def gather(store: Store, retrieval: Retrieval, question: Question, depth: int) -
             context[key] = max(context.get(key, -1.0), h.dense)
             bm25[key] = max(bm25.get(key, 0.0), h.lexical)
             rank.setdefault(key, i)
-    rows = []
-    for h in top:
-        rows.extend(store.sentences(h.chunk.article_id, h.chunk.first_sentence, h.chunk.last_sentence))
+    rows = store.sentences_of([(h.chunk.article_id, h.chunk.first_sentence, h.chunk.last_sentence) for h in top])
     unique = {(r.article_id, r.ordinal): r for r in rows}
     keys = sorted(unique)
     articles = store.articles(dict.fromkeys(k[0] for k in keys))

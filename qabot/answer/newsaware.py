@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from qabot.answer.candidates import Candidate, to_quote
 from qabot.dates import parse_date, spoken_date
 from qabot.models import Article, Quote
-from qabot.store import Store
+from qabot.store import SentenceRow, Store
 from qabot.stories.copies import figures
 from qabot.text import query_words
 
@@ -34,7 +34,9 @@ def originals(
     if not originals:
         return scored, stories
     texts = {aid: a.text for aid, a in store.articles(originals.values()).items()}
-    starts = {aid: {r.start: r for r in store.sentences(aid, 0, 1 << 30)} for aid in texts}
+    starts: dict[str, dict[int, SentenceRow]] = {aid: {} for aid in texts}
+    for r in store.sentences_of([(aid, 0, 1 << 30) for aid in texts]):
+        starts[r.article_id][r.start] = r
     out = []
     for s in scored:
         orig = originals.get(stories.get(s.article_id, ""))

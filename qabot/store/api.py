@@ -99,6 +99,11 @@ class Store(Protocol):
         """Sentences ``first..last`` (inclusive) of an article, with their vectors, in order."""
         ...
 
+    def sentences_of(self, spans: Sequence[tuple[str, int, int]]) -> list[SentenceRow]:
+        """The sentences of several (article id, first, last) spans, span after span: ``sentences`` of each, in as
+        few reads as the store can."""
+        ...
+
     def articles(self, ids: Iterable[str]) -> dict[str, Article]:
         """Articles by id (with their full text)."""
         ...

@@ -305,6 +305,10 @@ class IndexStore(LexicalReads):
         )
         return {r[0]: ChunkRow(*r) for r in self._in(sql, list(ids))}
 
+    def sentences_of(self, spans: Sequence[tuple[str, int, int]]) -> list[SentenceRow]:
+        """The sentences of several (article id, first, last) spans, span after span (SQLite reads are cheap)."""
+        return [r for a, first, last in spans for r in self.sentences(a, first, last)]
+
     def sentences(self, article_id: str, first: int, last: int) -> list[SentenceRow]:
         """Sentences ``first..last`` (inclusive) of an article, with their vectors."""
         rows = self.conn.execute(

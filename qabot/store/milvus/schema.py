@@ -44,6 +44,11 @@ ANALYZER = {
 # Session: a process reads its own writes at once (the ingest worker, a bot's /ingest); other processes see a commit
 # once their query node has consumed it (Bounded by Milvus's time tick, ~1 s on a standalone server).
 CONSISTENCY = "Session"
+# The scalar fields reads filter by: an answer reads each quoted article's sentences and its story by article id,
+# and a writer looks vectors up by text hash. Without an index each such read scans the collection's every row.
+SCALAR_INDEXES = {"chunks": ("article_id", "vhash"), "sentences": ("article_id", "vhash"), "articles": ("story",)}
+# INVERTED from Milvus 2.4 on (Lite 2.5 too); Trie, the VARCHAR index of Milvus 2.3, on older servers.
+SCALAR_TYPES = ("INVERTED", "Trie")
 
 
 def names(prefix: str) -> dict[str, str]:
@@ -116,6 +121,36 @@ def create(client: Any, prefix: str, dimension: int) -> bool:
                 " ".join(str(err).split())[:160],
             )
     return bm25
+
+
+def ensure_scalar_indexes(client: Any, prefix: str) -> list[str]:
+    """Create the scalar indexes the index's collections lack (collections made before qabot had them get them at
+    their first open); the ``collection.field`` names indexed now. A collection gaining one is released to build it,
+    and loaded again by the caller: readers of other processes wait for that, once."""
+    made = []
+    for kind, fields in SCALAR_INDEXES.items():
+        name = names(prefix)[kind]
+        missing = [f for f in fields if not client.list_indexes(name, field_name=f)]
+        if missing:
+            client.release_collection(name)
+        for field in missing:
+            _scalar_index(client, name, field)
+            made.append(f"{name}.{field}")
+    if made:
+        log.info("created the scalar indexes %s", ", ".join(made))
+    return made
+
+
+def _scalar_index(client: Any, name: str, field: str) -> None:
+    for i, index_type in enumerate(SCALAR_TYPES):
+        index = client.prepare_index_params()
+        index.add_index(field, index_type=index_type, index_name=f"{field}_scalar")
+        try:
+            client.create_index(name, index)
+            return
+        except Exception as err:
+            if i == len(SCALAR_TYPES) - 1 or not type(err).__module__.startswith("pymilvus"):
+                raise
 
 
 def _create(client: Any, kind: str, name: str, dimension: int, *, bm25: bool) -> None:
@@ -225,6 +260,7 @@ __all__ = [
     "CONSISTENCY",
     "SCHEMA_VERSION",
     "create",
+    "ensure_scalar_indexes",
     "key",
     "names",
     "one_of",
