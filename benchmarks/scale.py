@@ -32,6 +32,7 @@ import hashlib
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,74 @@ def grow(store: Store, filler: latency.Filler, target: int, commit_articles: int
     return {"chunks_written": written, "write_s": round(t.seconds, 1), "chunks_per_s": round(written / t.seconds)}
 
 
+def bulk_grow(store: Store, filler: latency.Filler, target: int, commit_articles: int) -> dict[str, Any]:
+    """Fill a Milvus store to about ``target`` chunks by inserting rows straight into its collections.
+
+    For the query rows at sizes the ``StoreWriter`` takes hours to reach on two cores (1M chunks: ~1.5 h on Lite).
+    The rows are exactly those ``MilvusWriter.put_article`` writes, live from the start (each article's row names
+    its version), with the term frequencies and counts a commit would leave; what it skips is what makes a write
+    safe — pending marks, saved vectors, the switch-over, the sweep — so its speed is *not* a write throughput and
+    is reported as ``bulk_s`` only. The local store is always grown through its writer (``grow``)."""
+    from qabot.store.lexical import term_counts
+    from qabot.store.milvus import schema
+
+    need = target - store.count_chunks()
+    if need <= 0:
+        return {"chunks_written": 0}
+    client, names = store.client, store.names  # type: ignore[attr-defined]
+    n_articles = -(-need // latency.CHUNKS_PER_ARTICLE)
+    per = latency.CHUNKS_PER_ARTICLE
+    print(f"  bulk-filling to {target:,} chunks: {n_articles:,} filler articles", file=sys.stderr, flush=True)
+    terms: Counter[str] = Counter()
+    with common.Timer() as t:
+        for start in range(0, n_articles, commit_articles):
+            batch = min(commit_articles, n_articles - start)
+            vecs = filler.vectors(batch * per)
+            keys = [hashlib.sha1(f"bulk{filler.n}-{i}".encode()).hexdigest() for i in range(len(vecs))]
+            vec = {k: v.tolist() for k, v in zip(keys, vecs, strict=True)}
+            rows: dict[str, list[dict[str, Any]]] = {"sentences": [], "chunks": [], "articles": []}
+            for i in range(0, len(keys), per):
+                article, sentences, chunks = filler.article(keys[i : i + per])
+                aid, version = article.id, schema.version_of(article.content_hash, sentences, chunks)
+                rows["sentences"] += [
+                    {"pk": schema.key("s", aid, version, j), "article_id": aid, "version": version, "ordinal": j,
+                     "char_start": s, "char_end": e, "vhash": h, "vector": vec[h]}
+                    for j, (s, e, h) in enumerate(sentences)
+                ]  # fmt: skip
+                rows["chunks"] += [
+                    {"pk": schema.key("c", aid, version, c.ordinal, c.vhash), "article_id": aid, "version": version,
+                     "ordinal": c.ordinal, "char_start": c.start, "char_end": c.end,
+                     "first_sentence": c.first_sentence, "last_sentence": c.last_sentence, "vhash": c.vhash,
+                     "vector": vec[c.vhash], "text": c.lexical_text}
+                    for c in chunks
+                ]  # fmt: skip
+                rows["articles"].append({
+                    "id": aid, "title": article.title, "text": article.text, "url": "", "published": "",
+                    "source": article.source or "", "author": "", "hash": article.content_hash, "story": aid,
+                    "origin": "", "added": time.time(), "version": version, "parts": 1, "dummy": schema.DUMMY,
+                })  # fmt: skip
+                terms.update(term_counts(store.conn, [c.lexical_text for c in chunks]))  # type: ignore[attr-defined]
+            for kind, batch_rows in rows.items():
+                for i in range(0, len(batch_rows), 2_000):
+                    client.insert(names[kind], batch_rows[i : i + 2_000])
+            took = time.perf_counter() - t.start
+            print(f"    {start + batch:,} of {n_articles:,} articles, {took:.0f} s", file=sys.stderr, flush=True)
+        now = {r["key"][5:]: int(r["num"]) for r in store._where(  # type: ignore[attr-defined]
+            "meta", "key", [f"term:{w}" for w in terms], ["key", "num"])}  # fmt: skip
+        term_rows = [{"key": f"term:{w}", "kind": "term", "ref": "", "num": now.get(w, 0) + n, "value": "",
+                      "dummy": schema.DUMMY} for w, n in terms.items()]  # fmt: skip
+        for i in range(0, len(term_rows), 2_000):
+            client.upsert(names["meta"], term_rows[i : i + 2_000])
+        state = store.state()  # type: ignore[attr-defined]
+        written = n_articles * per
+        done = {"generation": int(state["generation"]) + 1, "chunks": int(state["chunks"]) + written,
+                "articles": int(state["articles"]) + n_articles, "dirty": False}  # fmt: skip
+        client.upsert(names["meta"], [schema.meta_row("state", done)])
+        client.flush(names["chunks"])
+    store.refresh()
+    return {"chunks_written": written, "bulk_s": round(t.seconds, 1)}
+
+
 def asks(answerer: Answerer, questions: list[str]) -> tuple[dict[str, float], list[Answer]]:
     """Warm p50/p95 of ``Answerer.ask`` over ``questions`` (after a warm-up pass over the first ten)."""
     for q in questions[:10]:
@@ -150,7 +219,8 @@ def run_store(kind: str, args: argparse.Namespace, local: Settings, embedder: Em
         _, filler = latency.prepare(args.workdir / "news-qa", args.backend)  # the same seed for every store
         filler.n = 0
         for size in args.sizes:
-            wrote = grow(store, filler, size, args.commit_articles)
+            fill = bulk_grow if args.bulk and kind != "local" else grow
+            wrote = fill(store, filler, size, args.commit_articles)
             ingest = ingest_real(settings, embedder, args.articles, size)
             answerer = Answerer.from_settings(settings, embedder=embedder)
             latencies, answers = asks(answerer, questions)
@@ -207,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stores", default=",".join(STORES), help=f"comma-separated, of {', '.join(STORES)}")
     p.add_argument("--server-uri", default="", help="a running Milvus server to use instead of starting 2.3.5")
     p.add_argument("--commit-articles", type=int, default=5000, help="filler articles per commit (default 5000)")
+    p.add_argument(
+        "--bulk",
+        action="store_true",
+        help="fill Milvus stores by inserting rows straight into the collections (query rows only)",
+    )
     p.add_argument("--articles", type=int, default=20, help="generated articles ingested for real at each size")
     p.add_argument("--questions", type=int, default=60, help="news-qa dev questions asked at each size")
     p.add_argument("--backend", default="auto", help="the embedding backend (QABOT_EMBED_BACKEND)")
@@ -240,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 COLUMNS = [
-    "store", "chunks", "lexical", "chunks_per_s", "write×local", "migrate_news_qa_s", "real_ingest_s", "p50_ms",
-    "p95_ms", "p50×local", "p95×local", "embed_ms", "search_ms", "select_ms", "same_first_quote",
+    "store", "chunks", "lexical", "chunks_per_s", "write×local", "bulk_s", "migrate_news_qa_s", "real_ingest_s",
+    "p50_ms", "p95_ms", "p50×local", "p95×local", "embed_ms", "search_ms", "select_ms", "same_first_quote",
 ]  # fmt: skip
 
 
