@@ -256,8 +256,9 @@ def lexical_kind(store: Store) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- the report
-def compare(rows: list[dict[str, Any]]) -> None:
-    """Add ratios to the local store's row of the same size, and first-quote agreement with it."""
+def compare(rows: list[dict[str, Any]], questions: list[str]) -> None:
+    """Add ratios to the local store's row of the same size, and first-quote agreement with it: a count for the
+    table, and each question whose first quotes differ for the JSON, so a difference can be traced without a rerun."""
     local = {r["chunks_target"]: r for r in rows if r["store"] == "local"}
     for r in rows:
         ref = local.get(r["chunks_target"])
@@ -267,8 +268,10 @@ def compare(rows: list[dict[str, Any]]) -> None:
         r["p95×local"] = round(r["p95_ms"] / ref["p95_ms"], 2)
         if r.get("chunks_per_s") and ref.get("chunks_per_s"):
             r["write×local"] = round(r["chunks_per_s"] / ref["chunks_per_s"], 2)
-        same = sum(a == b for a, b in zip(r["first_quotes"], ref["first_quotes"], strict=True))
-        r["same_first_quote"] = f"{same}/{len(ref['first_quotes'])}"
+        pairs = list(zip(questions, ref["first_quotes"], r["first_quotes"], strict=True))
+        r["same_first_quote"] = f"{sum(a == b for _, a, b in pairs)}/{len(pairs)}"
+        if r is not ref:
+            r["differing_first_quotes"] = [{"question": q, "local": a, "store": b} for q, a, b in pairs if a != b]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{kind}:", file=sys.stderr, flush=True)
             for size, row in zip(args.sizes, run_store(kind, args, local, embedder), strict=True):
                 rows.append({**row, "chunks_target": size})
-        compare(rows)
+        compare(rows, [q.question for q in common.news_questions()][: args.questions])
     head = f"{common.machine_line(info)}; {args.questions} news-qa questions; total {wall.seconds:.0f} s"
     common.print_table("Stores side by side — " + head, rows, COLUMNS)
     for r in rows:
