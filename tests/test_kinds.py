@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from qabot.answer import Answerer
-from qabot.answer.kinds import absent_names, answer_kind, question_names, states_wh, wh_kind
+from qabot.answer.kinds import (
+    absent_names,
+    answer_kind,
+    names_capitalised_in,
+    question_names,
+    states_wh,
+    wh_kind,
+)
 from qabot.models import Article
 
 
@@ -178,3 +185,11 @@ def test_answered_when_a_quoted_sentence_states_the_figure_asked_for(answerer: A
     answer = answerer.ask("How much did the Port Aldwick tram line cost?")
     assert not answer.abstained
     assert "412 million dollars" in " ".join(q.text for q in answer.quotes)
+
+
+def test_a_lower_case_question_takes_its_names_from_how_the_articles_write_them() -> None:
+    texts = ["Chief executive Dr. Nadia Farrow apologised on Monday. The old packs were recalled, Farrow said."]
+    assert names_capitalised_in("how old is nadia farrow", texts) == ["Nadia", "Farrow"]
+    # "old" and "packs" are ordinary words there; a sentence's first word says nothing.
+    assert names_capitalised_in("how old are the packs", texts) == []
+    assert names_capitalised_in("The packs were recalled", texts) == []  # capitals of its own: no guessing

@@ -85,6 +85,37 @@ def question_names(question: str) -> list[str]:
     return names
 
 
+_TITLE_END = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|Gen|Sen|Rep|Gov|Capt|Col|Lt|Sgt)\.$")
+
+
+def names_capitalised_in(question: str, texts: Iterable[str]) -> list[str]:
+    """For a question typed all in lower case, its words that ``texts`` write as names: capitalised past the start
+    of a sentence at least four times as often as not ("how old is nadia farrow" asks about Nadia Farrow).
+
+    A question with any capital letter keeps the names its own capitals give (``question_names``), or none.
+    """
+    if any(c.isupper() for c in question):
+        return []
+    words = [re.sub(r"['’]s$", "", w) for w in re.findall(r"[^\W\d_][\w'’-]*", question)]
+    words = [w for w in dict.fromkeys(words) if len(w) >= 3 and w not in STOPWORDS]
+    if not words:
+        return []
+    capital = dict.fromkeys(words, 0)
+    lower = dict.fromkeys(words, 0)
+    pattern = re.compile(rf"(?<![\w-])({'|'.join(map(re.escape, words))})(?![\w-])", re.I)
+    for text in texts:
+        for m in pattern.finditer(text):
+            before = text[: m.start()].rstrip()
+            if not before or (before[-1] in '.?!:;"“(' and not _TITLE_END.search(before)):
+                continue  # a sentence's first word is capitalised anyway ("Dr." ends no sentence)
+            key = m.group(1).lower()
+            if m.group(1)[0].isupper():
+                capital[key] += 1
+            else:
+                lower[key] += 1
+    return [w.capitalize() for w in words if capital[w] and capital[w] >= 4 * lower[w]]
+
+
 def absent_names(names: Iterable[str], articles: Sequence[Article]) -> list[str]:
     """The names none of ``articles`` mentions (title, text, source or author), leniently: case, accents, dots,
     apostrophes, possessives and plurals ignored; a long name may end differently ("Chinese" finds "China")."""
@@ -357,6 +388,7 @@ __all__ = [
     "absent_numbers",
     "answer_kind",
     "fold",
+    "names_capitalised_in",
     "question_names",
     "states_wh",
     "wh_kind",
