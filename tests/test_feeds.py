@@ -256,9 +256,9 @@ def test_a_failing_feed_is_reported_and_the_others_still_ingest(
 def test_a_feed_whose_content_crashes_a_library_fails_alone_and_the_others_still_ingest(
     server: FakeWebServer, settings: Settings, index: FakeIndex, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # A real input that escapes every expected error type: the idna codec raises its own UnicodeError subclass
-    # (not httpx.InvalidURL) on a malformed punycode label in an entry's link.
-    item = {"title": "Odd link", "link": "http://xn--a.com/story", "description": "Text of the odd entry."}
+    # A real input that escapes every expected error type: feedparser's loose parser encodes a character reference
+    # to a lone surrogate ("&#55296;") and raises UnicodeEncodeError from inside feedparser.parse.
+    item = {"title": "Odd &#55296; title", "description": "Text of the odd entry."}
     server.route("/odd.xml", rss(server.url(""), item), content_type="application/rss+xml")
     odd_url, good_url = server.url("/odd.xml"), news_feed(server)
     subscribe(settings, odd_url, good_url)
@@ -267,12 +267,26 @@ def test_a_feed_whose_content_crashes_a_library_fails_alone_and_the_others_still
 
     odd, good = report.feeds
     assert (odd.url, odd.status) == (odd_url, "failed")
-    assert str(odd.error).startswith("unexpected InvalidCodepoint: ")
+    assert str(odd.error).startswith("unexpected UnicodeEncodeError: ")
     assert (good.status, good.added) == ("ok", 2)
     assert FeedList(settings.index_dir).get(odd_url).last_error == odd.error  # type: ignore[union-attr]
     [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
     assert odd_url in logged.getMessage()
     assert logged.exc_info is not None
+
+
+def test_an_entry_link_that_is_not_valid_idna_falls_back_to_the_feed_text(
+    server: FakeWebServer, settings: Settings, index: FakeIndex
+) -> None:
+    item = {"title": "Odd link", "link": "http://xn--a.com/story", "description": "Text of the odd entry."}
+    server.route("/odd.xml", rss(server.url(""), item), content_type="application/rss+xml")
+    subscribe(settings, server.url("/odd.xml"))
+
+    report = refresh_feeds(settings, index)
+
+    assert [(f.status, f.added) for f in report.feeds] == [("ok", 1)]
+    [article] = index.articles.values()
+    assert article.text == "Text of the odd entry."
 
 
 def test_a_slightly_broken_feed_with_readable_entries_is_still_ingested(

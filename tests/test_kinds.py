@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from qabot.answer import Answerer
-from qabot.answer.kinds import absent_names, answer_kind, question_names, states_wh, wh_kind
+from qabot.answer.kinds import (
+    absent_names,
+    answer_kind,
+    names_capitalised_in,
+    question_names,
+    states_wh,
+    wh_kind,
+)
 from qabot.models import Article
 
 
@@ -30,6 +37,15 @@ from qabot.models import Article
         ("Who leads the company now?", None),
         ("How often will the trams run?", "a frequency"),
         ("How tall are the carved figures?", "a measure"),
+        ("how old is the new mayor", "an age"),
+        ("At what age did she retire?", "an age"),
+        ("What was the company's revenue last year?", "a sum of money"),
+        ("What revenue did the firm report?", "a sum of money"),
+        ("What caused the sales decline?", None),  # "sales" qualifies the decline: a reason is asked
+        ("What is the unemployment rate in the province?", "a share"),
+        ("How big is the city's debt?", "a size"),
+        ("How long is her contract?", "a length or duration"),
+        ("What is the top speed of the new trains?", "a measure"),
         ("How fast will the economy grow this year?", "a rate"),
         ("How much did the line cost in Swiss francs?", "a sum of money"),
     ],
@@ -65,6 +81,12 @@ def test_money_in_many_currencies_is_a_sum_of_money(question: str, sentence: str
         ("When did the trams stop running?", "date", "Trams last ran in 1965.", "The trams were replaced by buses."),
         ("Who makes the F-35?", "person", "The jet is built by Lockheed Martin.", "the jet is expensive."),
         ("How long did construction take?", "duration", "Construction took three years.", "It was expensive."),
+        ("What year did the festival start?", "year", "It was started in 1970 by local musicians.",
+         "The festival opened on Saturday."),  # "what year" wants a year, not a weekday
+        ("When in 2019 was the deal signed?", "date", "It was signed on 4 March.",
+         "The deal was signed in 2019."),  # the question's own year answers nothing
+        ("Who was the judge in the case?", "person", "Passing sentence, Judge Pieter Okafor said he was sorry.",
+         "American officials said the case was weak."),  # a lone demonym names nobody
     ],
 )
 def test_wh_questions_and_the_sentences_that_answer_them(question: str, label: str, yes: str, no: str) -> None:
@@ -92,6 +114,20 @@ def test_wh_questions_and_the_sentences_that_answer_them(question: str, label: s
         ("How many robotaxis will Tesla build?", "A robotaxi fleet is what matters for the next 10 years.", False),
         ("How much did the price of eggs rise?", "Egg prices rose 8% in a year.", True),
         ("What share of adults own a car?", "Two-thirds of adults own a car.", True),
+        ("How old is the mayor?", "Okoro, 54, was elected in May.", True),
+        ("How old is the mayor?", "The 61-year-old mayor said the line would open.", True),
+        ("How old is the mayor?", "The mayor was elected in 2019 with 52% of the vote.", False),
+        ("What was the firm's revenue last year?", "Revenue rose to 4.1 billion kronor.", True),
+        ("What was the firm's revenue last year?", "The firm employs 3,000 people.", False),
+        ("How big is the council's debt?", "The council owes €310 million.", True),
+        ("How big is the council's debt?", "The council met on Tuesday.", False),
+        ("How long is her contract?", "She signed a two-year contract.", True),
+        ("How long is the new line?", "The line runs for 7.4 km.", True),
+        ("How long is her contract?", "She signed a contract with the club.", False),
+        ("How often are talks held?", "Talks are held each weekday.", True),
+        ("How many times has it filed for bankruptcy?", "This marks the third time it has filed.", True),
+        ("What is the unemployment rate?", "Unemployment stands at 6.1%.", True),
+        ("What is the unemployment rate?", "Unemployment is rising in the north.", False),
     ],
 )
 def test_a_sentence_states_the_kind_of_answer_or_not(question: str, sentence: str, states: bool) -> None:
@@ -149,3 +185,11 @@ def test_answered_when_a_quoted_sentence_states_the_figure_asked_for(answerer: A
     answer = answerer.ask("How much did the Port Aldwick tram line cost?")
     assert not answer.abstained
     assert "412 million dollars" in " ".join(q.text for q in answer.quotes)
+
+
+def test_a_lower_case_question_takes_its_names_from_how_the_articles_write_them() -> None:
+    texts = ["Chief executive Dr. Nadia Farrow apologised on Monday. The old packs were recalled, Farrow said."]
+    assert names_capitalised_in("how old is nadia farrow", texts) == ["Nadia", "Farrow"]
+    # "old" and "packs" are ordinary words there; a sentence's first word says nothing.
+    assert names_capitalised_in("how old are the packs", texts) == []
+    assert names_capitalised_in("The packs were recalled", texts) == []  # capitals of its own: no guessing

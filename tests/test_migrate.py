@@ -68,13 +68,19 @@ def test_migrated_index_answers_every_sample_question_with_the_same_first_quote(
     shown = [(a.question, first_quote(a), first_quote(b), a.confidence, b.confidence) for a, b in differ]
     assert len(differ) <= 0.05 * len(questions), f"{len(differ)} of {len(questions)} differ: {shown[:5]}"
     # Milvus's BM25 (its own analyzer and length statistics) scores a chunk a little apart from FTS5's, so at a
-    # near-tie a quote's extent may differ (the same sentence of the same article first), or a question the scorer
-    # is unsure of may fall on either side of the decline threshold (both confidences near it).
+    # near-tie a quote's extent may differ (the same sentence of the same article first), two sentences whose
+    # shares tie may swap places (the folder quotes Milvus's first sentence too, its share within 0.02 of its own
+    # first), or a question the scorer is unsure of may fall on either side of the decline threshold (both
+    # confidences near it).
     threshold = answerer.threshold
     for (a, b), row in zip(differ, shown, strict=True):
         local, milvus = first_quote(a), first_quote(b)
         if local and milvus:
-            assert local[:2] == milvus[:2], row
+            if local[:2] == milvus[:2]:
+                continue
+            swapped = [q for q in a.quotes[1:] if (q.article_id, q.start) == milvus[:2]]
+            assert swapped, row
+            assert a.quotes[0].score - swapped[0].score < 0.02, row
         else:
             assert abs(a.confidence - threshold) < 0.1, row
             assert abs(b.confidence - threshold) < 0.1, row

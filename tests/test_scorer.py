@@ -206,6 +206,21 @@ def test_the_features_see_the_answer_kind_and_the_names(answerer: Answerer) -> N
     assert missing.features[:, col("names_in_article")].max() < 1.0
 
 
+def test_a_question_in_lower_case_still_has_its_names_checked(answerer: Answerer) -> None:
+    # Typed in a chat without capitals, "okoro" is still the mayor's name: the articles write it as one.
+    _, found = answerer.candidates("how old is mayor helen okoro")
+    texts = [found.articles[c.article_id].text[c.start : c.end] for c in found.candidates]
+    col = FEATURES.index
+    hers = [i for i, t in enumerate(texts) if "Okoro" in t]
+    others = [i for i, t in enumerate(texts) if "Okoro" not in t and "Helen" not in t]
+    assert hers
+    assert others
+    named = found.features[hers, col("names_in_sentence")].min()
+    assert named > 0.0
+    assert found.features[others, col("names_in_sentence")].max() < named
+    assert found.features[:, col("names_in_article")].min() < 1.0  # an article that never names her
+
+
 def _article_missing(answerer: Answerer, question: str) -> dict[str, float]:
     _, found = answerer.candidates(question)
     col = FEATURES.index("article_missing")

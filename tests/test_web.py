@@ -247,6 +247,13 @@ def test_only_http_and_https_are_fetched(url: str, settings: Settings) -> None:
         fetch_article(url, settings)
 
 
+@pytest.mark.parametrize("url", ["http://xn--/", "http://\u2488.com/", "https://xn--a.com/"])
+def test_a_host_name_that_is_not_valid_idna_is_a_one_line_error(url: str, settings: Settings) -> None:
+    # Pasted links with broken punycode used to escape as a bare UnicodeError (IDNAError) from httpx.
+    with pytest.raises(FetchError, match="not a valid URL"):
+        fetch_article(url, settings)
+
+
 def test_loopback_is_refused_unless_allowed(server: FakeWebServer, tmp_path: Path) -> None:
     server.route("/a", ARTICLE_HTML)
     strict = make_settings(tmp_path, allow_private_urls=False)

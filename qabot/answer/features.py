@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -24,6 +24,7 @@ from qabot.answer.kinds import (
     absent_numbers,
     answer_kind,
     fold,
+    names_capitalised_in,
     question_names,
     states_wh,
     wh_kind,
@@ -79,6 +80,7 @@ class Question:
     kind: AnswerKind | None
     wh: str | None
     hint: TimeHint
+    language: str = "en"
 
     @classmethod
     def read(cls, text: str, hint: TimeHint, language: str = "en") -> Question:
@@ -89,7 +91,7 @@ class Question:
         multilingual model) has none to check.
         """
         names = question_names(text) if language == "en" else []
-        return cls(text, query_words(text), names, answer_kind(text), wh_kind(text), hint)
+        return cls(text, query_words(text), names, answer_kind(text), wh_kind(text), hint, language)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ def gather(store: Store, retrieval: Retrieval, question: Question, depth: int) -
     total_idf = sum(idf.values()) or 1.0
     sims = np.stack([unique[k].vector for k in keys]) @ retrieval.query_vector
 
+    if not question.names and question.language == "en":
+        # Chat questions come in lower case: the articles say which of its words are names.
+        question = replace(question, names=names_capitalised_in(question.text, (a.text for a in articles.values())))
     per_article = _article_features(question, articles)
     coverage = _coverage(store, articles, idf, unseen)
     recency = _recency(articles) if question.hint.latest else {}

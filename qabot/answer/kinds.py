@@ -7,7 +7,8 @@ high against any sentence on that company. These are the checks a reader makes b
 - the names in the question (a company, place, person, month) and whether an article mentions them;
 - the numbers in the question (a year, a figure) and whether an article has them;
 - the kind of answer asked for: a sum of money for "how much did it cost", a share for "what percentage", a count
-  of the thing counted for "how many workers", a price per unit for "per share", a frequency for "how often", and
+  of the thing counted for "how many workers", a price per unit for "per share", a frequency for "how often", an
+  age for "how old", a size for "how big", a time or length for "how long", a sum for "what was its revenue", and
   the wh-kinds (a person or organisation for "who", a date for "when", a place for "where", a cause for "why").
 
 Each check looks at the question's grammar, never at particular words of an evaluation set (docs/quality.md).
@@ -32,7 +33,9 @@ _COUNT = re.compile(
     r"(?<![\d.])(?!(?:19|20)\d\d(?![\d,]|\.\d))\d"
     r"|\b(?:zero|none|nobody|no one|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-    r"hundred|thousand|million|billion|dozens?|hundreds|thousands|millions|half|once|twice)\b",
+    r"hundred|thousand|million|billion|dozens?|hundreds|thousands|millions|half|once|twice)\b"
+    # "the third time": an ordinal counts occurrences
+    r"|\b(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)) time\b",
     re.I,
 )
 _VERB = r"(?:did|do|does|were|are|was|is|will|would|has|have|had|can|could|should|might|must)"
@@ -41,6 +44,7 @@ _HOW_MANY = re.compile(rf"\bhow many ((?:[\w'’-]+ ){{0,6}}?){_VERB}\b", re.I)
 _PHRASE_END = frozenset("of in at from on for across with who that which whom among to by under over per".split())
 _NEAR = 30  # characters between a number and the thing it counts, either side ("38 candidates", "votes: 4.2 million")
 # Counted things an answer need not name: "how many people were hurt?" is answered by "two customers were".
+_PEOPLE = frozenset("worker staff employee member people personnel workforce".split())
 _ANY_COUNT = frozenset("people persons individuals others them those these times units items pieces ones".split())
 _COST = re.compile(
     r"\bhow much\b.*\b(?:cost|costs|pay|paid|pays|price|spend|spent|offer|offered|worth|earn|earned|salary|fine|"
@@ -52,7 +56,9 @@ _COST = re.compile(
 _PERCENT = re.compile(r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction)\b(?! price)", re.I)
 _FREQUENCY = re.compile(
     r"\bevery\b|\b(?:once|twice|\w+ times) (?:a|an|per|each)\b|\bper (?:second|minute|hour|day|week|month|year)\b"
-    r"|\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
+    r"|\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annually)\b"
+    r"|\beach (?:day|weekday|weekend|week|month|year|morning|afternoon|evening|night|spring|summer|autumn|fall|"
+    r"winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(?:on )?weekdays\b",
     re.I,
 )
 _PER_UNIT = re.compile(r"(?<!\bas )\bper (?!cent\b)([a-z]+)", re.I)
@@ -77,6 +83,37 @@ def question_names(question: str) -> list[str]:
         if m.group(0).lower() not in STOPWORDS:
             names.append(m.group(0))
     return names
+
+
+_TITLE_END = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|Gen|Sen|Rep|Gov|Capt|Col|Lt|Sgt)\.$")
+
+
+def names_capitalised_in(question: str, texts: Iterable[str]) -> list[str]:
+    """For a question typed all in lower case, its words that ``texts`` write as names: capitalised past the start
+    of a sentence at least four times as often as not ("how old is nadia farrow" asks about Nadia Farrow).
+
+    A question with any capital letter keeps the names its own capitals give (``question_names``), or none.
+    """
+    if any(c.isupper() for c in question):
+        return []
+    words = [re.sub(r"['’]s$", "", w) for w in re.findall(r"[^\W\d_][\w'’-]*", question)]
+    words = [w for w in dict.fromkeys(words) if len(w) >= 3 and w not in STOPWORDS]
+    if not words:
+        return []
+    capital = dict.fromkeys(words, 0)
+    lower = dict.fromkeys(words, 0)
+    pattern = re.compile(rf"(?<![\w-])({'|'.join(map(re.escape, words))})(?![\w-])", re.I)
+    for text in texts:
+        for m in pattern.finditer(text):
+            before = text[: m.start()].rstrip()
+            if not before or (before[-1] in '.?!:;"“(' and not _TITLE_END.search(before)):
+                continue  # a sentence's first word is capitalised anyway ("Dr." ends no sentence)
+            key = m.group(1).lower()
+            if m.group(1)[0].isupper():
+                capital[key] += 1
+            else:
+                lower[key] += 1
+    return [w.capitalize() for w in words if capital[w] and capital[w] >= 4 * lower[w]]
 
 
 def absent_names(names: Iterable[str], articles: Sequence[Article]) -> list[str]:
@@ -124,7 +161,9 @@ class AnswerKind:
     def _counts_near(self, low: str) -> bool:
         # The number must count the thing: "1,600 workers", "workers numbered 1,600", not "workers ... in 10 years".
         noun = _stem(self.counted or "")
-        for m in re.finditer(rf"\b{re.escape(noun)}", low):
+        # Workers are counted as staff, members or employees as often as by their own name.
+        nouns = sorted(_PEOPLE) if noun in _PEOPLE else [noun]
+        for m in re.finditer(rf"\b(?:{'|'.join(map(re.escape, nouns))})", low):
             if self.pattern.search(low[max(0, m.start() - _NEAR) : m.start()]) or self.pattern.search(
                 low[m.end() : m.end() + _NEAR]
             ):
@@ -141,7 +180,9 @@ def answer_kind(question: str) -> AnswerKind | None:
     """The kind of answer the question's wording asks for, or None when any sentence could answer it."""
     per = _PER_UNIT.search(question)
     unit = per.group(1).lower() if per and per.group(1).lower() not in STOPWORDS else None
-    if _COST.search(question):
+    if _AGE_Q.search(question):
+        return AnswerKind("an age", _AGE)
+    if _COST.search(question) or _MONEY_NOUN_Q.search(question):
         # A price or pay can also move by a share: "how much did egg prices rise?" - "they rose 8%".
         return AnswerKind("a sum of money", _EitherPattern(MONEY, SHARE), unit=unit)
     if _PERCENT.search(question):
@@ -153,7 +194,15 @@ def answer_kind(question: str) -> AnswerKind | None:
         return AnswerKind("a frequency", _FREQUENCY)
     if re.search(r"\bhow (?:many|much)\b|\bby how\b", question, re.I):
         return AnswerKind("a figure", _COUNT, unit=unit)
-    if _MEASURE_Q.search(question):
+    if _RATE_NOUN_Q.search(question):
+        return AnswerKind("a share", SHARE)
+    if _SIZE_Q.search(question):
+        # "How big is the budget / the cash pile / the raise?": a size is any magnitude, not only a length.
+        return AnswerKind("a size", _EitherPattern(MONEY, SHARE, _MEASURE, _COUNT))
+    if re.search(r"\bhow long\b", question, re.I):
+        # "How long is the contract / the line?": a time or a length, the grammar can't tell which.
+        return AnswerKind("a length or duration", _EitherPattern(_MEASURE, _DURATION_MARK, _UNTIL))
+    if _MEASURE_Q.search(question) or _SPEED_Q.search(question):
         return AnswerKind("a measure", _MEASURE)
     if re.search(r"\bhow (?:fast|quickly|sharply|steeply)\b", question, re.I):
         return AnswerKind("a rate", _EitherPattern(SHARE, _MEASURE))
@@ -161,9 +210,35 @@ def answer_kind(question: str) -> AnswerKind | None:
 
 
 # "How tall / far / deep …" asks for a number with a unit of measure ("1.6 m", "7.4 km", "41.3 °C").
-_MEASURE_Q = re.compile(
-    r"\bhow (?:tall|high|far|deep|wide|big|large|heavy|hot|cold|warm|long is|long was|long are)\b", re.I
+_MEASURE_Q = re.compile(r"\bhow (?:tall|high|far|deep|wide|heavy|hot|cold|warm)\b", re.I)
+_SPEED_Q = re.compile(r"\bwhat (?:is|was|are|were|will be) (?:the |its |their )?(?:\w+ )?speed\b", re.I)
+_SIZE_Q = re.compile(r"\bhow (?:big|large|small)\b", re.I)
+_AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which) age\b", re.I)
+# An age as news writes it: "54-year-old", "aged 54", "Okoro, 54, said", "(54)", "54 years old", "born in 1971".
+_AGE = re.compile(
+    r"\b\d{1,3}[- ]years?[- ]old\b|\baged\s+\d{1,3}\b|\bat (?:the )?age (?:of )?\d{1,3}\b|,\s\d{1,3},"
+    r"|\(\d{1,3}\)|\bborn (?:in|on)\b"
+    r"|\b(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ]?\w*[- ]year[- ]old\b",
+    re.I,
 )
+# "What was the firm's revenue?", "What revenue did it report?": a noun that is a sum of money asks for one.
+_MONEY_NOUNS = (
+    r"(?:revenues?|profits?|budget|debts?|sales|turnover|income|losses|loss|deficit|surplus|valuation|funding|"
+    r"wages?|pension|bonus|dividend|tax|rent|prize money|market value|net worth|pay|payout|compensation)"
+)
+_MONEY_NOUN_Q = re.compile(
+    rf"\bwhat (?:is|was|were|are|will be) (?:the |its |their )?(?:[\w'’.-]+['’]s )?(?:[\w-]+ ){{0,2}}?{_MONEY_NOUNS}"
+    rf"(?! (?:of )?(?:growth|decline|fall|drop|rise|target|forecast|figures?|share|rate|margin))\b"
+    rf"|\bwhat {_MONEY_NOUNS} (?:did|does|do|will|would|has|have)\b",
+    re.I,
+)
+# "What is the unemployment rate?", "What was the inflation rate in August?": a rate is a share.
+_RATE_NOUN_Q = re.compile(
+    r"\bwhat (?:is|was|were|are|will be) (?:the |its |their )?(?:[\w'’.-]+['’]s )?(?:[\w-]+ ){0,4}?"
+    r"(?:rates?|inflation|unemployment)\b(?! of (?:change|return))",
+    re.I,
+)
+_UNTIL = re.compile(r"\b(?:until|till|through|to the end of)\b", re.I)
 _MEASURE = re.compile(
     r"\d(?:[\d,.]*\d)?\s?(?:°\s?[CF]?|degrees?|k?m\b|cm\b|mm\b|metres?|meters?|kilometres?|kilometers?|miles?|feet|"
     r"foot|ft\b|inch(?:es)?|kg\b|kilos?|kilograms?|tonnes?|tons?|pounds?|lbs?\b|litres?|liters?|hectares?|acres?|"
@@ -203,6 +278,7 @@ _WH = (
     ("reason", re.compile(r"\bwhy\b|\bwhat (?:caused|led to|prompted|triggered|drove)\b|\bfor what reason\b"
                           r"|\bhow come\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:years|months|weeks|days|hours)\b", re.I)),
+    ("year", re.compile(r"\b(?:what|which) year\b", re.I)),
     ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:year|month|day|date|time)\b|\bwhat time\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\b(?:what|which|in which|in what) (?:city|country|town|state|region|place|"
                          r"province|island|village|county|venue)\b", re.I)),
@@ -217,13 +293,22 @@ _DATE_MARK = re.compile(
     r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)",
     re.I,
 )
+_YEAR_MARK = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_NAME_RUN = re.compile(
+    r"(?<![\w'’-])[A-Z][\w'’&.-]*(?:\s+(?:(?:of|de|da|van|von|der|al|bin|la|le)\s+)?[A-Z][\w'’&.-]*)+"
+)
+_ROLE_NAME = re.compile(
+    r"\b(?:by|named|appointed|chief executive|minister|president|head|leader|captain|chair(?:man|woman)?|founder|"
+    r"director|judge|coach|mayor|spokesperson|spokesman|spokeswoman)\s+([A-Z][\w'’-]+)"
+)
 _REASON_MARK = re.compile(
     r"\b(?:because|due to|owing to|thanks to|as a result|result of|caused by|blamed|after|amid|over|since|following|"
     r"so that|in order to|to avoid|to prevent|reason|why|held up by|led to|prompted|driven by|on the grounds)\b",
     re.I,
 )
 _DURATION_MARK = re.compile(
-    r"\b(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|"
+    r"\b(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|ninety|several|a few|"
     r"dozens of|hundreds of)[\s-](?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centuries)\b|\bsince\b",
     re.I,
 )
@@ -231,7 +316,7 @@ _PLACE_MARK = re.compile(r"\b(?:in|at|near|from|to|outside|inside|across)\s+(?:t
 
 
 def wh_kind(question: str) -> str | None:
-    """"reason", "duration", "date", "place" or "person": what a wh-question asks for, or None."""
+    """"reason", "duration", "year", "date", "place" or "person": what a wh-question asks for, or None."""
     for label, pattern in _WH:
         if pattern.search(question):
             return label
@@ -244,15 +329,22 @@ def states_wh(label: str, sentence: str, question_words: set[str]) -> bool:
         return _REASON_MARK.search(sentence) is not None
     if label == "duration":
         return _DURATION_MARK.search(sentence) is not None
-    if label == "date":
-        return _DATE_MARK.search(sentence) is not None
+    if label in ("date", "year"):
+        # A date the question already gives ("in 2019") answers nothing; "what year" wants a year, not "Saturday".
+        mark = _YEAR_MARK if label == "year" else _DATE_MARK
+        return any(m.group(0).lower().rstrip(".") not in question_words for m in mark.finditer(sentence))
     if label == "place":
         return any(m.group(0).split()[-1].lower() not in question_words for m in _PLACE_MARK.finditer(sentence))
-    # A person or organisation: a capitalised word the question does not already name, past the sentence's start.
-    for m in _NAME.finditer(sentence):
-        if m.start() > 0 and m.group(0).lower() not in question_words and m.group(0).lower() not in STOPWORDS:
+    # A person or organisation: a run of two or more capitalised words ("Lockheed Martin", "Judge Pieter Okafor")
+    # holding a word the question lacks, or one such word right after "by", a title or a role ("named Okoro"). A
+    # lone capital is too common to mean anything: "American officials", "Russian", the name of a weekday.
+    for m in _NAME_RUN.finditer(sentence):
+        parts = [w.lower() for w in m.group(0).split()]
+        if m.start() == 0 and parts[0] in STOPWORDS:
+            parts = parts[1:]
+        if len(parts) >= 2 and any(w not in question_words and w not in STOPWORDS for w in parts):
             return True
-    return False
+    return any(m.group(1).lower() not in question_words for m in _ROLE_NAME.finditer(sentence))
 
 
 def fold(text: str) -> str:
@@ -296,6 +388,7 @@ __all__ = [
     "absent_numbers",
     "answer_kind",
     "fold",
+    "names_capitalised_in",
     "question_names",
     "states_wh",
     "wh_kind",

@@ -59,11 +59,12 @@ def check_scheme(url: str) -> httpx.URL:
     """Parse ``url`` and refuse anything but absolute http(s) URLs."""
     try:
         parsed = httpx.URL(url.strip())
-    except (httpx.InvalidURL, TypeError) as err:
+        host = parsed.host  # decoding the host can raise idna's UnicodeError for a malformed A-label ("xn--")
+    except (httpx.InvalidURL, TypeError, UnicodeError) as err:
         raise FetchError(f"not a valid URL: {url!r} ({err})") from err
     if parsed.scheme not in ("http", "https"):
         raise FetchError(f"only http and https URLs can be fetched: {url}")
-    if not parsed.host:
+    if not host:
         raise FetchError(f"the URL has no host name: {url}")
     return parsed
 
