@@ -226,16 +226,17 @@ _MONEY_NOUNS = (
     r"(?:revenues?|profits?|budget|debts?|sales|turnover|income|losses|loss|deficit|surplus|valuation|funding|"
     r"wages?|pension|bonus|dividend|tax|rent|prize money|market value|net worth|pay|payout|compensation)"
 )
+# "What is / was the …", "what will be Caldera's …": the copula questions that name the thing they ask for.
+_WHAT_IS = r"\bwhat (?:is|was|were|are|will be) (?:the |its |their )?(?:[\w'’.-]+['’]s )?"
 _MONEY_NOUN_Q = re.compile(
-    rf"\bwhat (?:is|was|were|are|will be) (?:the |its |their )?(?:[\w'’.-]+['’]s )?(?:[\w-]+ ){{0,2}}?{_MONEY_NOUNS}"
+    rf"{_WHAT_IS}(?:[\w-]+ ){{0,2}}?{_MONEY_NOUNS}"
     rf"(?! (?:of )?(?:growth|decline|fall|drop|rise|target|forecast|figures?|share|rate|margin))\b"
     rf"|\bwhat {_MONEY_NOUNS} (?:did|does|do|will|would|has|have)\b",
     re.I,
 )
 # "What is the unemployment rate?", "What was the inflation rate in August?": a rate is a share.
 _RATE_NOUN_Q = re.compile(
-    r"\bwhat (?:is|was|were|are|will be) (?:the |its |their )?(?:[\w'’.-]+['’]s )?(?:[\w-]+ ){0,4}?"
-    r"(?:rates?|inflation|unemployment)\b(?! of (?:change|return))",
+    rf"{_WHAT_IS}(?:[\w-]+ ){{0,4}}?(?:rates?|inflation|unemployment)\b(?! of (?:change|return))",
     re.I,
 )
 _UNTIL = re.compile(r"\b(?:until|till|through|to the end of)\b", re.I)
