@@ -9,7 +9,17 @@ import pytest
 from qabot.answer import Answerer
 from qabot.answer.features import FEATURES
 from qabot.answer.scorer import GATE_FEATURES, Linear, Scorer, Trees
-from qabot.answer.training import Example, choose_threshold, fit, fit_listwise, fit_tree_gate, top1
+from qabot.answer.training import (
+    GATE_SPLITS,
+    Example,
+    choose_threshold,
+    choose_threshold_over,
+    fit,
+    fit_listwise,
+    fit_tree_gate,
+    fold_splits,
+    top1,
+)
 
 
 def test_the_shipped_scorer_says_it_was_fitted_on_tune_halves_only() -> None:
@@ -92,6 +102,31 @@ def test_a_small_half_does_not_set_the_threshold_alone_when_the_budget_is_pooled
     assert report["small"]["declined_unanswerable"] > 0.6
 
 
+def test_every_fold_split_is_a_fair_five_way_split_and_the_same_on_every_run() -> None:
+    splits = fold_splits(23)
+    assert len(splits) == GATE_SPLITS
+    assert splits[0].tolist() == [i % 5 for i in range(23)]  # the split the ranker is cross-fitted on
+    for fold in splits:
+        assert sorted(np.bincount(fold, minlength=5).tolist()) == [4, 4, 5, 5, 5]
+    assert len({tuple(f) for f in splits}) == GATE_SPLITS, "the reshuffles really reshuffle"
+    assert all((a == b).all() for a, b in zip(splits, fold_splits(23), strict=True))
+
+
+def test_the_line_over_several_splits_is_their_median_and_reports_their_mean() -> None:
+    # Three splits of the same 100 answerable and 10 unanswerable questions (0.0 .. 0.9); in each, one answerable
+    # question is weak, at 0.25, 0.45 or 0.65. With no budget each split draws its line just under its weak one.
+    def split(weak: float) -> list[tuple[str, float, bool]]:
+        return [("s", 0.95, True)] * 99 + [("s", weak, True)] + [("s", i / 10, False) for i in range(10)]
+
+    alone = [choose_threshold(split(w), max_declined=0.0)[0] for w in (0.25, 0.45, 0.65)]
+    assert alone == pytest.approx([0.225, 0.425, 0.625])
+    threshold, report = choose_threshold_over([split(w) for w in (0.65, 0.25, 0.45)], max_declined=0.0)
+    assert threshold == pytest.approx(0.425)  # the middle split's line, whatever order the splits come in
+    # At that line the 0.25 split declines its weak question and the others do not: 1 % in one split of three.
+    assert report["s"]["declined_answerable"] == round(0.01 / 3, 3)
+    assert report["s"]["declined_unanswerable"] == 0.5  # 0.0 .. 0.4 are under it in every split
+
+
 def test_tree_gate_inference_reads_the_trees_as_scikit_learn_wrote_them() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -103,10 +138,11 @@ def test_tree_gate_inference_reads_the_trees_as_scikit_learn_wrote_them() -> Non
         x[:, FEATURES.index("names_in_article")] = 1.0 if answerable else 0.0
         exs.append(Example("s", answerable, x, np.eye(8)[0] if answerable else np.zeros(8)))
     ranker = Linear(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), rng.normal(size=len(FEATURES)), 0.0)
-    trees, oof, sizes = fit_tree_gate(exs, [ranker.logits(e.x) for e in exs])
-    assert sizes, "the tree size was chosen among several"
+    trees, oofs, sizes = fit_tree_gate(exs, [ranker.logits(e.x) for e in exs], sizes=((20, 2, 5), (30, 3, 10)))
+    assert len(sizes) == 2, "the tree size was chosen among those offered"
     assert isinstance(trees, Trees)
-    assert len(oof) == len(exs)
+    assert len(oofs) == GATE_SPLITS
+    assert all(len(oof) == len(exs) for oof in oofs)
     scorer = Scorer(FEATURES, ranker, 0.5, trees)
     names_missing = [scorer.confidence(e.x) for e in exs if not e.answerable]
     named = [scorer.confidence(e.x) for e in exs if e.answerable]

@@ -8,7 +8,7 @@ imported when used: answering never loads them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -208,6 +208,27 @@ def choose_threshold(
     return threshold, declines(judged, threshold)
 
 
+def choose_threshold_over(
+    splits: list[Judged], max_declined: float, max_half: float | None = None
+) -> tuple[float, dict[str, object]]:
+    """``choose_threshold`` on each fold split's out-of-fold confidences: the median of their thresholds, and the
+    declines it gives averaged over the splits.
+
+    The final gate is one model, so the line is drawn where one model's out-of-fold scores put it, split by split;
+    the median keeps one lucky or unlucky split from drawing it.
+    """
+    threshold = float(np.median([choose_threshold(judged, max_declined, max_half)[0] for judged in splits]))
+    reports = [declines(judged, threshold) for judged in splits]
+    out: dict[str, object] = {}
+    for name, first in reports[0].items():
+        row = dict(first)  # type: ignore[call-overload]
+        for key in ("declined_answerable", "declined_unanswerable"):
+            values = [r[name][key] for r in reports]  # type: ignore[index]
+            row[key] = None if values[0] is None else round(float(np.mean(values)), 3)
+        out[name] = row
+    return threshold, out
+
+
 def declines(judged: Judged, threshold: float) -> dict[str, object]:
     """Per set: how many answerable and unanswerable tune questions ``threshold`` declines."""
     out: dict[str, object] = {}
@@ -239,13 +260,34 @@ def gate_rows(exs: list[Example], logits: list[np.ndarray]) -> tuple[np.ndarray,
 # Sizes of the tree gate tried: (trees, depth, questions per leaf at least). Small: a few hundred tune questions.
 TREE_SIZES = tuple((n, d, leaf) for n in (50, 100, 200) for d in (2, 3) for leaf in (5, 10, 20))
 
+# How many ways the tune questions are split into 5 folds to judge a gate. On one split the pooled share of
+# unanswerable questions declined moves by about 3.5 points with the split alone, as much as any size or feature
+# changes it (docs/quality.md, "Third round"), so sizes are compared by their mean over several.
+GATE_SPLITS = 4
+
+
+def fold_splits(n: int, repeats: int = GATE_SPLITS) -> list[np.ndarray]:
+    """The fold (0-4) of each of ``n`` questions under ``repeats`` splits: first the interleaved one the ranker is
+    cross-fitted on, then seeded shuffles of it (the same on every run)."""
+    splits = [np.arange(n) % 5]
+    for seed in range(1, repeats):
+        fold = np.empty(n, dtype=int)
+        fold[np.random.default_rng(seed).permutation(n)] = np.arange(n) % 5
+        splits.append(fold)
+    return splits
+
 
 def fit_tree_gate(
-    exs: list[Example], logits: list[np.ndarray], max_declined: float = 0.02, max_half: float | None = None
-) -> tuple[Trees, list[float], dict[str, float]]:
+    exs: list[Example],
+    logits: list[np.ndarray],
+    max_declined: float = 0.02,
+    max_half: float | None = None,
+    sizes: Sequence[tuple[int, int, int]] = TREE_SIZES,
+) -> tuple[Trees, list[list[float]], dict[str, float]]:
     """Boosted trees as the gate (they can learn "a name of the question in no article" as a near-veto), with
-    out-of-fold confidences. The size is chosen out of fold by what the gate is for: the share of unanswerable tune
-    questions declined within the decline budget on answerable ones (``choose_threshold``)."""
+    out-of-fold confidences under each of ``fold_splits``. The size is chosen by what the gate is for: the share of
+    unanswerable tune questions declined within the decline budget on answerable ones (``choose_threshold``),
+    averaged over the splits."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     def model(size: tuple[int, int, int]) -> HistGradientBoostingClassifier:
@@ -257,25 +299,27 @@ def fit_tree_gate(
     g, y = gate_rows(exs, logits)
     weight = set_weights(exs)
     sw = np.array([weight[e.set] for e in exs])
+    splits = fold_splits(len(exs))
 
-    def out_of_fold(size: tuple[int, int, int]) -> np.ndarray:
+    def out_of_fold(size: tuple[int, int, int], fold: np.ndarray) -> np.ndarray:
         oof = np.zeros(len(exs))
         for k in range(5):
-            test = list(range(k, len(exs), 5))
-            train = [i for i in range(len(exs)) if i % 5 != k]
+            test, train = fold == k, fold != k
             oof[test] = model(size).fit(g[train], y[train], sample_weight=sw[train]).predict_proba(g[test])[:, 1]
         return oof
 
     tried: dict[str, float] = {}
-    best_size, best_oof, best_value = TREE_SIZES[0], np.zeros(0), -1.0
-    for size in TREE_SIZES:
-        oof = out_of_fold(size)
-        judged = [(e.set, float(p), e.answerable) for e, p in zip(exs, oof, strict=True)]
-        value = pooled_unanswerable(choose_threshold(judged, max_declined, max_half)[1])
+    best_size, best_oofs, best_value = sizes[0], [np.zeros(0)], -1.0
+    for size in sizes:
+        oofs = [out_of_fold(size, fold) for fold in splits]
+        values = []
+        for oof in oofs:
+            judged = [(e.set, float(p), e.answerable) for e, p in zip(exs, oof, strict=True)]
+            values.append(pooled_unanswerable(choose_threshold(judged, max_declined, max_half)[1]))
+        value = float(np.mean(values))
         tried[f"{size[0]} trees, depth {size[1]}, leaf {size[2]}"] = round(value, 4)
         if value > best_value:
-            best_size, best_oof, best_value = size, oof, value
-    oof = best_oof
+            best_size, best_oofs, best_value = size, oofs, value
     final = model(best_size).fit(g, y, sample_weight=sw)
     trees = []
     for (predictor,) in final._predictors:
@@ -290,30 +334,32 @@ def fit_tree_gate(
                 "value": [round(float(v), 6) for v in nodes["value"]],
             }
         )
-    return Trees(float(np.ravel(final._baseline_prediction)[0]), tuple(trees)), oof.tolist(), tried
+    return Trees(float(np.ravel(final._baseline_prediction)[0]), tuple(trees)), [o.tolist() for o in best_oofs], tried
 
 
-def fit_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Linear, list[float], float, dict[str, float]]:
-    """The question-level gate, with out-of-fold confidences for choosing its threshold honestly."""
+def fit_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Linear, list[list[float]], float, dict[str, float]]:
+    """The question-level logistic gate, its penalty chosen by cross-validated log loss, with out-of-fold
+    confidences under each of ``fold_splits`` for choosing its threshold honestly."""
     g, y = gate_rows(exs, logits)
     mean, scale = g.mean(axis=0), g.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (g - mean) / scale
-    folds = [list(range(i, len(exs), 5)) for i in range(5)]
-    cv: dict[str, float] = {}
-    oof_by_penalty: dict[float, np.ndarray] = {}
-    for pen in PENALTIES:
+    splits = fold_splits(len(exs))
+
+    def out_of_fold(pen: float, fold: np.ndarray) -> np.ndarray:
         oof = np.zeros(len(exs))
-        for k, idx in enumerate(folds):
-            train = [i for j, f in enumerate(folds) if j != k for i in f]
-            w, b = fit(z[train], y[train], pen)
-            oof[idx] = z[idx] @ w + b
-        oof_by_penalty[pen] = oof
-        p = np.clip(sigmoid(oof), 1e-12, 1 - 1e-12)
+        for k in range(5):
+            w, b = fit(z[fold != k], y[fold != k], pen)
+            oof[fold == k] = z[fold == k] @ w + b
+        return oof
+
+    cv: dict[str, float] = {}
+    for pen in PENALTIES:
+        p = np.clip(sigmoid(out_of_fold(pen, splits[0])), 1e-12, 1 - 1e-12)
         cv[str(pen)] = round(float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))), 6)
     pen = min(PENALTIES, key=lambda q: cv[str(q)])
     w, b = fit(z, y, pen)
-    return Linear(mean, scale, w, b), sigmoid(oof_by_penalty[pen]).tolist(), pen, cv
+    return Linear(mean, scale, w, b), [sigmoid(out_of_fold(pen, fold)).tolist() for fold in splits], pen, cv
 
 
 __all__ = [
@@ -321,6 +367,7 @@ __all__ = [
     "Judged",
     "choose_ranker",
     "choose_threshold",
+    "choose_threshold_over",
     "cross_fitted_logits",
     "declines",
     "fit",
@@ -328,6 +375,7 @@ __all__ = [
     "fit_listwise",
     "fit_ranker",
     "fit_tree_gate",
+    "fold_splits",
     "gate_rows",
     "labels",
     "null_scorer",
