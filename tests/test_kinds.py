@@ -113,6 +113,10 @@ def test_wh_questions_and_the_sentences_that_answer_them(question: str, label: s
         ("How many robotaxis will Tesla build?", "Tesla plans a robotaxi in 2025.", False),  # a year counts nothing
         ("How many robotaxis will Tesla build?", "A robotaxi fleet is what matters for the next 10 years.", False),
         ("How much did the price of eggs rise?", "Egg prices rose 8% in a year.", True),
+        # What something paid is a sum; only a change can be answered by a share.
+        ("How much did the festival pay its headline act?", "Roughly 40 per cent of buyers were local.", False),
+        ("How much did the festival pay its headline act?", "The headline act was paid $90,000.", True),
+        ("How much more will a season ticket cost?", "Season tickets will go up 5%.", True),
         ("What share of adults own a car?", "Two-thirds of adults own a car.", True),
         ("How old is the mayor?", "Okoro, 54, was elected in May.", True),
         ("How old is the mayor?", "The 61-year-old mayor said the line would open.", True),

@@ -53,6 +53,13 @@ _COST = re.compile(
     r"|\bwhat (?:did|does|will|would) (?:[\w'’-]+ ){1,5}?(?:cost|pay|charge|earn)\b",
     re.I,
 )
+# A question about a change, which a share can answer as well as a sum.
+_CHANGE = re.compile(
+    r"\b(?:rise|rises|rose|risen|rising|fall|falls|fell|fallen|falling|increase[sd]?|decrease[sd]?|drop(?:s|ped)?|"
+    r"(?:go|goes|going|gone|went) (?:up|down)|climb(?:s|ed)?|jump(?:s|ed)?|grow|grows|grew|grown|shr[iau]nk|"
+    r"cut|cuts|raise[sd]?|hike[sd]?|change[sd]?|more|less|higher|lower)\b",
+    re.I,
+)
 _PERCENT = re.compile(r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction)\b(?! price)", re.I)
 _FREQUENCY = re.compile(
     r"\bevery\b|\b(?:once|twice|\w+ times) (?:a|an|per|each)\b|\bper (?:second|minute|hour|day|week|month|year)\b"
@@ -183,8 +190,11 @@ def answer_kind(question: str) -> AnswerKind | None:
     if _AGE_Q.search(question):
         return AnswerKind("an age", _AGE)
     if _COST.search(question) or _MONEY_NOUN_Q.search(question):
-        # A price or pay can also move by a share: "how much did egg prices rise?" - "they rose 8%".
-        return AnswerKind("a sum of money", _EitherPattern(MONEY, SHARE), unit=unit)
+        # A price or pay that moved can move by a share ("how much did egg prices rise?" - "they rose 8%"); what
+        # something cost or paid is a sum: "40 per cent of ticket buyers" does not say what the headline act was paid.
+        if _CHANGE.search(question):
+            return AnswerKind("a sum of money", _EitherPattern(MONEY, SHARE), unit=unit)
+        return AnswerKind("a sum of money", MONEY, unit=unit)
     if _PERCENT.search(question):
         return AnswerKind("a share", SHARE)
     many = _HOW_MANY.search(question)
