@@ -112,19 +112,26 @@ def test_every_fold_split_is_a_fair_five_way_split_and_the_same_on_every_run() -
     assert all((a == b).all() for a, b in zip(splits, fold_splits(23), strict=True))
 
 
-def test_the_line_over_several_splits_is_their_median_and_reports_their_mean() -> None:
+def test_the_line_over_several_splits_keeps_the_budget_on_their_mean_and_reports_it() -> None:
     # Three splits of the same 100 answerable and 10 unanswerable questions (0.0 .. 0.9); in each, one answerable
     # question is weak, at 0.25, 0.45 or 0.65. With no budget each split draws its line just under its weak one.
     def split(weak: float) -> list[tuple[str, float, bool]]:
         return [("s", 0.95, True)] * 99 + [("s", weak, True)] + [("s", i / 10, False) for i in range(10)]
 
+    splits = [split(w) for w in (0.65, 0.25, 0.45)]
     alone = [choose_threshold(split(w), max_declined=0.0)[0] for w in (0.25, 0.45, 0.65)]
     assert alone == pytest.approx([0.225, 0.425, 0.625])
-    threshold, report = choose_threshold_over([split(w) for w in (0.65, 0.25, 0.45)], max_declined=0.0)
-    assert threshold == pytest.approx(0.425)  # the middle split's line, whatever order the splits come in
-    # At that line the 0.25 split declines its weak question and the others do not: 1 % in one split of three.
+    # No budget at all: no split may lose its weak question, so the lowest of them draws the line.
+    strict, report = choose_threshold_over(splits, max_declined=0.0)
+    assert strict == pytest.approx(0.225)
+    assert report["s"]["declined_answerable"] == 0.0
+    assert report["s"]["declined_unanswerable"] == 0.3  # 0.0 .. 0.2 are under it in every split
+    # A budget of 0.5 %: one split of three losing its weak question is 0.33 % on average, two are 0.67 %.
+    threshold, report = choose_threshold_over(splits, max_declined=0.005)
+    assert threshold == pytest.approx(0.425)
     assert report["s"]["declined_answerable"] == round(0.01 / 3, 3)
     assert report["s"]["declined_unanswerable"] == 0.5  # 0.0 .. 0.4 are under it in every split
+    assert choose_threshold_over(splits[::-1], max_declined=0.005)[0] == threshold  # whatever order they come in
 
 
 def test_tree_gate_inference_reads_the_trees_as_scikit_learn_wrote_them() -> None:
