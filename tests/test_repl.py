@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from qabot.answer import Answerer
+from qabot.answer.decline import NO_TOPIC_TEXT
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
@@ -293,9 +294,9 @@ def test_follow_up_new_and_a_standalone_question(answerer: Answerer) -> None:
     assert "│ “The weather station at Dunmere recorded 41.3 °C on Thursday afternoon." in turns[2]
     # A new story after a conversation reads as if asked fresh.
     assert turns[3].split("\n", 1)[1] == render_fresh(answerer, F35)
-    # :new forgets the story: the same follow-up alone is declined, as it is without a conversation.
+    # :new forgets the story: the same follow-up alone is asked which story it means, as without a conversation.
     assert "New conversation" in turns[4]
-    assert DECLINE_TEXT in turns[5]
+    assert NO_TOPIC_TEXT in turns[5]
     assert ":new" in HELP
 
 
@@ -304,7 +305,7 @@ def test_context_expires(answerer: Answerer) -> None:
     times = [0.0, 31 * 60.0]  # past the 30 minutes of QABOT_CONTEXT_TTL_MINUTES
     out = run_at(answerer, lines, times)
     assert out == conversation(answerer, lines, times)
-    assert DECLINE_TEXT in out.split("\n? ")[2]
+    assert NO_TOPIC_TEXT in out.split("\n? ")[2]
 
 
 def render_fresh(answerer: Answerer, question: str) -> str:

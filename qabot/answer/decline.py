@@ -12,6 +12,10 @@ import re
 NOTHING_FOUND = "nothing retrieved"  # the index has no passage near the question (or is empty)
 LOW_CONFIDENCE = "low confidence"  # the confidence that the articles answer the question is under the threshold
 LANGUAGE = "language"  # the question is in a language the model does not read: "language:de"
+NO_TOPIC = "no topic"  # the question names nothing ("when did that happen?") and follows up no earlier answer
+
+# What a question that names nothing gets instead of a guess: the way out, in words every front-end can show.
+NO_TOPIC_TEXT = "Which story do you mean? Ask again with a name or a topic."
 
 # One line each, in the language of the question: the bundled model reads English only.
 ENGLISH_ONLY = {
@@ -92,6 +96,8 @@ __all__ = [
     "LANGUAGE",
     "LOW_CONFIDENCE",
     "NOTHING_FOUND",
+    "NO_TOPIC",
+    "NO_TOPIC_TEXT",
     "english_only_text",
     "question_language",
 ]

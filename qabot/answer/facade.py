@@ -19,7 +19,7 @@ from pathlib import Path
 from qabot.answer import decline, newsaware
 from qabot.answer.candidates import Candidate
 from qabot.answer.features import CandidateSet, Question, gather
-from qabot.answer.followup import Context, Followup, read_followup, vocabulary
+from qabot.answer.followup import Context, Followup, names_no_topic, read_followup, vocabulary
 from qabot.answer.scorer import Scorer
 from qabot.answer.select import Limits, choose
 from qabot.config import Settings
@@ -153,7 +153,7 @@ class Answerer:
         with store.snapshot():
             day = today or self.today()
             if context is None:
-                answer = self._answer(q, q, Retriever(store, self.embedder).retrieve(q), id, store, t0, day, language)
+                answer = self._fresh(q, Retriever(store, self.embedder), id, store, t0, day, language)
             else:
                 answer = self._converse(q, context, time.time() if now is None else now, id, store, t0, day, language)
         return self.synthesize(answer) if synthesis else answer
@@ -184,7 +184,7 @@ class Answerer:
         use = ContextUse(follow.followup, follow.query, follow.reason, follow.prefer)
         log.debug("context: %s", use)
         if not follow.followup:
-            return replace(self._answer(q, q, retriever.retrieve(q), id, store, t0, day, lang), context=use)
+            return replace(self._fresh(q, retriever, id, store, t0, day, lang), context=use)
         retrieval = retriever.retrieve(follow.query)
         if follow.prefer and self.tuning.followup_narrow:
             # Within the previous story the question itself picks the sentence: the carried words only find the
@@ -196,6 +196,17 @@ class Answerer:
                 return replace(answer, context=replace(use, narrowed=True))
         parse = follow.query if self.tuning.followup_parse else q
         return replace(self._answer(q, parse, retrieval, id, store, t0, day, lang), context=use)
+
+    def _fresh(
+        self, q: str, retriever: Retriever, id: str | None, store: Store, t0: float, day: date, lang: str
+    ) -> Answer:
+        """A question asked on its own. One that names nothing gets asked which story it means: the scorer has no
+        question words to judge a sentence by, and would quote whatever is nearest."""
+        if names_no_topic(q):
+            timings = {"total": (time.perf_counter() - t0) * 1000}
+            text, because = decline.NO_TOPIC_TEXT, decline.NO_TOPIC
+            return Answer(q, True, text, (), timings, id=id, declined_because=because)
+        return self._answer(q, q, retriever.retrieve(q), id, store, t0, day, lang)
 
     @staticmethod
     def _story_of(store: Store, ids: Sequence[str]) -> set[str]:

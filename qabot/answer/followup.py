@@ -136,6 +136,16 @@ def _content(question: str) -> list[str]:
     return [w for w in query_words(question) if w not in _GENERIC and not w.isdigit()]
 
 
+def names_no_topic(question: str) -> bool:
+    """True when ``question`` names nothing to look up: no name, number or content word beyond pronouns, question
+    words and generic verbs ("when did that happen?", "how much was it?", "who said that?").
+
+    Such a question only makes sense as a follow-up. Asked with nothing before it, any sentence the index returns is
+    a guess: the answerer asks which story is meant instead of scoring one.
+    """
+    return not question_names(question) and not [w for w in query_words(question) if w not in _GENERIC]
+
+
 def _known_name(name: str, context: Context, vocab: frozenset[str]) -> bool:
     key = fold(re.sub(r"['’]s?$", "", name))
     carried = {fold(n) for n in context.names}
@@ -224,4 +234,13 @@ def _unique(items: Iterable[str]) -> list[str]:
     return out
 
 
-__all__ = ["MAX_NAMES", "MAX_TOPIC", "Context", "Followup", "next_context", "read_followup", "vocabulary"]
+__all__ = [
+    "MAX_NAMES",
+    "MAX_TOPIC",
+    "Context",
+    "Followup",
+    "names_no_topic",
+    "next_context",
+    "read_followup",
+    "vocabulary",
+]

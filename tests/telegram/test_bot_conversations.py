@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qabot.answer.decline import NO_TOPIC_TEXT
 from qabot.answer.followup import Context
 from qabot.bot.conversations import FILENAME, ConversationStore
 from qabot.config import Settings
@@ -77,7 +78,7 @@ async def test_a_reply_to_an_answer_in_a_group_continues_that_answers_thread(
         again = await _ask(bot, group, ANN, "and when did it happen", reply_to=replied.result)
         await bot.settle()
 
-    assert visible(unthreaded) == DECLINE_TEXT
+    assert visible(unthreaded) == NO_TOPIC_TEXT  # no thread, no story: it asks which one
     assert quotes_the_removal(replied)
     assert replied.params["reply_parameters"]["message_id"] != first.result["message_id"]
     assert quotes_the_removal(again)
@@ -94,7 +95,7 @@ async def test_forum_topics_keep_their_own_conversations(
         await bot.settle()
 
     assert other_topic.params["message_thread_id"] == 9
-    assert visible(other_topic) == DECLINE_TEXT
+    assert visible(other_topic) == NO_TOPIC_TEXT
     assert same_topic.params["message_thread_id"] == 7
     assert quotes_the_removal(same_topic)
 
@@ -112,7 +113,7 @@ async def test_new_starts_over_and_is_in_the_command_list_and_help(
 
     assert visible(new) == th.NEW_CONVERSATION
     assert "\n" not in visible(new)
-    assert visible(after) == DECLINE_TEXT
+    assert visible(after) == NO_TOPIC_TEXT
     menus = [{c["command"] for c in call.params["commands"]} for call in fake.calls_of("setMyCommands")]
     assert all("new" in menu for menu in menus)
     assert "/new — start a new conversation" in visible(help_)
@@ -149,7 +150,7 @@ async def test_the_context_expires_after_the_configured_minutes(
         await bot.settle()
 
     assert quotes_the_removal(in_time)
-    assert visible(too_late) == DECLINE_TEXT
+    assert visible(too_late) == NO_TOPIC_TEXT
 
 
 async def test_a_reply_that_is_no_question_gets_no_message_in_a_group(
@@ -248,7 +249,7 @@ async def test_an_unusable_conversation_store_costs_only_the_follow_up(
         fresh = await _ask(bot, chat, ANN, F35_QUESTION)
         await bot.settle()
 
-    assert visible(follow_up) == DECLINE_TEXT  # asked as a new question, not "something went wrong"
+    assert visible(follow_up) == NO_TOPIC_TEXT  # asked as a new question, not "something went wrong"
     assert quotes_the_removal(fresh)
     warnings = [r.getMessage() for r in caplog.records if r.name == "qabot.bot.conversations"]
     assert any("unreadable" in w for w in warnings)
