@@ -7,10 +7,11 @@ import json
 import pytest
 
 from qabot.answer import Answerer
-from qabot.answer.decline import NO_TOPIC, NO_TOPIC_TEXT
+from qabot.answer.decline import NO_TOPIC
 from qabot.answer.followup import Context, names_no_topic, next_context, read_followup, vocabulary
 from qabot.config import Settings
 from qabot.models import Answer, ContextUse, Quote
+from qabot.render.common import NO_TOPIC_TEXT
 
 VELL = "what was the hottest temperature recorded in Vellmoor?"
 VELL_TEXT = (

@@ -9,12 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from qabot.answer import Answerer
-from qabot.answer.decline import NO_TOPIC_TEXT
 from qabot.config import Settings
 from qabot.embed import Embedder
 from qabot.ingest import Ingestor
 from qabot.models import IndexStats
-from qabot.render.common import DECLINE_TEXT
+from qabot.render.common import DECLINE_TEXT, NO_TOPIC_TEXT
 from qabot.repl import HELP, banner, run_repl
 from tests.helpers import TRAM
 

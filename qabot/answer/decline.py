@@ -14,9 +14,6 @@ LOW_CONFIDENCE = "low confidence"  # the confidence that the articles answer the
 LANGUAGE = "language"  # the question is in a language the model does not read: "language:de"
 NO_TOPIC = "no topic"  # the question names nothing ("when did that happen?") and follows up no earlier answer
 
-# What a question that names nothing gets instead of a guess: the way out, in words every front-end can show.
-NO_TOPIC_TEXT = "Which story do you mean? Ask again with a name or a topic."
-
 # One line each, in the language of the question: the bundled model reads English only.
 ENGLISH_ONLY = {
     "de": "Ich verstehe nur Fragen auf Englisch – bitte stellen Sie Ihre Frage auf Englisch.",
@@ -97,7 +94,6 @@ __all__ = [
     "LOW_CONFIDENCE",
     "NOTHING_FOUND",
     "NO_TOPIC",
-    "NO_TOPIC_TEXT",
     "english_only_text",
     "question_language",
 ]

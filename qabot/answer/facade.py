@@ -26,7 +26,7 @@ from qabot.config import Settings
 from qabot.dates import time_hint
 from qabot.embed import Embedder
 from qabot.models import Answer, Article, ContextUse, IndexStats, Quote
-from qabot.render.common import DECLINE_TEXT, plain_text
+from qabot.render.common import DECLINE_TEXT, NO_TOPIC_TEXT, plain_text
 from qabot.rerank import Reranker
 from qabot.retrieve import Retrieval, Retriever, content_key
 from qabot.store import Store, open_store
@@ -204,7 +204,7 @@ class Answerer:
         question words to judge a sentence by, and would quote whatever is nearest."""
         if names_no_topic(q):
             timings = {"total": (time.perf_counter() - t0) * 1000}
-            text, because = decline.NO_TOPIC_TEXT, decline.NO_TOPIC
+            text, because = NO_TOPIC_TEXT, decline.NO_TOPIC
             return Answer(q, True, text, (), timings, id=id, declined_because=because)
         return self._answer(q, q, retriever.retrieve(q), id, store, t0, day, lang)
 

@@ -29,6 +29,8 @@ from qabot.models import Answer, Article, Quote
 from qabot.text import clean_label
 
 DECLINE_TEXT = "The articles don't answer this question."
+# What a question that names nothing gets instead of a guess: the way out, in words every front-end can show.
+NO_TOPIC_TEXT = "Which story do you mean? Ask again with a name or a topic."
 NO_MORE = "No more sources for this answer."
 SUMMARY_LABEL = "Summary written by a language model, checked against the quotes:"
 UNTITLED = "Untitled"

@@ -21,6 +21,7 @@ from qabot.render import translations as tr
 from qabot.render.common import (
     DECLINE_TEXT,
     NO_MORE,
+    NO_TOPIC_TEXT,
     SEPARATOR,
     Source,
     SourceGroup,
@@ -98,7 +99,8 @@ def render_answer_html(
     """
     if answer.abstained or not answer.quotes:
         line = declined_text(answer) if answer.abstained else DECLINE_TEXT
-        return [esc(tr.text("declined", lang) if line == DECLINE_TEXT else line)]
+        own = {DECLINE_TEXT: "declined", NO_TOPIC_TEXT: "no_topic"}.get(line)  # the answerer's English lines
+        return [esc(tr.text(own, lang) if own else line)]
     blocks: list[_Block] = []
     note = clean(answer.note or "").strip()
     if note:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from string import Formatter
 
-from qabot.render.common import DECLINE_TEXT, NO_MORE, SUMMARY_LABEL
+from qabot.render.common import DECLINE_TEXT, NO_MORE, NO_TOPIC_TEXT, SUMMARY_LABEL
 from qabot.render.translations_commands import COMMAND_TEXTS
 from qabot.render.translations_privacy import PRIVACY_TEXTS
 
@@ -177,6 +177,14 @@ _CHAT: dict[str, dict[str, str]] = {
         "fr": "Les articles ne répondent pas à cette question.",
         "tr": "Makaleler bu soruyu yanıtlamıyor.",
         "ru": "В статьях нет ответа на этот вопрос.",
+    },
+    "no_topic": {
+        "en": NO_TOPIC_TEXT,
+        "de": "Welche Meldung meinen Sie? Fragen Sie bitte noch einmal mit einem Namen oder einem Thema.",
+        "es": "¿A qué noticia te refieres? Vuelve a preguntar con un nombre o un tema.",
+        "fr": "De quelle actualité parlez-vous ? Reposez la question avec un nom ou un sujet.",
+        "tr": "Hangi haberi kastediyorsunuz? Lütfen bir ad ya da konu belirterek yeniden sorun.",
+        "ru": "О какой новости вы спрашиваете? Задайте вопрос ещё раз, назвав имя или тему.",
     },
     "summary_label": {
         "en": SUMMARY_LABEL,

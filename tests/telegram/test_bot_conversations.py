@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from qabot.answer.decline import NO_TOPIC_TEXT
 from qabot.answer.followup import Context
 from qabot.bot.conversations import FILENAME, ConversationStore
 from qabot.config import Settings
 from qabot.render import telegram as th
-from qabot.render.common import DECLINE_TEXT
+from qabot.render.common import DECLINE_TEXT, NO_TOPIC_TEXT
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import Harness, quotes_in, running_bot, visible
 

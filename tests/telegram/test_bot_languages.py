@@ -114,7 +114,8 @@ async def test_an_answers_own_lines_are_in_the_askers_language_and_its_quotes_ne
             Settings(_env_file=None, index_dir=sample_index, llm_url=llm.url), embedder=embedder
         )
         async with running_bot(fake, settings, answerer) as bot:
-            declined = await _say(bot, private_chat(JONAS), JONAS, "when did that happen?")
+            declined = await _say(bot, private_chat(JONAS), JONAS, "Who painted the Mona Lisa?")
+            which_story = await _say(bot, private_chat(JONAS), JONAS, "when did that happen?")
             in_german = await _say(
                 bot, private_chat(JONAS), JONAS, "Warum wurde die Türkei aus dem F-35-Programm ausgeschlossen?"
             )
@@ -122,6 +123,7 @@ async def test_an_answers_own_lines_are_in_the_askers_language_and_its_quotes_ne
             english = await _say(bot, private_chat(ANN), ANN, F35_QUESTION)
 
     assert visible(declined) == "Die Artikel beantworten diese Frage nicht."
+    assert visible(which_story).startswith("Welche Meldung meinen Sie?")  # no guess, and in German too
     assert visible(in_german) == ENGLISH_ONLY["de"]  # the question's language, as before
     label = "Zusammenfassung eines Sprachmodells, an den Zitaten geprüft:"
     assert f"<i>{label}</i>" in german.params["text"]
