@@ -20,6 +20,7 @@ import numpy as np
 from qabot.answer.candidates import Candidate
 from qabot.answer.kinds import (
     AnswerKind,
+    absent_in_folded,
     absent_names,
     absent_numbers,
     answer_kind,
@@ -239,7 +240,7 @@ def _recency(articles: dict[str, Article]) -> dict[str, float]:
 
 
 def _share_in(names: list[str], folded_text: str) -> float:
-    return 1.0 - len(absent_names(names, [Article("", "", folded_text)])) / len(names)
+    return 1.0 - len(absent_in_folded(names, folded_text)) / len(names)
 
 
 def _idf(store: Store, terms: list[str]) -> tuple[dict[str, float], set[str]]:

@@ -16,6 +16,7 @@ Each check looks at the question's grammar, never at particular words of an eval
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -127,7 +128,12 @@ def absent_names(names: Iterable[str], articles: Sequence[Article]) -> list[str]
     """The names none of ``articles`` mentions (title, text, source or author), leniently: case, accents, dots,
     apostrophes, possessives and plurals ignored; a long name may end differently ("Chinese" finds "China")."""
     hay = " ".join(fold(" ".join(filter(None, (a.title, a.text, a.source, a.author)))) for a in articles)
-    return [n for n in names if not all(re.search(p, hay) for p in _name_patterns(n))]
+    return absent_in_folded(names, hay)
+
+
+def absent_in_folded(names: Iterable[str], folded: str) -> list[str]:
+    """``absent_names`` for text already ``fold``-ed: the candidate sentences are folded once per answer."""
+    return [n for n in names if not all(p.search(folded) for p in _name_patterns(n))]
 
 
 class _EitherPattern:
@@ -367,7 +373,9 @@ def fold(text: str) -> str:
     return text.lower().replace(".", "")
 
 
-def _name_patterns(name: str) -> list[str]:
+# Cached: the same few names of a question are looked for in every candidate sentence and article of its answer.
+@functools.lru_cache(maxsize=4096)
+def _name_patterns(name: str) -> tuple[re.Pattern[str], ...]:
     """Regexes that find ``name`` in folded text: one per hyphenated part ("Israel-Hamas" needs both)."""
     out = []
     for part in re.split(r"[-–]", re.sub(r"['’]s?$", "", name)):
@@ -382,7 +390,7 @@ def _name_patterns(name: str) -> list[str]:
         else:
             # A word that starts like the name: "Americans" finds "American", "Chinese" finds "China".
             out.append(rf"\b{re.escape(key[: max(4, len(key) - 3)])}")
-    return out
+    return tuple(re.compile(p) for p in out)
 
 
 def _stem(word: str) -> str:
@@ -395,6 +403,7 @@ def _stem(word: str) -> str:
 
 __all__ = [
     "AnswerKind",
+    "absent_in_folded",
     "absent_names",
     "absent_numbers",
     "answer_kind",

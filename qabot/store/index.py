@@ -444,7 +444,8 @@ class IndexStore(LexicalReads):
         statement within SQLite's variable limit."""
         for part in batches(values):
             marks = ",".join("?" * len(part))
-            yield from self.conn.execute(sql.format(*[marks] * lists), list(part) * lists)
+            # fetchall: one call a batch, not one (error-translating) call a row.
+            yield from self.conn.execute(sql.format(*[marks] * lists), list(part) * lists).fetchall()
 
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager

@@ -154,9 +154,10 @@ class FtsAnalysis:
         conn.execute("DELETE FROM temp.qtok")
         conn.executemany("INSERT INTO temp.qtok(rowid, body) VALUES (?, ?)", [(i + 1, t) for i, t in enumerate(texts)])
         out: list[list[str]] = [[] for _ in texts]
+        # fetchall: one call for all rows, not one (error-translating) call a row; an answer reads thousands.
         for term, doc, _col, _off in conn.execute(
             "SELECT term, doc, col, offset FROM temp.qtok_vocab ORDER BY doc, offset"
-        ):
+        ).fetchall():
             out[int(doc) - 1].append(term)
         conn.execute("DELETE FROM temp.qtok")
         return out
@@ -174,7 +175,7 @@ class FtsAnalysis:
         marks = ",".join("?" * len(wanted))
         for term, doc in conn.execute(
             f"SELECT DISTINCT term, doc FROM temp.qtok_vocab WHERE term IN ({marks})", wanted
-        ):
+        ).fetchall():
             out[int(doc) - 1].add(term)
         conn.execute("DELETE FROM temp.qtok")
         return out
