@@ -182,7 +182,7 @@ class Answer:
     note: str | None = None  # a caveat before the quotes ("These articles are from … or earlier", "Sources differ")
     mode: str = "answer"  # "answer", "timeline" (quotes in date order), "disagreement" or "update"
     confidence: float = 0.0  # the fitted gate's probability that the articles answer the question (0 when not asked)
-    declined_because: str | None = None  # when abstained: "low confidence", "nothing retrieved", "language:de", …
+    declined_because: str | None = None  # "low confidence", "nothing retrieved", "no topic", "language:de"
     synthesis: Synthesis | None = None  # the LLM's checked summary; None when off, declined or the LLM failed
     context: ContextUse | None = None  # how the conversation's previous turn was used; None when asked without one
 
