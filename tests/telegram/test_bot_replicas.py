@@ -24,7 +24,7 @@ from qabot.bot.app import CONCURRENT_UPDATES
 from qabot.bot.state.backends import open_state
 from qabot.config import Settings
 from qabot.render import telegram as th
-from qabot.render.common import DECLINE_TEXT
+from qabot.render.common import DECLINE_TEXT, NO_TOPIC_TEXT
 from tests.fakes.telegram_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.telegram.harness import Harness, buttons, quotes_in, running_bot, visible
 from tests.telegram.redis_server import redis_server
@@ -221,7 +221,7 @@ async def test_forget_on_one_replica_deletes_what_both_kept(fake: FakeBotApi, tw
         await _settle(a, b)
 
     assert visible(forgot) == "Deleted what I kept of yours: 1 question, 1 vote and our conversation."
-    assert visible(follow_up) == DECLINE_TEXT  # no context left: asked as a new question
+    assert visible(follow_up) == NO_TOPIC_TEXT  # no context left: asked as a new question, which names nothing
     assert pressed.params["text"] == "That answer is too old to rate."  # the answer is gone on A too
 
 
