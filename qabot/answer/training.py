@@ -359,12 +359,15 @@ def fit_gate(exs: list[Example], logits: list[np.ndarray]) -> tuple[Linear, list
         return oof
 
     cv: dict[str, float] = {}
+    first: dict[float, np.ndarray] = {}  # each penalty's out-of-fold logits on the first split, kept for the winner
     for pen in PENALTIES:
-        p = np.clip(sigmoid(out_of_fold(pen, splits[0])), 1e-12, 1 - 1e-12)
+        first[pen] = out_of_fold(pen, splits[0])
+        p = np.clip(sigmoid(first[pen]), 1e-12, 1 - 1e-12)
         cv[str(pen)] = round(float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))), 6)
     pen = min(PENALTIES, key=lambda q: cv[str(q)])
     w, b = fit(z, y, pen)
-    return Linear(mean, scale, w, b), [sigmoid(out_of_fold(pen, fold)).tolist() for fold in splits], pen, cv
+    oofs = [first[pen], *(out_of_fold(pen, fold) for fold in splits[1:])]
+    return Linear(mean, scale, w, b), [sigmoid(o).tolist() for o in oofs], pen, cv
 
 
 __all__ = [
